@@ -1,0 +1,102 @@
+"""cosmossl: self-supervised compression of cosmological maps and simulation-based inference.
+
+This module is the public API, the only one plugins (built-in or third-party) import from.
+Names are resolved lazily so that ``import cosmossl`` stays fast and does not import torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from cosmossl._version import __version__
+from cosmossl.errors import (
+    ConfigError,
+    CosmosslError,
+    DataError,
+    DuplicateComponentError,
+    PluginLoadError,
+    UnknownComponentError,
+)
+from cosmossl.hookspecs import hookimpl, hookspec
+
+_LAZY: dict[str, str] = {
+    # components (the encoder and loss bases import torch)
+    "Component": "cosmossl.components.base",
+    "Params": "cosmossl.params",
+    "Dataset": "cosmossl.components.dataset",
+    "Augmentation": "cosmossl.components.augmentation",
+    "Encoder": "cosmossl.components.encoder",
+    "EncoderParams": "cosmossl.components.encoder",
+    "Loss": "cosmossl.components.loss",
+    "LossOutput": "cosmossl.components.loss",
+    "Backend": "cosmossl.components.backend",
+    "Statistic": "cosmossl.components.statistic",
+    "MapMeta": "cosmossl.meta",
+    # registry and plugins
+    "KINDS": "cosmossl.component_registry",
+    "Registry": "cosmossl.component_registry",
+    "ComponentEntry": "cosmossl.component_registry",
+    "Provider": "cosmossl.component_registry",
+    "PluginHost": "cosmossl.plugins",
+    "PluginWarning": "cosmossl.plugins",
+    "load_plugins": "cosmossl.plugins",
+    "plugin_host": "cosmossl.plugins",
+    "registry": "cosmossl.plugins",
+    "register_plugin": "cosmossl.plugins",
+    "reset_plugins": "cosmossl.plugins",
+    "create": "cosmossl.factory",
+    # configuration
+    "RunConfig": "cosmossl.config",
+    "load_run_config": "cosmossl.config",
+}
+
+__all__ = [
+    "ConfigError",
+    "CosmosslError",
+    "DataError",
+    "DuplicateComponentError",
+    "PluginLoadError",
+    "UnknownComponentError",
+    "__version__",
+    "hookimpl",
+    "hookspec",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cosmossl' has no attribute '{name}'")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:
+    from cosmossl.components.augmentation import Augmentation
+    from cosmossl.components.backend import Backend
+    from cosmossl.components.base import Component
+    from cosmossl.components.dataset import Dataset
+    from cosmossl.components.encoder import Encoder, EncoderParams
+    from cosmossl.components.loss import Loss, LossOutput
+    from cosmossl.components.statistic import Statistic
+    from cosmossl.config import RunConfig, load_run_config
+    from cosmossl.factory import create
+    from cosmossl.meta import MapMeta
+    from cosmossl.params import Params
+    from cosmossl.plugins import (
+        PluginHost,
+        PluginWarning,
+        load_plugins,
+        plugin_host,
+        register_plugin,
+        registry,
+        reset_plugins,
+    )
+    from cosmossl.component_registry import KINDS, ComponentEntry, Provider, Registry

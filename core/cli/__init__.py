@@ -1,0 +1,51 @@
+"""The ``cosmossl`` command line.
+
+Each sub-command lives in its own module with ``add_parser(subparsers)``; modules import heavy
+dependencies (torch) only inside their ``run`` function, so ``cosmossl --help`` and
+``cosmossl components`` answer instantly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from cosmossl._version import __version__
+from cosmossl.errors import CosmosslError
+
+#: Sub-command modules of ``cosmossl.cli``, in the order ``--help`` lists them.
+COMMANDS: tuple[str, ...] = ("plugins", "components", "explain", "validate")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cosmossl",
+        description="Self-supervised summaries of cosmological maps and simulation-based "
+        "inference.",
+    )
+    parser.add_argument("--version", action="version", version=f"cosmossl {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars or info logs")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        importlib.import_module(f"cosmossl.cli.{name}").add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; user errors print one message (no traceback) and return 2."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.run(args) or 0)
+    except CosmosslError as exc:
+        print(f"cosmossl: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("cosmossl: interrupted", file=sys.stderr)
+        return 130

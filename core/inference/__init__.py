@@ -1,0 +1,1 @@
+"""Simulation-based inference on summaries: backends, posteriors, diagnostics."""

@@ -1,0 +1,54 @@
+"""Training encoders with SSL objectives, and compressing maps into summaries.
+
+Public names are resolved lazily: the run-file settings (:class:`TrainSettings`) import no torch.
+
+Example::
+
+    from cosmossl.training import train
+    result = train("examples/quickstart.toml")
+    print(result.best_val_loss, result.checkpoint)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_LAZY: dict[str, str] = {
+    "TrainSettings": "cosmossl.training.settings",
+    "train": "cosmossl.training.api",
+    "train_components": "cosmossl.training.loop",
+    "TrainResult": "cosmossl.training.loop",
+    "Checkpoint": "cosmossl.training.checkpoint",
+    "load_checkpoint": "cosmossl.training.checkpoint",
+    "load_encoder": "cosmossl.training.checkpoint",
+    "Standardizer": "cosmossl.training.standardize",
+    "compress": "cosmossl.training.compress",
+    "compress_statistic": "cosmossl.training.compress",
+    "collapse_monitors": "cosmossl.training.metrics",
+}
+
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cosmossl.training' has no attribute '{name}'")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:
+    from cosmossl.training.api import train
+    from cosmossl.training.checkpoint import Checkpoint, load_checkpoint, load_encoder
+    from cosmossl.training.compress import compress, compress_statistic
+    from cosmossl.training.loop import TrainResult, train_components
+    from cosmossl.training.metrics import collapse_monitors
+    from cosmossl.training.settings import TrainSettings
+    from cosmossl.training.standardize import Standardizer

@@ -1,0 +1,16 @@
+"""The plugin module named by the entry point: it only registers components.
+
+Targets are "module:attr" strings, so nothing heavy is imported until a component is used.
+"""
+
+from cosmossl import hookimpl
+
+
+@hookimpl
+def register_components(registry):
+    registry.add(
+        "augmentation",
+        "example-flip",
+        "cosmossl_example.flip:RandomFlip",
+        summary="Symmetry: random horizontal flip (example plugin).",
+    )

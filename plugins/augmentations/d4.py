@@ -1,0 +1,31 @@
+"""The dihedral group D4: rotations by multiples of 90° combined with flips.
+
+The maps of a square periodic box are statistically invariant under D4, so each view gets one of
+its eight elements at random (the reference paper's rot90 + flip augmentation).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from cosmossl import Augmentation
+
+
+class D4(Augmentation):
+    """Random rotation by 0/90/180/270° and random horizontal flip, drawn per map."""
+
+    role = "symmetry"
+
+    def __call__(self, maps: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        if maps.ndim != 4 or maps.shape[-1] != maps.shape[-2]:
+            raise ValueError(f"d4 needs square maps [B, C, H, H], got shape {tuple(maps.shape)}")
+        element = torch.randint(0, 8, (maps.shape[0],), generator=generator, device=maps.device)
+        out = torch.empty_like(maps)
+        for index in range(8):
+            chosen = element == index
+            if chosen.any():
+                selected = maps[chosen]
+                if index >= 4:
+                    selected = selected.flip(-1)
+                out[chosen] = torch.rot90(selected, k=index % 4, dims=(-2, -1))
+        return out

@@ -1,0 +1,42 @@
+"""Fake installed distributions with ``cosmossl`` entry points, for plugin-host tests."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+
+def make_distribution(
+    root: Path, dist: str, version: str, entry_points: dict[str, str], modules: dict[str, str]
+) -> None:
+    """Write ``dist-version.dist-info`` and the modules into ``root`` (a sys.path entry)."""
+    info = root / f"{dist.replace('-', '_')}-{version}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n", encoding="utf-8"
+    )
+    lines = "\n".join(f"{name} = {target}" for name, target in entry_points.items())
+    (info / "entry_points.txt").write_text(f"[cosmossl]\n{lines}\n", encoding="utf-8")
+    for name, source in modules.items():
+        (root / f"{name}.py").write_text(textwrap.dedent(source), encoding="utf-8")
+
+
+GOOD_PLUGIN = """
+    import torch
+    import cosmossl
+
+    class Negate(cosmossl.Augmentation):
+        '''Multiply maps by -1.'''
+        role = "symmetry"
+
+        def __call__(self, maps, generator):
+            return -maps
+
+    @cosmossl.hookimpl
+    def register_components(registry):
+        registry.add("augmentation", "negate", Negate)
+"""
+
+BROKEN_PLUGIN = """
+    raise RuntimeError("this plugin is broken on purpose")
+"""
