@@ -8,7 +8,7 @@ STAMP := $(VENV)/.cosmossl-installed
 .PHONY: demo test lint format install clean
 
 demo: $(STAMP)
-	$(VENV)/bin/cosmossl demo
+	$(VENV)/bin/cosmossl run examples/quickstart.toml
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -31,11 +31,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from cosmossl._suggest import did_you_mean
-from cosmossl.errors import ConfigError
-from cosmossl.params import Params
-from cosmossl.training.settings import TrainSettings
-from cosmossl.plugins import registry as default_registry
 from cosmossl.component_registry import Registry
+from cosmossl.errors import ConfigError
+from cosmossl.inference.settings import InferenceSettings
+from cosmossl.params import Params
+from cosmossl.plugins import registry as default_registry
+from cosmossl.training.settings import TrainSettings
 from cosmossl.validation import validate_model
 
 #: Slots holding exactly one component: table name → component kind.
@@ -77,6 +78,47 @@ class PairingSettings(_Section):
         "feedback).",
     )
     views: int = Field(2, ge=2, description="Views drawn per group in each batch.")
+    small_groups: Literal["replace", "skip", "error"] = Field(
+        "replace",
+        description="A group with fewer maps than `views`: 'replace' repeats its maps (after "
+        "using each once), 'skip' leaves it out, 'error' stops with the groups named.",
+    )
+
+
+class FisherSettings(_Section):
+    """The information check of the main job (simulators with an analytic Fisher limit only)."""
+
+    enabled: bool = Field(True, description="Compute the Fisher information of the summaries.")
+    n_fiducial: int = Field(
+        500, ge=10, description="Maps at the fiducial point for the summaries' covariance."
+    )
+    n_derivative: int = Field(
+        250, ge=2, description="Seed-matched maps at each θ ± δ for the mean derivatives."
+    )
+    step: float = Field(
+        0.02, gt=0, lt=0.5, description="Finite-difference half-step δ relative to θ."
+    )
+
+
+class CompareSettings(_Section):
+    """What ``cosmossl compare`` runs head-to-head on the same data, encoder and budget."""
+
+    losses: list[str] = Field(
+        default_factory=lambda: ["vicreg", "simclr", "byol", "barlow"],
+        description="SSL losses to compare (any registered loss, built-in or third-party).",
+    )
+    baselines: list[str] = Field(
+        default_factory=lambda: ["supervised", "power-spectrum"],
+        description="Baselines: loss names trained the same way (e.g. 'supervised') and "
+        "statistic names used directly as summaries (e.g. 'power-spectrum').",
+    )
+    seeds: list[int] = Field(
+        default_factory=lambda: [0, 1, 2], description="Run seeds; every entry runs with each."
+    )
+    loss_params: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Per-loss parameters, e.g. [compare.loss_params.vicreg] sim_weight = 5.",
+    )
 
 
 class RunSettings(_Section):
@@ -86,8 +128,13 @@ class RunSettings(_Section):
     seed: int = Field(0, ge=0, description="The one run seed; every stage derives its own.")
     device: str = Field("auto", description="'auto' (CUDA when present, else CPU), 'cpu', 'cuda'.")
     run_dir: str = Field("runs/{name}", description="Output folder ({name} is replaced).")
-    pairing: PairingSettings = Field(default_factory=PairingSettings)
+    pairing: PairingSettings = Field(
+        default_factory=PairingSettings, description="[pairing] table: positive pairs."
+    )
     train: TrainSettings = Field(default_factory=TrainSettings)
+    inference: InferenceSettings = Field(default_factory=InferenceSettings)
+    fisher: FisherSettings = Field(default_factory=FisherSettings)
+    compare: CompareSettings = Field(default_factory=CompareSettings)
 
 
 @dataclass(frozen=True)
@@ -105,20 +152,33 @@ class RunConfig:
 
     def describe(self) -> str:
         """A few lines saying what this run would do."""
-        lines = [f"run '{self.settings.name}' (seed {self.settings.seed}, "
-                 f"device {self.settings.device})"]
+        lines = [
+            f"run '{self.settings.name}' (seed {self.settings.seed}, device {self.settings.device})"
+        ]
         for slot, spec in self.components.items():
             lines.append(f"  {slot:<13} {spec.type}  {_short(spec.params)}")
         for spec in self.augmentations:
             lines.append(f"  {'augmentation':<13} {spec.type}  {_short(spec.params)}")
-        pairing = self.settings.pairing
+        pairing, train = self.settings.pairing, self.settings.train
         lines.append(f"  {'pairing':<13} {pairing.views} views per group, {pairing.level}")
+        if "encoder" in self.components:
+            lines.append(
+                f"  {'train':<13} {train.epochs} epochs × {train.batch_size} groups, "
+                f"lr {train.lr:g} ({train.schedule})"
+            )
+        if "compare" in self.raw:
+            compare = self.settings.compare
+            lines.append(
+                f"  {'compare':<13} {', '.join(compare.losses + compare.baselines)} "
+                f"× seeds {compare.seeds}"
+            )
         return "\n".join(lines)
 
 
 def _short(params: Params) -> str:
-    items = params.model_dump(mode="json")
-    return ", ".join(f"{k}={v}" for k, v in items.items())
+    """The parameters that differ from their defaults (``cosmossl explain`` lists the rest)."""
+    items = params.model_dump(mode="json", exclude_defaults=True)
+    return ", ".join(f"{k}={v}" for k, v in items.items()) or "(defaults)"
 
 
 def load_run_config(path: str | Path, *, registry: Registry | None = None) -> RunConfig:
@@ -173,7 +233,9 @@ def validate_slot(kind: str, table: Any, where: str, registry: Registry) -> Comp
     name = params.pop("type", None)
     if not isinstance(name, str):
         available = ", ".join(registry.names(kind)) or "none"
-        raise ConfigError(f"{where} needs type = \"<name>\" naming the {kind} to use. Available: {available}.")
+        raise ConfigError(
+            f'{where} needs type = "<name>" naming the {kind} to use. Available: {available}.'
+        )
     if (kind, name) not in registry:
         raise ConfigError(f"{where} type = '{name}': {registry.unknown_message(kind, name)}")
     cls = registry.load(kind, name)

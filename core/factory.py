@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from cosmossl._suggest import did_you_mean
+from cosmossl.component_registry import Registry
 from cosmossl.components.base import Component
 from cosmossl.errors import ConfigError
 from cosmossl.plugins import registry as default_registry
-from cosmossl.component_registry import Registry
 from cosmossl.validation import validate_model
 
 
@@ -26,6 +26,16 @@ def create(kind: str, name: str, /, *, registry: Registry | None = None, **kwarg
     """
     cls = (registry or default_registry()).load(kind, name)
     return build(cls, kwargs, where=f"{kind} '{name}':")
+
+
+def build_component(spec: Any, *, registry: Registry | None = None, **context: Any) -> Any:
+    """Instantiate a validated run-file slot (a :class:`cosmossl.config.ComponentSpec`).
+
+    ``context`` may hold more keys than the component declares (``context_keys``); only those it
+    declares are passed, so one call site can serve every component of a kind.
+    """
+    cls = (registry or default_registry()).load(spec.kind, spec.type)
+    return cls(spec.params, **{k: v for k, v in context.items() if k in cls.context_keys})
 
 
 def build(cls: type[Component], kwargs: Mapping[str, Any], *, where: str) -> Any:

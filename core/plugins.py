@@ -23,8 +23,8 @@ import pluggy
 
 from cosmossl import hookspecs
 from cosmossl._version import __version__
-from cosmossl.errors import DuplicateComponentError, PluginLoadError
 from cosmossl.component_registry import Provider, Registry
+from cosmossl.errors import DuplicateComponentError, PluginLoadError
 
 ENTRY_POINT_GROUP = "cosmossl"
 BUILTIN_PACKAGE = "cosmossl_plugins"

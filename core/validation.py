@@ -23,23 +23,34 @@ def describe_field(model: type[BaseModel], key: str) -> str:
     return f"{annotation}, default {field.get_default(call_default_factory=True)!r}"
 
 
+def _section(model: type[BaseModel], loc: tuple) -> tuple[type[BaseModel], str, str]:
+    """The (sub)model that holds the last key of ``loc``, its table prefix, and the key."""
+    prefix = ""
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part))
+        inner = getattr(field, "annotation", None)
+        if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
+            break
+        model, prefix = inner, f"[{part}] " if not prefix else f"{prefix[:-2]}.{part}] "
+    return model, prefix, str(loc[-1]) if loc else ""
+
+
 def validation_messages(exc: ValidationError, model: type[BaseModel]) -> list[str]:
     """One line per pydantic error: the key, what was expected, what was given, close matches."""
     lines = []
-    keys = list(model.model_fields)
     for error in exc.errors():
-        loc = ".".join(str(part) for part in error["loc"])
-        key = str(error["loc"][0]) if error["loc"] else ""
+        section, prefix, key = _section(model, tuple(error["loc"]))
+        keys = list(section.model_fields)
         if error["type"] == "extra_forbidden":
             valid = ", ".join(keys) if keys else "none"
             lines.append(
-                f"unknown key '{loc}'.{did_you_mean(key, keys)} Valid keys: {valid}."
+                f"{prefix}unknown key '{key}'.{did_you_mean(key, keys)} Valid keys: {valid}."
             )
         elif error["type"] == "missing":
-            lines.append(f"missing key '{loc}' ({describe_field(model, key)}).")
+            lines.append(f"{prefix}missing key '{key}' ({describe_field(section, key)}).")
         else:
-            expected = f" (expected {describe_field(model, key)})" if key in keys else ""
-            lines.append(f"key '{loc}': {error['msg']}, got {error['input']!r}{expected}.")
+            expected = f" (expected {describe_field(section, key)})" if key in keys else ""
+            lines.append(f"{prefix}key '{key}': {error['msg']}, got {error['input']!r}{expected}.")
     return lines
 
 

@@ -83,7 +83,9 @@ def test_validate_good_file_says_what_it_would_run(cli, tmp_path):
     result = cli("validate", str(path))
     assert result.returncode == 0, result.stderr
     assert f"{path}: valid" in result.stdout
-    assert "encoder" in result.stdout and "mlp" in result.stdout and "summary_dim=4" in result.stdout
+    assert (
+        "encoder" in result.stdout and "mlp" in result.stdout and "summary_dim=4" in result.stdout
+    )
 
 
 def test_validate_bad_file_exits_2_without_traceback(cli, tmp_path):

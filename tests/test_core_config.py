@@ -15,7 +15,9 @@ def write(tmp_path, text):
 
 
 def test_valid_file_gives_typed_params(tmp_path):
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
         seed = 3
         [encoder]
         type = "mlp"
@@ -23,7 +25,8 @@ def test_valid_file_gives_typed_params(tmp_path):
         hidden = [32]
         [[augmentations]]
         type = "d4"
-    """.replace("\n        ", "\n"))
+    """.replace("\n        ", "\n"),
+    )
     config = load_run_config(path)
     assert config.settings.seed == 3
     encoder = config.component("encoder")
@@ -43,8 +46,11 @@ def test_unknown_key_names_file_table_and_close_match(tmp_path):
 
 def test_vicreg_typo_suggests_sim_weight(tmp_path):
     path = write(tmp_path, '[loss]\ntype = "vicreg"\nsim_wieght = 5.0\n')
-    with pytest.raises(ConfigError, match=r"\[loss\] unknown key 'sim_wieght'\. Did you mean "
-                                          r"'sim_weight'\?"):
+    with pytest.raises(
+        ConfigError,
+        match=r"\[loss\] unknown key 'sim_wieght'\. Did you mean "
+        r"'sim_weight'\?",
+    ):
         load_run_config(path)
 
 
@@ -67,8 +73,11 @@ def test_wrong_value_says_what_was_expected(tmp_path):
 
 def test_missing_type_lists_available(tmp_path):
     path = write(tmp_path, "[encoder]\nsummary_dim = 4\n")
-    with pytest.raises(ConfigError, match=r"\[encoder\] needs type = \"<name>\" naming the "
-                                          r"encoder to use\. Available: .*mlp"):
+    with pytest.raises(
+        ConfigError,
+        match=r"\[encoder\] needs type = \"<name>\" naming the "
+        r"encoder to use\. Available: .*mlp",
+    ):
         load_run_config(path)
 
 
@@ -80,8 +89,11 @@ def test_augmentation_errors_name_the_array_entry(tmp_path):
 
 def test_unknown_top_level_table_suggests(tmp_path):
     path = write(tmp_path, '[encodr]\ntype = "mlp"\n')
-    with pytest.raises(ConfigError, match=r"unknown key or table 'encodr'\. Did you mean "
-                                          r"'encoder'\?"):
+    with pytest.raises(
+        ConfigError,
+        match=r"unknown key or table 'encodr'\. Did you mean "
+        r"'encoder'\?",
+    ):
         load_run_config(path)
 
 
@@ -104,8 +116,11 @@ def test_core_settings_validated(tmp_path):
 def test_create_validates_params_and_context():
     encoder = create("encoder", "mlp", summary_dim=4, hidden=[8], input_shape=(5,))
     assert encoder.summary_dim == 4
-    with pytest.raises(ConfigError, match=r"encoder 'mlp': unknown key 'hiden'\. Did you mean "
-                                          r"'hidden'\?"):
+    with pytest.raises(
+        ConfigError,
+        match=r"encoder 'mlp': unknown key 'hiden'\. Did you mean "
+        r"'hidden'\?",
+    ):
         create("encoder", "mlp", hiden=[8], input_shape=(5,))
 
 
@@ -129,3 +144,12 @@ def test_third_party_component_validates_like_builtins(tmp_path):
             load_run_config(path)
     finally:
         sys.path.remove(str(REPO / "examples/plugins/cosmossl-example"))
+
+
+def test_unknown_key_in_a_core_table_suggests_from_that_table(tmp_path):
+    path = write(tmp_path, "[inference]\nn_corners = 2\n[train]\nepochs = 0\n")
+    with pytest.raises(ConfigError) as info:
+        load_run_config(path)
+    message = str(info.value)
+    assert f"{path}: [inference] unknown key 'n_corners'. Did you mean 'n_corner'?" in message
+    assert f"{path}: [train] key 'epochs': Input should be greater than or equal to 1" in message

@@ -6,8 +6,9 @@ import ast
 import tomllib
 from pathlib import Path
 
-import cosmossl
 from conftest import REPO
+
+import cosmossl
 
 PUBLIC_SUBMODULES = {
     "cosmossl",
@@ -18,6 +19,10 @@ PUBLIC_SUBMODULES = {
     "cosmossl.data.mapset",
     "cosmossl.data.hdf5",
     "cosmossl.distributed",
+    "cosmossl.devices",
+    "cosmossl.information",
+    "cosmossl.layout",
+    "cosmossl.probes",
     "cosmossl.pairing",
     "cosmossl.heads",
     "cosmossl.monitors",
@@ -58,8 +63,9 @@ def test_public_api_names_resolve():
 
 
 def test_every_package_is_listed_in_pyproject():
-    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
-                 ["packages"])
+    listed = set(
+        tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
     roots = {"core": "cosmossl", "plugins": "cosmossl_plugins"}
     for folder, package in roots.items():
         for init in (REPO / folder).rglob("__init__.py"):

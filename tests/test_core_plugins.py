@@ -13,10 +13,12 @@ from cosmossl.plugins import PluginSelection, load_plugins
 @pytest.fixture
 def installed(tmp_path, monkeypatch):
     """A good plugin 'good' (dist good-dist 1.5) and a broken one 'broken' (bad-dist 0.1)."""
-    make_distribution(tmp_path, "good-dist", "1.5", {"good": "good_plugin"},
-                      {"good_plugin": GOOD_PLUGIN})
-    make_distribution(tmp_path, "bad-dist", "0.1", {"broken": "broken_plugin"},
-                      {"broken_plugin": BROKEN_PLUGIN})
+    make_distribution(
+        tmp_path, "good-dist", "1.5", {"good": "good_plugin"}, {"good_plugin": GOOD_PLUGIN}
+    )
+    make_distribution(
+        tmp_path, "bad-dist", "0.1", {"broken": "broken_plugin"}, {"broken_plugin": BROKEN_PLUGIN}
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     return tmp_path
 
@@ -26,7 +28,10 @@ def test_entry_point_plugin_registers_with_distribution_and_version(installed):
         host = load_plugins()
     entry = host.registry.get("augmentation", "negate")
     assert (entry.provider.plugin, entry.provider.distribution, entry.provider.version) == (
-        "good", "good-dist", "1.5")
+        "good",
+        "good-dist",
+        "1.5",
+    )
     info = next(p for p in host.plugins if p.name == "good")
     assert info.components == ["augmentation:negate"]
 
@@ -81,8 +86,9 @@ def test_plugin_whose_hook_raises_is_rolled_back(tmp_path, monkeypatch):
             registry.add("loss", "half", "half_plugin:Nothing")
             raise ValueError("failed half-way")
     """
-    make_distribution(tmp_path, "half-dist", "0.2", {"half": "half_plugin"},
-                      {"half_plugin": source})
+    make_distribution(
+        tmp_path, "half-dist", "0.2", {"half": "half_plugin"}, {"half_plugin": source}
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.warns(PluginWarning, match="ValueError: failed half-way"):
         host = load_plugins()
@@ -97,8 +103,9 @@ def test_misspelled_hook_is_reported(tmp_path, monkeypatch):
         def register_component(registry):
             pass
     """
-    make_distribution(tmp_path, "typo-dist", "1.0", {"typo": "typo_plugin"},
-                      {"typo_plugin": source})
+    make_distribution(
+        tmp_path, "typo-dist", "1.0", {"typo": "typo_plugin"}, {"typo_plugin": source}
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.warns(PluginWarning, match="unknown hook 'register_component'"):
         load_plugins()
@@ -112,8 +119,9 @@ def test_plugin_reusing_a_builtin_name_is_an_error_naming_both(tmp_path, monkeyp
         def register_components(registry):
             registry.add("augmentation", "d4", "clash_plugin:D4", summary="mine")
     """
-    make_distribution(tmp_path, "clash-dist", "3.0", {"clash": "clash_plugin"},
-                      {"clash_plugin": source})
+    make_distribution(
+        tmp_path, "clash-dist", "3.0", {"clash": "clash_plugin"}, {"clash_plugin": source}
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(DuplicateComponentError) as info:
         load_plugins()

@@ -66,7 +66,7 @@ def test_string_target_is_imported_only_when_loaded():
 def test_target_of_wrong_kind_is_rejected():
     registry = Registry()
     registry.add("encoder", "jitter", Jitter)
-    with pytest.raises(CosmosslError, match="not a subclass of cosmossl.Encoder"):
+    with pytest.raises(CosmosslError, match=r"not a subclass of cosmossl\.Encoder"):
         registry.load("encoder", "jitter")
 
 

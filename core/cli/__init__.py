@@ -17,7 +17,20 @@ from cosmossl._version import __version__
 from cosmossl.errors import CosmosslError
 
 #: Sub-command modules of ``cosmossl.cli``, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("plugins", "components", "explain", "validate")
+COMMANDS: tuple[str, ...] = (
+    "run",
+    "compare",
+    "simulate",
+    "train",
+    "compress",
+    "infer",
+    "fisher",
+    "validate",
+    "components",
+    "explain",
+    "plugins",
+    "schema",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,6 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; user errors print one message (no traceback) and return 2."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    # Progress bars go to stderr, and only when a person is watching it.
+    args.progress = not args.quiet and sys.stderr.isatty()
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:

@@ -28,8 +28,9 @@ def run(args: argparse.Namespace) -> int:
     kind, pattern = args.kind, args.pattern
     if kind is not None and kind not in KINDS:
         if args.pattern != "*":
-            raise CosmosslError(f"unknown kind '{kind}'.{did_you_mean(kind, KINDS)} "
-                                f"Kinds: {', '.join(KINDS)}.")
+            raise CosmosslError(
+                f"unknown kind '{kind}'.{did_you_mean(kind, KINDS)} Kinds: {', '.join(KINDS)}."
+            )
         kind, pattern = None, kind  # a single argument that is not a kind is a pattern
     entries = registry().entries(kind, pattern)
     if not entries and kind is None and not any(c in pattern for c in "*?["):
@@ -39,18 +40,20 @@ def run(args: argparse.Namespace) -> int:
             f" Kinds: {', '.join(KINDS)}."
         )
     if args.json:
-        print_json([
-            {
-                "kind": e.kind,
-                "name": e.name,
-                "summary": e.summary,
-                "target": e.target_path,
-                "plugin": e.provider.plugin,
-                "distribution": e.provider.distribution,
-                "version": e.provider.version,
-            }
-            for e in entries
-        ])
+        print_json(
+            [
+                {
+                    "kind": e.kind,
+                    "name": e.name,
+                    "summary": e.summary,
+                    "target": e.target_path,
+                    "plugin": e.provider.plugin,
+                    "distribution": e.provider.distribution,
+                    "version": e.provider.version,
+                }
+                for e in entries
+            ]
+        )
         return 0
     rows = [(e.kind, e.name, e.provider.plugin, e.summary) for e in entries]
     print_table(("KIND", "NAME", "PLUGIN", "SUMMARY"), rows)

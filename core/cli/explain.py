@@ -34,13 +34,15 @@ def explain(kind: str, name: str) -> dict:
     parameters = []
     for key, field in cls.Params.model_fields.items():
         default = None if field.is_required() else field.get_default(call_default_factory=True)
-        parameters.append({
-            "name": key,
-            "type": describe_field(cls.Params, key).split(",")[0],
-            "required": field.is_required(),
-            "default": default,
-            "description": field.description or "",
-        })
+        parameters.append(
+            {
+                "name": key,
+                "type": describe_field(cls.Params, key).split(",")[0],
+                "required": field.is_required(),
+                "default": default,
+                "description": field.description or "",
+            }
+        )
     return {
         "kind": entry.kind,
         "name": entry.name,
@@ -76,8 +78,12 @@ def run(args: argparse.Namespace) -> int:
         print("  (none)")
     else:
         rows = [
-            (p["name"], p["type"], "required" if p["required"] else repr(p["default"]),
-             p["description"])
+            (
+                p["name"],
+                p["type"],
+                "required" if p["required"] else repr(p["default"]),
+                p["description"],
+            )
             for p in info["parameters"]
         ]
         print_table(("NAME", "TYPE", "DEFAULT", "DESCRIPTION"), rows)

@@ -23,14 +23,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     host = plugin_host()
     if args.json:
-        print_json({
-            "plugins": [dataclasses.asdict(p) for p in host.plugins],
-            "failures": [dataclasses.asdict(f) for f in host.failures],
-        })
+        print_json(
+            {
+                "plugins": [dataclasses.asdict(p) for p in host.plugins],
+                "failures": [dataclasses.asdict(f) for f in host.failures],
+            }
+        )
         return 0
     rows = [
-        (p.name, p.distribution or "-", p.version or "-", len(p.components),
-         ", ".join(p.components))
+        (
+            p.name,
+            p.distribution or "-",
+            p.version or "-",
+            len(p.components),
+            ", ".join(p.components),
+        )
         for p in host.plugins
     ]
     print_table(("PLUGIN", "DISTRIBUTION", "VERSION", "N", "COMPONENTS"), rows)

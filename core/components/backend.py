@@ -61,11 +61,15 @@ class Backend(Component, ABC):
             theta = torch.as_tensor(theta, dtype=torch.float32)
             x = torch.as_tensor(x, dtype=torch.float32)
             if theta.ndim != 2 or x.ndim != 2 or theta.shape[0] != x.shape[0]:
-                raise DataError(f"{name}: expected θ [N, P] and x [N, D] with equal N, got "
-                                f"{tuple(theta.shape)} and {tuple(x.shape)}")
+                raise DataError(
+                    f"{name}: expected θ [N, P] and x [N, D] with equal N, got "
+                    f"{tuple(theta.shape)} and {tuple(x.shape)}"
+                )
             if theta.shape[1] != prior.dim:
-                raise DataError(f"{name}: θ has {theta.shape[1]} columns, the prior has "
-                                f"{prior.dim} parameters {prior.names}")
+                raise DataError(
+                    f"{name}: θ has {theta.shape[1]} columns, the prior has "
+                    f"{prior.dim} parameters {prior.names}"
+                )
             if not (torch.isfinite(theta).all() and torch.isfinite(x).all()):
                 raise DataError(f"{name}: θ or x contain NaN or inf values")
             if theta.shape[0] < 2:
@@ -73,12 +77,12 @@ class Backend(Component, ABC):
             tensors += [theta, x]
         theta_train, x_train, theta_val, x_val = tensors
         if x_val.shape[1] != x_train.shape[1]:
-            raise DataError(f"val summaries have {x_val.shape[1]} dimensions, train "
-                            f"{x_train.shape[1]}")
+            raise DataError(
+                f"val summaries have {x_val.shape[1]} dimensions, train {x_train.shape[1]}"
+            )
         outside = int((~prior.to("cpu").contains(torch.cat([theta_train, theta_val]))).sum())
         if outside:
-            raise DataError(f"{outside} parameter rows lie outside the prior box "
-                            f"{prior.to_dict()}")
+            raise DataError(f"{outside} parameter rows lie outside the prior box {prior.to_dict()}")
         standardizer = Standardizer.fit(x_train)
         prior = prior.to(device)
         data = FitData(

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+
+import numpy as np
 
 from cosmossl.components.base import Component
 
@@ -23,3 +26,23 @@ class Dataset(Component, ABC):
     @abstractmethod
     def load(self, *, seed: int, progress: bool = False) -> MapSet:
         """The map set; ``seed`` is the run seed (simulators and random splits derive from it)."""
+
+
+@runtime_checkable
+class Simulator(Protocol):
+    """A dataset that can also simulate maps on demand and knows its information limit.
+
+    The main job uses it for the Fisher check of learned summaries: seed-matched simulations at
+    θ ± δθ around ``fiducial`` give the summaries' Fisher matrix, compared with
+    ``fisher_limit()``, the analytic limit of the field.
+    """
+
+    @property
+    def fiducial(self) -> np.ndarray:
+        """The fiducial parameters ``[P]`` of the Fisher analysis."""
+
+    def simulate(self, theta: np.ndarray, seeds: Sequence[int], nuisance: Any = None) -> np.ndarray:
+        """Maps ``[B, C, H, W]`` at parameters ``theta`` ``[B, P]``, one noise seed per map."""
+
+    def fisher_limit(self, theta_fiducial: np.ndarray | None = None) -> np.ndarray:
+        """The analytic Fisher matrix ``[P, P]`` of the field at ``theta_fiducial``."""

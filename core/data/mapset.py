@@ -70,8 +70,9 @@ class MapSet:
         }
         for name, shape in checks.items():
             if tuple(shape) != (n,):
-                raise DataError(f"map set: '{name}' has {shape[0] if shape else 0} rows, "
-                                f"maps have {n}")
+                raise DataError(
+                    f"map set: '{name}' has {shape[0] if shape else 0} rows, maps have {n}"
+                )
         if self.params.shape[1] != len(self.param_names):
             raise DataError(
                 f"map set: {self.params.shape[1]} parameter columns but "
@@ -96,10 +97,11 @@ class MapSet:
         return np.flatnonzero(self.split == SPLITS.index(split))
 
     def group_ids(self, level: str) -> np.ndarray:
-        """``cosmology_id`` for ``"same-cosmology"``, ``simulation_id`` for ``"same-simulation"``."""
+        """Group ids at a pairing level: cosmology ids or simulation ids."""
         if level == "same-cosmology":
             return self.cosmology_id
         if level == "same-simulation":
             return self.simulation_id
-        raise DataError(f"unknown pairing level '{level}'; use 'same-cosmology' or "
-                        "'same-simulation'")
+        raise DataError(
+            f"unknown pairing level '{level}'; use 'same-cosmology' or 'same-simulation'"
+        )

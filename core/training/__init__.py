@@ -23,12 +23,24 @@ _LAZY: dict[str, str] = {
     "load_checkpoint": "cosmossl.training.checkpoint",
     "load_encoder": "cosmossl.training.checkpoint",
     "Standardizer": "cosmossl.training.standardize",
-    "compress": "cosmossl.training.compress",
-    "compress_statistic": "cosmossl.training.compress",
-    "collapse_monitors": "cosmossl.training.metrics",
+    "compress": "cosmossl.training.compression",
+    "compress_statistic": "cosmossl.training.compression",
+    "fisher_of_encoder": "cosmossl.training.compression",
 }
 
-__all__ = list(_LAZY)
+__all__ = [
+    "Checkpoint",
+    "Standardizer",
+    "TrainResult",
+    "TrainSettings",
+    "compress",
+    "compress_statistic",
+    "fisher_of_encoder",
+    "load_checkpoint",
+    "load_encoder",
+    "train",
+    "train_components",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -47,8 +59,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from cosmossl.training.api import train
     from cosmossl.training.checkpoint import Checkpoint, load_checkpoint, load_encoder
-    from cosmossl.training.compress import compress, compress_statistic
+    from cosmossl.training.compression import compress, compress_statistic, fisher_of_encoder
     from cosmossl.training.loop import TrainResult, train_components
-    from cosmossl.training.metrics import collapse_monitors
     from cosmossl.training.settings import TrainSettings
     from cosmossl.training.standardize import Standardizer

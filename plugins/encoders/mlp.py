@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Literal
 
@@ -30,7 +31,7 @@ class MLP(Encoder):
         super().__init__(params, input_shape=input_shape)
         widths = [math.prod(self.input_shape), *self.params.hidden]
         layers: list[nn.Module] = [nn.Flatten()]
-        for width_in, width_out in zip(widths[:-1], widths[1:]):
+        for width_in, width_out in itertools.pairwise(widths):
             layers += [nn.Linear(width_in, width_out), ACTIVATIONS[self.params.activation]()]
             if self.params.dropout:
                 layers.append(nn.Dropout(self.params.dropout))

@@ -14,3 +14,9 @@ def register_components(registry):
         "cosmossl_example.flip:RandomFlip",
         summary="Symmetry: random horizontal flip (example plugin).",
     )
+    registry.add(
+        "augmentation",
+        "example-psf",
+        "cosmossl_example.psf:PSF",
+        summary="Systematic: Gaussian PSF of random width plus pixel noise (example plugin).",
+    )

@@ -1,0 +1,100 @@
+"""Your own maps: a .npy array ``[N, H, W]`` or ``[N, C, H, W]`` plus a parameters file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from pydantic import Field
+
+import cosmossl
+from cosmossl import DataError, Dataset, MapMeta, split_by_group
+from cosmossl.data.mapset import MapSet
+
+
+def load_table(path: Path) -> np.ndarray:
+    """A 2D float table from .npy or text (.txt/.csv, '#' comments, comma or space separated)."""
+    if not path.is_file():
+        raise DataError(f"file '{path}' does not exist")
+    try:
+        if path.suffix == ".npy":
+            table = np.load(path, allow_pickle=False)
+        else:
+            delimiter = "," if path.suffix == ".csv" else None
+            table = np.loadtxt(path, delimiter=delimiter, ndmin=2, comments="#")
+    except ValueError as exc:
+        raise DataError(f"'{path}': cannot read a numeric table: {exc}") from None
+    return np.asarray(table, dtype=np.float64)
+
+
+class Npy(Dataset):
+    """Memory-mapped maps from a .npy file, one parameter row per map.
+
+    Maps are grouped by ``groups`` (a file of one integer per map, e.g. a simulation or
+    cosmology id); without it, maps with identical parameter rows form a group. The split is by
+    group.
+    """
+
+    class Params(cosmossl.Params):
+        maps: str = Field("maps.npy", description="Maps .npy, [N, H, W] or [N, C, H, W].")
+        params: str = Field(
+            "params.npy", description="Parameters, one row per map: .npy, or .txt/.csv text."
+        )
+        param_names: list[str] | None = Field(
+            None, description="Names of the parameter columns (default theta_0, theta_1, ...)."
+        )
+        groups: str | None = Field(
+            None,
+            description="Optional group id per map (.npy or "
+            "text); default: identical parameter rows share a group.",
+        )
+        box_size: float | None = Field(None, gt=0, description="Map side in Mpc/h, if known.")
+        periodic: bool = Field(True, description="Whether the maps wrap around.")
+        split: tuple[float, float, float] = Field(
+            (0.8, 0.1, 0.1), description="Train/val/test shares of the groups."
+        )
+
+    def load(self, *, seed: int, progress: bool = False) -> MapSet:
+        p = self.params
+        path = Path(p.maps)
+        if not path.is_file():
+            raise DataError(f"maps file '{path}' does not exist")
+        maps = np.load(path, mmap_mode="r", allow_pickle=False)
+        if maps.ndim == 3:
+            maps = maps[:, None]
+        if maps.ndim != 4:
+            raise DataError(
+                f"'{path}': maps must be [N, H, W] or [N, C, H, W], got shape {maps.shape}"
+            )
+        params = load_table(Path(p.params))
+        if params.ndim == 1:
+            params = params[:, None]
+        if len(params) != len(maps):
+            raise DataError(
+                f"'{p.params}' has {len(params)} rows but '{path}' holds {len(maps)} maps"
+            )
+        names = tuple(p.param_names or (f"theta_{i}" for i in range(params.shape[1])))
+        if len(names) != params.shape[1]:
+            raise DataError(
+                f"param_names has {len(names)} names but '{p.params}' has {params.shape[1]} columns"
+            )
+        if p.groups is None:
+            groups = np.unique(params, axis=0, return_inverse=True)[1].reshape(-1)
+        else:
+            groups = load_table(Path(p.groups)).reshape(-1)
+            if len(groups) != len(maps):
+                raise DataError(
+                    f"'{p.groups}' has {len(groups)} group ids but '{path}' holds {len(maps)} maps"
+                )
+        groups = groups.astype(np.int64)
+        return MapSet(
+            maps=maps,
+            params=params.astype(np.float32),
+            param_names=names,
+            cosmology_id=groups,
+            simulation_id=groups,
+            split=split_by_group(groups, p.split, seed),
+            meta=MapMeta(shape=tuple(maps.shape[1:]), box_size=p.box_size, periodic=p.periodic),
+            priors={n: (float(c.min()), float(c.max())) for n, c in zip(names, params.T)},
+            attrs={"source": str(path)},
+        )

@@ -1,0 +1,100 @@
+"""The analytic field Fisher matrix and the simulation-based Fisher matrix of a summary."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from cosmossl import DataError, fields, fisher
+
+
+def _power_law(theta: np.ndarray, k: np.ndarray) -> np.ndarray:
+    amplitude, slope = theta
+    with np.errstate(divide="ignore"):
+        return np.where(k > 0, amplitude * (k / 0.5) ** slope, 0.0)
+
+
+def test_amplitude_fisher_is_n2_minus_1_over_2a2():
+    n, box, amplitude = 12, 30.0, 2.5
+    k = fisher.full_plane_k(n, box)
+    dlnp = fisher.log_power_derivatives(lambda t: _power_law([t[0], -1.0], k),
+                                        np.array([amplitude]))  # fmt: skip
+    f = fisher.field_fisher(dlnp)
+    assert f[0, 0] == pytest.approx((n**2 - 1) / (2 * amplitude**2), rel=1e-6)
+
+
+def test_score_covariance_over_gaussian_fields_equals_fisher():
+    n, box, n_maps = 16, 40.0, 4000
+    theta = np.array([3.0, -1.5])
+    k = fisher.full_plane_k(n, box)
+    power = _power_law(theta, k)
+    dlnp = fisher.log_power_derivatives(lambda t: _power_law(t, k), theta)
+    f = fisher.field_fisher(dlnp)
+    half = power[:, : n // 2 + 1]
+    maps = fields.gaussian_field(fields.white_noise(range(n_maps), n), half, box).double()
+    score = fisher.gaussian_score(maps.numpy(), power, dlnp, box)
+    assert np.abs(score.mean(0) / np.sqrt(np.diag(f) / n_maps)).max() < 4
+    np.testing.assert_allclose(np.cov(score, rowvar=False), f, rtol=0.08)
+
+
+def test_summary_fisher_of_a_linear_gaussian_model_recovers_its_fisher():
+    rng = np.random.default_rng(0)
+    n, dim = 20000, 3
+    jacobian = np.array([[1.0, 0.5, 0.0], [0.0, 2.0, 1.0]])  # dμ/dθ, [P, D]
+    sigma = np.array([0.5, 1.0, 2.0])
+    fid = rng.normal(size=(n, dim)) * sigma
+    noise = rng.normal(size=(1000, dim)) * sigma
+    delta = np.array([0.1, 0.2])
+    plus = np.stack([noise + delta[a] * jacobian[a] for a in range(2)])
+    minus = np.stack([noise - delta[a] * jacobian[a] for a in range(2)])
+    expected = jacobian @ np.diag(1 / sigma**2) @ jacobian.T
+    result = fisher.summary_fisher(fid, plus, minus, delta)
+    np.testing.assert_allclose(result, expected, rtol=0.03)
+
+
+def test_hartlap_factor_and_too_few_simulations_message():
+    assert fisher.hartlap_factor(100, 10) == pytest.approx(88 / 99)
+    with pytest.raises(
+        DataError,
+        match=r"12 fiducial simulations are too few for a "
+        r"10-dimensional summary \(the Hartlap factor needs n > D \+ 2 = 12\)",
+    ):
+        fisher.hartlap_factor(12, 10)
+
+
+def test_summary_fisher_rejects_mismatched_shapes():
+    with pytest.raises(DataError, match="do not match"):
+        fisher.summary_fisher(np.zeros((50, 3)), np.zeros((2, 10, 4)), np.zeros((2, 10, 4)),
+                              np.ones(2))  # fmt: skip
+
+
+def test_fom_fraction_and_cramer_rao():
+    limit = np.array([[4.0, 1.0], [1.0, 2.0]])
+    assert fisher.fom_fraction(limit / 4, limit) == pytest.approx(0.25)
+    assert fisher.fom_fraction(limit, limit) == pytest.approx(1.0)
+    np.testing.assert_allclose(fisher.cramer_rao(np.diag([4.0, 25.0])), [0.5, 0.2])
+
+
+def test_fisher_from_simulator_reaches_the_limit_for_the_binned_spectrum():
+    # For a Gaussian field the binned power spectrum is nearly sufficient.
+    n, box = 16, 40.0
+    k_full = fisher.full_plane_k(n, box)
+    k_half = fields.wavenumbers(n, box).numpy()
+    theta = np.array([3.0, -1.5])
+    limit = fisher.field_fisher(
+        fisher.log_power_derivatives(lambda t: _power_law(t, k_full), theta)
+    )
+    bins = fields.PowerSpectrumBins(n, box)
+
+    def simulate(thetas, seeds):
+        power = torch.as_tensor(np.stack([_power_law(t, k_half) for t in thetas]))
+        return fields.gaussian_field(fields.white_noise(seeds, n), power, box)
+
+    def summarize(maps):
+        return torch.log(bins.estimate(maps.double())).numpy()
+
+    f = fisher.fisher_from_simulator(
+        simulate, summarize, theta, np.array([0.1, 0.05]), n_fiducial=1500, n_derivative=200, seed=3
+    )
+    assert fisher.fom_fraction(f, limit) == pytest.approx(1.0, abs=0.1)

@@ -1,0 +1,106 @@
+"""The cosmossl HDF5 map file: round trip, atomic writes, lazy reads across processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+
+import h5py
+import numpy as np
+import pytest
+
+import cosmossl
+from cosmossl.data.hdf5 import LazyMaps, read_mapset, write_mapset
+from cosmossl.data.mapset import MapSet
+from cosmossl.meta import MapMeta
+
+
+def small_mapset(n: int = 6) -> MapSet:
+    rng = np.random.default_rng(0)
+    return MapSet(
+        maps=rng.normal(size=(n, 1, 8, 8)).astype(np.float32),
+        params=rng.uniform(size=(n, 2)).astype(np.float32),
+        param_names=("omega_m", "sigma_8"),
+        cosmology_id=np.arange(n) // 2,
+        simulation_id=np.arange(n),
+        split=np.array([0, 0, 1, 1, 2, 2][:n], dtype=np.int8),
+        meta=MapMeta(shape=(1, 8, 8), box_size=25.0),
+        nuisance=rng.uniform(size=(n, 4)).astype(np.float32),
+        nuisance_names=("A_SN1", "A_AGN1", "A_SN2", "A_AGN2"),
+        priors={"omega_m": (0.1, 0.5)},
+        attrs={"config": {"n_pixels": 8}, "seed": np.int64(3)},
+    )
+
+
+def test_round_trip_keeps_everything(tmp_path):
+    original = small_mapset()
+    path = write_mapset(original, tmp_path / "maps.h5")
+    loaded = read_mapset(path)
+    np.testing.assert_array_equal(loaded.read([4, 1, 4]), original.maps[[4, 1, 4]])
+    np.testing.assert_array_equal(loaded.params, original.params)
+    np.testing.assert_array_equal(loaded.nuisance, original.nuisance)
+    np.testing.assert_array_equal(loaded.split, original.split)
+    np.testing.assert_array_equal(loaded.cosmology_id, original.cosmology_id)
+    assert loaded.param_names == original.param_names
+    assert loaded.nuisance_names == original.nuisance_names
+    assert loaded.meta == original.meta and loaded.priors == {"omega_m": (0.1, 0.5)}
+    assert loaded.attrs["config"] == {"n_pixels": 8} and loaded.attrs["seed"] == 3
+    assert loaded.attrs["cosmossl_version"] == cosmossl.__version__
+
+
+def test_maps_are_float32_chunked_one_map_per_chunk(tmp_path):
+    path = write_mapset(small_mapset(), tmp_path / "maps.h5")
+    with h5py.File(path) as f:
+        assert f["maps"].dtype == np.float32 and f["maps"].chunks == (1, 1, 8, 8)
+        assert f.attrs["format"] == "cosmossl-maps"
+
+
+def test_failed_write_leaves_neither_file_nor_temporary(tmp_path):
+    broken = small_mapset()
+
+    class Exploding:
+        shape = (6, 1, 8, 8)
+
+        def __getitem__(self, index):
+            raise RuntimeError("disk on fire")
+
+    broken.maps = Exploding()
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        write_mapset(broken, tmp_path / "maps.h5")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_reading_is_lazy_and_reopens_in_each_process(tmp_path):
+    path = write_mapset(small_mapset(), tmp_path / "maps.h5")
+    loaded = read_mapset(path)
+    assert isinstance(loaded.maps, LazyMaps) and loaded.maps._file is None
+    first = loaded.read([0])  # opens a handle in this process
+    clone = pickle.loads(pickle.dumps(loaded.maps))
+    assert clone._file is None
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        rows = pool.map(_read_row, [(loaded.maps, 0), (loaded.maps, 5)])
+    np.testing.assert_array_equal(rows[0], first[0])
+    np.testing.assert_array_equal(rows[1], small_mapset().maps[5])
+
+
+def _read_row(args):
+    maps, index = args
+    return maps[index]
+
+
+def test_missing_and_foreign_files_are_reported(tmp_path):
+    with pytest.raises(cosmossl.DataError, match=r"HDF5 map file '.*nope\.h5' does not exist"):
+        read_mapset(tmp_path / "nope.h5")
+    with h5py.File(tmp_path / "other.h5", "w") as f:
+        f["x"] = np.zeros(3)
+    with pytest.raises(cosmossl.DataError, match=r"'.*other\.h5' is not a cosmossl map file"):
+        read_mapset(tmp_path / "other.h5")
+    (tmp_path / "text.h5").write_text("hello")
+    with pytest.raises(cosmossl.DataError, match=r"'.*text\.h5' is not a readable HDF5 file"):
+        read_mapset(tmp_path / "text.h5")
+
+
+def test_hdf5_dataset_component_reads_the_file(tmp_path):
+    path = write_mapset(small_mapset(), tmp_path / "maps.h5")
+    dataset = cosmossl.create("dataset", "hdf5", path=str(path))
+    assert len(dataset.load(seed=0)) == 6

@@ -1,0 +1,125 @@
+"""The built-in lognormal simulator: statistics, determinism, ids, split, feedback, Fisher."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import cosmossl
+from cosmossl import fisher
+from cosmossl_plugins.datasets.lognormal import Lognormal, map_seed
+
+
+def make(**kwargs) -> Lognormal:
+    return cosmossl.create("dataset", "lognormal", **kwargs)
+
+
+def test_paper_maps_have_the_published_pixel_statistics():
+    maps = make(n_cosmologies=1, n_simulations=200).simulate([0.3, 0.8], range(200))
+    assert maps.shape == (200, 1, 100, 100) and maps.dtype == np.float32
+    assert maps.std() == pytest.approx(0.20, abs=0.01)
+    assert maps.mean() == pytest.approx(-0.02, abs=0.002)
+
+
+def test_a_map_depends_only_on_seed_cosmology_and_realisation():
+    small = make(n_cosmologies=3, n_simulations=2, n_pixels=16, batch_size=4).load(seed=5)
+    large = make(n_cosmologies=3, n_simulations=5, n_pixels=16, batch_size=7).load(seed=5)
+    rows = np.flatnonzero((large.cosmology_id == 2) & (np.arange(15) % 5 == 1))
+    np.testing.assert_array_equal(small.maps[5], large.maps[rows[0]])
+    dataset = make(n_pixels=16)
+    again = dataset.simulate(small.params[5], [map_seed(5, 2, 1)])
+    np.testing.assert_allclose(again[0], small.maps[5], atol=1e-6)
+    other = make(n_cosmologies=3, n_simulations=2, n_pixels=16).load(seed=6)
+    assert not np.allclose(other.maps[0], small.maps[0])
+
+
+def test_ids_split_and_priors_of_a_loaded_set():
+    p = make(n_cosmologies=20, n_simulations=3, n_pixels=8).load(seed=0)
+    assert len(p) == 60 and p.param_names == ("omega_m", "sigma_8")
+    np.testing.assert_array_equal(p.cosmology_id, np.repeat(np.arange(20), 3))
+    assert len(np.unique(p.simulation_id)) == 60
+    for c in range(20):
+        assert len(set(p.split[p.cosmology_id == c].tolist())) == 1  # split by cosmology
+    assert np.bincount(p.split, minlength=3).tolist() == [48, 6, 6]
+    assert p.params[:, 0].min() >= 0.15 and p.params[:, 0].max() <= 0.45
+    # a Latin hypercube puts one cosmology in each of the 20 strata of each parameter
+    strata = np.floor((p.params[::3, 1] - 0.65) / 0.3 * 20).astype(int)
+    assert sorted(strata.tolist()) == list(range(20))
+    assert p.priors == {"omega_m": (0.15, 0.45), "sigma_8": (0.65, 0.95)}
+
+
+def test_feedback_draws_nuisance_per_simulation_within_shifted_priors():
+    dataset = make(
+        n_cosmologies=4,
+        n_simulations=3,
+        maps_per_simulation=2,
+        n_pixels=16,
+        geometry="slab",
+        feedback=True,
+        feedback_shift={"A_AGN1": 1.0},
+    )
+    p = dataset.load(seed=0)
+    assert p.nuisance.shape == (24, 4) and p.nuisance_names == ("A_SN1", "A_AGN1", "A_SN2",
+                                                                "A_AGN2")  # fmt: skip
+    assert len(np.unique(p.simulation_id)) == 12
+    for sim in np.unique(p.simulation_id):
+        rows = p.nuisance[p.simulation_id == sim]
+        assert np.all(rows == rows[0])
+    assert len(np.unique(p.nuisance[:, 0])) == 12
+    assert p.priors["A_AGN1"] == (0.5, 8.0)
+    assert p.nuisance[:, 1].min() >= 0.5 and p.nuisance[:, 1].max() <= 8.0
+
+
+def test_feedback_suppresses_small_scale_power_of_the_slab():
+    dataset = make(geometry="slab", n_pixels=32, feedback=True, field="gaussian")
+    k = np.array([[0.5, 5.0]])
+    weak = dataset.target_power([[0.3, 0.8]], np.array([[1.0, 0.25, 1.0, 1.0]]), k)
+    strong = dataset.target_power([[0.3, 0.8]], np.array([[1.0, 4.0, 1.0, 1.0]]), k)
+    ratio = (strong / weak)[0, 0]
+    assert np.all(ratio < 0.85) and ratio[1] < ratio[0]  # stronger AGN: less power
+
+
+def test_gaussian_field_with_log1p_is_refused():
+    with pytest.raises(
+        cosmossl.ConfigError,
+        match=r"key 'transform': .*log1p needs a "
+        r"lognormal field \(a Gaussian δ can be ≤ −1\)",
+    ):
+        cosmossl.create("dataset", "lognormal", field="gaussian", transform="log1p")
+
+
+def test_unknown_feedback_names_are_refused():
+    with pytest.raises(
+        cosmossl.ConfigError,
+        match=r"key 'feedback_shift': .*names must be "
+        r"A_SN1, A_AGN1, A_SN2, A_AGN2 \(unknown: \['A_AGN3'\]",
+    ):
+        cosmossl.create("dataset", "lognormal", feedback_shift={"A_AGN3": 1.0})
+
+
+def test_gaussian_recipe_matches_the_fisher_limit_by_score_covariance():
+    dataset = make(field="gaussian", n_pixels=16, transform="none")
+    theta = np.array([0.3, 0.8])
+    limit = dataset.fisher_limit(theta)
+    power, _ = dataset.gaussian_power(theta[None], None, full_plane=True)
+    dlnp = fisher.log_power_derivatives(
+        lambda t: dataset.gaussian_power(t[None], None, full_plane=True)[0][0], theta
+    )
+    maps = dataset.simulate(theta, range(3000))[:, 0].astype(np.float64)
+    score = fisher.gaussian_score(maps, power[0], dlnp, dataset.box_size)
+    np.testing.assert_allclose(np.cov(score, rowvar=False), limit, rtol=0.1)
+
+
+def test_power_spectrum_reaches_the_limit_on_paper_maps():
+    dataset = make(n_pixels=32, box_size=320.0)
+    theta = np.array([0.3, 0.8])
+    statistic = cosmossl.create("statistic", "power-spectrum", meta=dataset.meta)
+
+    def summarize(maps):
+        return statistic(torch.from_numpy(maps)).double().numpy()
+
+    f = fisher.fisher_from_simulator(
+        dataset.simulate, summarize, theta, 0.02 * theta, n_fiducial=800, n_derivative=100, seed=0
+    )
+    assert fisher.fom_fraction(f, dataset.fisher_limit(theta)) > 0.9

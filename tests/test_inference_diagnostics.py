@@ -1,0 +1,90 @@
+"""Diagnostics on samples whose calibration we control (exact, over- and under-confident)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from cosmossl.inference.diagnostics import hpd_coverage, point_metrics, sbc, tarp, write_metrics
+
+B, N, P = 400, 500, 2
+LOW, HIGH = np.array([-10.0, -10.0]), np.array([10.0, 10.0])
+
+
+def _gaussian_case(width: float, seed: int = 0):
+    """Truth ~ N(m, 1) around posterior means m; samples N(m, width²) with log densities."""
+    rng = np.random.default_rng(seed)
+    mean = rng.uniform(-3, 3, size=(B, P))
+    truth = mean + rng.normal(size=(B, P))
+    samples = mean[None] + width * rng.normal(size=(N, B, P))
+    lp = stats.norm.logpdf(samples, mean[None], width).sum(-1)
+    lp_truth = stats.norm.logpdf(truth, mean, width).sum(-1)
+    return samples, truth, lp, lp_truth
+
+
+def test_exact_posterior_has_diagonal_coverage():
+    _, _, lp, lp_truth = _gaussian_case(1.0)
+    cov = hpd_coverage(lp, lp_truth)
+    assert cov["mean_abs_error"] < 0.03
+    assert cov["coverage_68"] == pytest.approx(0.683, abs=0.05)
+    assert cov["coverage_95"] == pytest.approx(0.954, abs=0.03)
+    assert len(cov["alpha"]) == len(cov["coverage"]) == 101
+
+
+def test_overconfident_posterior_undercovers():
+    _, _, lp, lp_truth = _gaussian_case(0.5)
+    cov = hpd_coverage(lp, lp_truth)
+    assert cov["coverage_68"] < 0.4
+    assert (np.array(cov["coverage"]) <= np.array(cov["alpha"]) + 0.01).all()
+
+
+def test_tarp_of_exact_posterior_is_diagonal_and_passes_ks():
+    samples, truth, _, _ = _gaussian_case(1.0)
+    t = tarp(samples, truth, LOW, HIGH, seed=1, n_bootstrap=100)
+    assert abs(t["atc"]) < 0.03 and t["ks_pvalue"] > 0.01
+    lo, hi = np.array(t["band_95"])
+    alpha = np.array(t["alpha"])
+    assert (lo <= hi).all() and ((lo - 0.02 <= alpha) & (alpha <= hi + 0.02)).mean() > 0.95
+
+
+def test_tarp_flags_an_underconfident_posterior():
+    samples, truth, _, _ = _gaussian_case(2.0)
+    t = tarp(samples, truth, LOW, HIGH, seed=1, n_bootstrap=20)
+    assert t["ks_pvalue"] < 1e-3
+
+
+def test_sbc_ranks_and_ks_per_parameter():
+    samples = np.arange(10, dtype=float)[:, None, None] * np.ones((10, 2, 1))
+    out = sbc(samples, np.array([[2.5], [9.5]]), ("a",))
+    assert out["ranks"] == [[3], [10]]
+    samples, truth, _, _ = _gaussian_case(1.0)
+    good = sbc(samples, truth, ("a", "b"))
+    bad = sbc(samples + 1.0, truth, ("a", "b"))  # biased by one σ
+    assert min(v["pvalue"] for v in good["ks"].values()) > 0.01
+    assert max(v["pvalue"] for v in bad["ks"].values()) < 1e-6
+
+
+def test_point_metrics_match_hand_computation():
+    rng = np.random.default_rng(0)
+    truth = rng.uniform(size=(50, 2))
+    samples = truth[None] + 0.1 + rng.normal(size=(4000, 50, 2)) * np.array([0.2, 0.5])
+    lp_truth = np.full(50, -1.5)
+    lp_truth[0] = -np.inf
+    m = point_metrics(samples, truth, lp_truth, ("a", "b"))
+    assert m["nll"] == pytest.approx(1.5) and m["nll_infinite"] == 1
+    assert m["params"]["a"]["posterior_std"] == pytest.approx(0.2, rel=0.03)
+    assert m["params"]["a"]["bias_sigma"] == pytest.approx(0.5, abs=0.05)
+    assert m["params"]["b"]["bias_sigma"] == pytest.approx(0.2, abs=0.05)
+    assert m["params"]["a"]["rmse"] == pytest.approx(0.1, abs=0.01)
+    sst = ((truth[:, 0] - truth[:, 0].mean()) ** 2).sum()
+    assert m["params"]["a"]["r2"] == pytest.approx(1 - 50 * 0.1**2 / sst, abs=0.02)
+    assert m["fom_median"] == pytest.approx(1 / (0.2 * 0.5), rel=0.05)
+
+
+def test_metrics_json_is_written_atomically(tmp_path):
+    path = write_metrics(tmp_path / "m" / "metrics.json", {"nll": 1.25, "nested": {"a": [1, 2]}})
+    assert json.loads(path.read_text()) == {"nll": 1.25, "nested": {"a": [1, 2]}}
+    assert [p.name for p in path.parent.iterdir()] == ["metrics.json"]

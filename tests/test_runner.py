@@ -1,0 +1,96 @@
+"""The main job: stages, caching, the report; and the head-to-head comparison."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cosmossl import ConfigError
+from cosmossl.compare import compare
+from cosmossl.config import parse_run_config
+from cosmossl.runner import run
+
+pytestmark = pytest.mark.slow
+
+TINY = {
+    "name": "tiny",
+    "seed": 1,
+    "dataset": {"type": "lognormal", "n_cosmologies": 60, "n_simulations": 2, "n_pixels": 16},
+    "augmentations": [{"type": "d4"}],
+    "encoder": {"type": "cnn", "summary_dim": 4, "depth": 2, "width": 4, "hidden_dim": 16},
+    "loss": {"type": "vicreg", "sim_weight": 5.0, "var_weight": 5.0},
+    "train": {"epochs": 2, "batch_size": 16, "lr": 1e-3, "tensorboard": False},
+    "statistic": {"type": "power-spectrum"},
+    "backend": {"type": "lampe", "max_epochs": 5, "transforms": 1, "hidden": [16]},
+    "inference": {"n_samples": 50, "n_bootstrap": 5, "n_corner": 1},
+    "fisher": {"n_fiducial": 40, "n_derivative": 10},
+}
+
+
+def config(**changes):
+    raw = {**TINY, **changes}
+    return parse_run_config(raw, source="tiny.toml")
+
+
+def test_run_writes_every_stage_and_a_report(tmp_path):
+    result = run(config(), run_dir=tmp_path, progress=False)
+    assert all(result.ran.values())
+    assert set(result.ran) == {
+        "data", "train", "compress-encoder", "compress-power-spectrum",
+        "infer-encoder", "infer-power-spectrum", "fisher",
+    }  # fmt: skip
+    assert set(result.metrics) == {"encoder", "power-spectrum"}
+    fom = result.fisher["summaries"]["power-spectrum"]["fom_fraction"]
+    assert 0 < fom < 1.5
+    text = (tmp_path / "report.md").read_text()
+    for section in (
+        "## Training",
+        "## Information against the analytic limit",
+        "## Posterior from the encoder summaries",
+    ):
+        assert section in text
+    assert "data:image/png;base64," in (tmp_path / "report.html").read_text()
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["summaries"]["encoder"]["nll"] == result.metrics["encoder"]["nll"]
+
+
+def test_rerun_skips_unchanged_stages_and_reruns_what_changed(tmp_path):
+    run(config(), run_dir=tmp_path, progress=False)
+    again = run(config(), run_dir=tmp_path, progress=False)
+    assert not any(again.ran.values())
+    changed = run(config(train={**TINY["train"], "epochs": 1}), run_dir=tmp_path, progress=False)
+    assert changed.ran["data"] is False
+    assert changed.ran["compress-power-spectrum"] is False
+    assert changed.ran["train"] and changed.ran["compress-encoder"] and changed.ran["fisher"]
+
+
+def test_run_without_summaries_is_a_clear_error(tmp_path):
+    raw = {k: v for k, v in TINY.items() if k not in ("encoder", "statistic")}
+    with pytest.raises(ConfigError, match="nothing to summarise"):
+        run(parse_run_config(raw, source="tiny.toml"), run_dir=tmp_path, progress=False)
+
+
+def test_compare_runs_every_entry_on_shared_data(tmp_path):
+    cfg = config(
+        compare={"losses": ["vicreg", "simclr"], "baselines": ["power-spectrum"], "seeds": [0]}
+    )
+    result = compare(cfg, out_dir=tmp_path, progress=False)
+    assert [row["entry"] for row in result.table] == ["vicreg", "simclr", "power-spectrum"]
+    assert all("fom_fraction" in row and "nll" in row for row in result.table)
+    assert "train_seconds" in result.table[0] and "train_seconds" not in result.table[2]
+    assert (tmp_path / "data" / "seed0" / "data" / "maps.h5").exists()
+    assert not (tmp_path / "vicreg" / "seed0" / "data" / "maps.h5").exists()
+    header = (tmp_path / "compare.csv").read_text().splitlines()[0]
+    assert header.startswith("entry,kind,seeds,") and "fom_fraction_std" in header
+    assert (tmp_path / "compare.png").exists() and (tmp_path / "compare.html").exists()
+
+
+def test_compare_unknown_entry_suggests_a_name(tmp_path):
+    cfg = config(compare={"losses": ["vicrag"], "baselines": [], "seeds": [0]})
+    with pytest.raises(
+        ConfigError,
+        match=r"\[compare\] 'vicrag' is neither a registered loss "
+        r"nor a statistic\. Did you mean 'vicreg'\?",
+    ):
+        compare(cfg, out_dir=tmp_path, progress=False)

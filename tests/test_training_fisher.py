@@ -1,0 +1,55 @@
+"""Fisher information of a trained encoder's summaries (its output, after its standardisation)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import torch
+from test_training_cli import CONFIG
+
+from cosmossl.cli import main
+from cosmossl.config import load_run_config
+from cosmossl.fisher import fisher_from_simulator
+from cosmossl.plugins import registry
+from cosmossl.training import fisher_of_encoder, load_encoder, train
+
+
+def test_fisher_of_a_trained_encoder(tmp_path):
+    path = tmp_path / "run.toml"
+    path.write_text(CONFIG.format(run_dir=tmp_path / "run"))
+    config = load_run_config(path)
+    result = train(config, progress=False)
+    spec = config.component("dataset")
+    simulator = registry().load("dataset", spec.type)(spec.params)
+    theta, delta = np.array([0.3, 0.8]), np.array([0.01, 0.02])
+    options = {"n_fiducial": 40, "n_derivative": 20, "seed": 5}
+    matrix = fisher_of_encoder(result.checkpoint, simulator, theta, delta, device="cpu",
+                               **options)  # fmt: skip
+
+    encoder, standardizer, _ = load_encoder(result.checkpoint)
+
+    def summarize(maps: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return encoder(standardizer(torch.from_numpy(maps))).double().numpy()
+
+    expected = fisher_from_simulator(simulator.simulate, summarize, theta, delta, **options)
+    assert matrix.shape == (2, 2)
+    np.testing.assert_allclose(matrix, matrix.T, rtol=1e-10)
+    assert np.linalg.eigvalsh(matrix).min() > 0
+    np.testing.assert_allclose(matrix, expected, rtol=1e-6)
+
+
+def test_fisher_command_reports_a_trained_encoder(tmp_path, capsys):
+    path = tmp_path / "run.toml"
+    path.write_text(CONFIG.format(run_dir=tmp_path / "run"))
+    assert main(["-q", "train", str(path)]) == 0
+    checkpoint = tmp_path / "run" / "train" / "checkpoints" / "best"
+    out = tmp_path / "fisher.json"
+    code = main(["-q", "fisher", str(path), "--checkpoint", str(checkpoint), "--n-fiducial",
+                 "40", "--n-derivative", "20", "--out", str(out)])  # fmt: skip
+    assert code == 0
+    assert "figure-of-merit fraction" in capsys.readouterr().out
+    result = json.loads(out.read_text())
+    assert result["encoder"]["fom_fraction"] > 0
+    assert np.asarray(result["encoder"]["fisher"]).shape == (2, 2)
