@@ -75,7 +75,7 @@ def test_camels_maps_stay_memory_mapped(tmp_path):
     assert mapset.read([16, 3]).shape == (2, 1, SIZE, SIZE)
 
 
-@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.filterwarnings("ignore:Maximum number of epochs")  # tiny budget on purpose
 def test_example_runs_end_to_end_on_real_format_files(tmp_path):
     rows = write_camels(tmp_path)
     result = run(tiny_config(tmp_path), run_dir=tmp_path / "run", progress=False)

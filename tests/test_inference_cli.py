@@ -89,7 +89,7 @@ def test_unknown_inference_key_is_reported(tmp_path):
     (tmp_path / "run.toml").write_text(CONFIG.replace("n_corner", "n_corners"))
     proc = run_cli("infer", str(tmp_path / "run.toml"))
     assert proc.returncode == 2
-    assert "unknown key 'inference.n_corners'" in proc.stderr
+    assert "[inference] unknown key 'n_corners'. Did you mean 'n_corner'?" in proc.stderr
 
 
 def test_example_inference_config_runs(tmp_path):

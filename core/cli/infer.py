@@ -18,10 +18,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--summaries",
         metavar="FILE",
-        help="summaries file (default: [inference] summaries, <run_dir>/summaries.h5)",
+        help="summaries file (default: [inference] summaries, <run_dir>/summaries/encoder.h5)",
     )
     parser.add_argument(
-        "--out", metavar="DIR", help="output folder (default: <run_dir>/inference/<backend>)"
+        "--out", metavar="DIR", help="output folder (default: <run_dir>/inference/<summaries stem>)"
     )
     parser.set_defaults(run=run)
 

@@ -125,9 +125,7 @@ class Backend(Component, ABC):
 
 
 def resolve_device(device: str) -> str:
-    """``"auto"`` → ``"cuda"`` when available, else ``"cpu"``."""
-    if device != "auto":
-        return device
-    import torch
+    """:func:`cosmossl.devices.resolve_device` as a string (what sbi and lampe take)."""
+    from cosmossl.devices import resolve_device as resolve
 
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    return str(resolve(device))

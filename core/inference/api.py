@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from cosmossl import layout
 from cosmossl.config import RunConfig, load_run_config
 from cosmossl.errors import ConfigError
 from cosmossl.inference.diagnostics import evaluate, write_metrics
@@ -35,7 +36,7 @@ def infer(
 ) -> InferenceResult:
     """Fit the ``[backend]`` of ``config`` and write posterior, ``metrics.json`` and plots.
 
-    Output folder (default ``<run_dir>/inference/<backend>``): ``posterior/`` (see
+    Output folder (default ``<run_dir>/inference/<summaries file stem>``): ``posterior/`` (see
     :meth:`Posterior.save`), ``metrics.json``, and ``corner_<i>.png``, ``coverage.png``,
     ``tarp.png``, ``predicted_vs_true.png``.
     """
@@ -67,7 +68,7 @@ def infer(
         progress=progress,
         device=device,
     )
-    out_dir = Path(out or Path(run_dir) / "inference" / spec.type)
+    out_dir = Path(out or Path(run_dir) / layout.inference(s_path.stem))
     files = [posterior.save(out_dir / "posterior")]
     test = split.test
     if options.max_test and test.size > options.max_test:

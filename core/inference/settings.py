@@ -13,7 +13,7 @@ class InferenceSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     summaries: str = Field(
-        "{run_dir}/summaries.h5",
+        "{run_dir}/summaries/encoder.h5",
         description="Summaries file to fit on ({run_dir} is replaced); --summaries overrides it.",
     )
     fit_on: Literal["train", "train+val"] = Field(
