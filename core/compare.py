@@ -176,7 +176,7 @@ def _write(config: RunConfig, root: Path, result: CompareResult) -> list[Path]:
     )
     shown = [c for c in columns if not c.startswith(("rmse_", "r2_", "tarp_ks"))]
     report.table(
-        ["entry", *shown],
+        ["entry", *(label(c) for c in shown)],
         [[row["entry"], *(_pm(row, c) for c in shown)] for row in result.table],
     )
     figures = plot_comparison(result.table, root)
@@ -184,6 +184,33 @@ def _write(config: RunConfig, root: Path, result: CompareResult) -> list[Path]:
         report.figure(path.name, caption)
     md, page = report.write(root, stem="compare")
     return [root / "compare.csv", root / "compare.json", md, page, *(p for p, _ in figures)]
+
+
+_LABELS = {
+    "nll": "test NLL",
+    "coverage_error": "HPD coverage |err|",
+    "tarp_atc": "TARP ATC",
+    "log_fom": "log FoM",
+    "fom_fraction": "Fisher FoM fraction",
+    "train_seconds": "train [s]",
+    "maps_per_second": "maps/s",
+}
+_PREFIXES = {
+    "cr_sigma_ratio_": "CR σ / limit",
+    "cr_sigma_": "CR σ",
+    "std_": "posterior σ",
+    "bias_": "bias/σ",
+}
+
+
+def label(key: str) -> str:
+    """A column's heading in the comparison report."""
+    if key in _LABELS:
+        return _LABELS[key]
+    for prefix, text in _PREFIXES.items():
+        if key.startswith(prefix):
+            return f"{text} ({key[len(prefix) :]})"
+    return key
 
 
 def _pm(row: dict[str, Any], key: str) -> str:

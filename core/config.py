@@ -71,11 +71,12 @@ class _Section(BaseModel):
 class PairingSettings(_Section):
     """How positive pairs are drawn (see docs/concepts.md)."""
 
-    level: Literal["same-simulation", "same-cosmology"] = Field(
+    level: Literal["same-simulation", "same-cosmology", "across-simulations"] = Field(
         "same-cosmology",
-        description="Maps that share this level are positives: 'same-simulation' (maps of one "
-        "simulation) or 'same-cosmology' (any map with the same cosmology: other seeds, other "
-        "feedback).",
+        description="Which maps are positives: 'same-simulation' (maps of one simulation), "
+        "'same-cosmology' (any maps with the same cosmology: other seeds, other feedback, or the "
+        "same simulation), or 'across-simulations' (same cosmology, every view from a different "
+        "simulation: positives never share seed or feedback).",
     )
     views: int = Field(2, ge=2, description="Views drawn per group in each batch.")
     small_groups: Literal["replace", "skip", "error"] = Field(
@@ -96,7 +97,11 @@ class FisherSettings(_Section):
         250, ge=2, description="Seed-matched maps at each θ ± δ for the mean derivatives."
     )
     step: float = Field(
-        0.02, gt=0, lt=0.5, description="Finite-difference half-step δ relative to θ."
+        0.005,
+        gt=0,
+        lt=0.5,
+        description="Finite-difference step δ relative to θ (5-point stencil θ ± δ, θ ± 2δ; "
+        "larger steps bias a network's derivatives, docs/formats.md).",
     )
 
 

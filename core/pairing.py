@@ -26,6 +26,8 @@ from cosmossl.data.mapset import MapSet
 from cosmossl.errors import ConfigError, DataError
 
 SmallGroups = Literal["replace", "skip", "error"]
+#: Pairing level whose groups are cosmologies and whose views come from different simulations.
+ACROSS_SIMULATIONS = "across-simulations"
 
 #: Default random streams per split: train and validation batches of one seed are independent.
 STREAMS = {"train": 0, "val": 1, "test": 2}
@@ -80,6 +82,7 @@ class ViewSampler:
         world_size: int | None = None,
         small_groups: SmallGroups = "replace",
         split: str = "train",
+        view_groups: np.ndarray | None = None,
     ) -> None:
         if rank is None or world_size is None:
             from cosmossl import distributed
@@ -105,6 +108,7 @@ class ViewSampler:
         self.split = split
         self.epoch = 0
         self.group_ids, self.members = group_members(group_ids, indices)
+        self.view_groups = None if view_groups is None else np.asarray(view_groups)
         self._handle_small_groups(small_groups)
         if not self.members:
             raise DataError(f"view sampler: the {split} split has no maps")
@@ -126,6 +130,8 @@ class ViewSampler:
         """The sampler of one split of ``mapset`` grouped at ``level``; ``stream`` defaults to
         the split's entry of :data:`STREAMS`. Other arguments as for the constructor."""
         kwargs.setdefault("stream", STREAMS.get(split, 0))
+        if level == ACROSS_SIMULATIONS:
+            kwargs.setdefault("view_groups", mapset.simulation_id)
         return cls(
             mapset.group_ids(level), mapset.indices(split), views, batch_size, split=split, **kwargs
         )
@@ -134,14 +140,21 @@ class ViewSampler:
     def n_groups(self) -> int:
         return len(self.members)
 
+    def _distinct(self, members: np.ndarray) -> int:
+        """How many different views a group can give (maps, or simulations across which)."""
+        if self.view_groups is None:
+            return len(members)
+        return len(np.unique(self.view_groups[members]))
+
     def _handle_small_groups(self, policy: SmallGroups) -> None:
-        small = [i for i, m in enumerate(self.members) if len(m) < self.views]
+        small = [i for i, m in enumerate(self.members) if self._distinct(m) < self.views]
         if not small:
             return
         examples = ", ".join(str(self.group_ids[i]) for i in small[:5])
+        unit = "maps" if self.view_groups is None else "simulations"
         what = (
             f"view sampler ({self.split} split): {len(small)} of {len(self.members)} groups have "
-            f"fewer than {self.views} maps (e.g. group {examples})"
+            f"fewer than {self.views} {unit} (e.g. group {examples})"
         )
         if policy == "error":
             raise DataError(
@@ -197,6 +210,13 @@ class ViewSampler:
         return order
 
     def _draw(self, members: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        if self.view_groups is not None:
+            subgroups = self.view_groups[members]
+            distinct = np.unique(subgroups)
+            if len(distinct) >= self.views:
+                # One map from each of `views` different simulations: positives never share one.
+                chosen = rng.choice(distinct, size=self.views, replace=False)
+                return np.array([rng.choice(members[subgroups == sub]) for sub in chosen])
         if len(members) >= self.views:
             return rng.choice(members, size=self.views, replace=False)
         # Too few maps ("replace"): use each map once before any repeats, in random positions.

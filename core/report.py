@@ -52,9 +52,9 @@ class Report:
                 out += [block.content, ""]
             elif block.kind == "table":
                 headers, rows = block.content
-                out.append("| " + " | ".join(headers) + " |")
+                out.append("| " + " | ".join(map(_md_cell, headers)) + " |")
                 out.append("|" + "|".join("---" for _ in headers) + "|")
-                out += ["| " + " | ".join(row) + " |" for row in rows]
+                out += ["| " + " | ".join(map(_md_cell, row)) + " |" for row in rows]
                 out.append("")
             elif block.kind == "figure":
                 path, caption = block.content
@@ -93,6 +93,10 @@ class Report:
         write_text(md, self.to_markdown())
         write_text(page, self.to_html(folder))
         return md, page
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|")
 
 
 def _cell(value: Any) -> str:

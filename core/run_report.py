@@ -103,14 +103,16 @@ def _fisher_section(report: Report, fisher: dict[str, Any]) -> None:
         f"Fisher matrices at the fiducial point ({fiducial}) from {fisher['n_fiducial']} "
         f"fiducial and {fisher['n_derivative']} seed-matched derivative simulations per "
         "parameter; the limit is the field's analytic Fisher matrix. The figure-of-merit "
-        "fraction is sqrt(det F / det F_limit) (1 = all the information)."
+        "fraction is sqrt(det F / det F_limit) (1 = all the information); the interval is a "
+        "68% bootstrap over the simulations."
     )
-    rows = [("analytic limit", 1.0, *fisher["limit"]["sigma"])]
-    rows += [
-        (label, entry["fom_fraction"], *entry["sigma"])
-        for label, entry in fisher["summaries"].items()
-    ]
-    report.table(["summary", "FoM fraction", *(f"Cramér–Rao σ({n})" for n in names)], rows)
+    rows = [("analytic limit", 1.0, "", *fisher["limit"]["sigma"])]
+    for label, entry in fisher["summaries"].items():
+        low, high = entry.get("fom_fraction_interval") or (None, None)
+        interval = f"[{low:.3g}, {high:.3g}]" if low is not None else ""
+        rows.append((label, entry["fom_fraction"], interval, *entry["sigma"]))
+    headers = ["summary", "FoM fraction", "68% interval"]
+    report.table([*headers, *(f"Cramér–Rao σ({n})" for n in names)], rows)
 
 
 def write_run_report(config: RunConfig, run_dir: RunDirectory, result: RunResult) -> Path:

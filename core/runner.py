@@ -157,7 +157,7 @@ class _Job:
                   progress=self.progress)  # fmt: skip
 
         def action() -> None:
-            if (train_dir / "checkpoints" / "last").exists():
+            if not self.force and (train_dir / "checkpoints" / "last").exists():
                 # An interrupted run with the same inputs continues where it stopped.
                 try:
                     return fit(resume=True)

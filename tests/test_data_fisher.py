@@ -98,3 +98,76 @@ def test_fisher_from_simulator_reaches_the_limit_for_the_binned_spectrum():
         simulate, summarize, theta, np.array([0.1, 0.05]), n_fiducial=1500, n_derivative=200, seed=3
     )
     assert fisher.fom_fraction(f, limit) == pytest.approx(1.0, abs=0.1)
+
+
+def test_raw_summary_fisher_is_biased_up_by_derivative_noise_and_debiased_is_not():
+    # t = A θ + ε with ε ~ N(0, C) drawn independently at θ + δ and θ − δ (no seed matching):
+    # the per-simulation derivative has Cov(d_a, d_b) = δ_ab C/(2δ²), so the raw estimate is
+    # high by tr(C⁻¹ Cov)/m = D/(2δ² m) on the diagonal (Coulton & Wandelt 2023).
+    rng = np.random.default_rng(1)
+    n_fid, m, dim, trials = 400, 40, 6, 300
+    jacobian = rng.normal(size=(2, dim))
+    sigma = np.linspace(0.5, 2.0, dim)
+    delta = np.array([0.25, 0.5])
+    expected = jacobian @ np.diag(1 / sigma**2) @ jacobian.T
+    raw, debiased = [], []
+    for _ in range(trials):
+        fid = rng.normal(size=(n_fid, dim)) * sigma
+        shift = delta[:, None, None] * jacobian[:, None, :]
+        plus = shift + rng.normal(size=(2, m, dim)) * sigma
+        minus = -shift + rng.normal(size=(2, m, dim)) * sigma
+        estimate = fisher.summary_fisher_estimate(fid, plus, minus, delta)
+        np.testing.assert_allclose(estimate.raw - estimate.noise_bias, estimate.fisher)
+        raw.append(estimate.raw)
+        debiased.append(estimate.fisher)
+    raw, debiased = np.array(raw), np.array(debiased)
+    error = debiased.std(axis=0) / np.sqrt(trials)
+    bias = np.diag(dim / (2 * delta**2 * m))
+    np.testing.assert_allclose(raw.mean(0) - expected, bias, rtol=0.1, atol=4 * error.max())
+    assert np.all(np.diag(raw.mean(0) - expected) > 6 * np.diag(error))
+    assert np.all(np.abs(debiased.mean(0) - expected) < 4 * error)
+    default = fisher.summary_fisher(fid, plus, minus, delta)
+    np.testing.assert_allclose(default, debiased[-1])
+    np.testing.assert_allclose(fisher.summary_fisher(fid, plus, minus, delta, debias=False),
+                               raw[-1])  # fmt: skip
+
+
+def test_five_point_stencil_removes_the_curvature_error_of_central_differences():
+    # t = θ³ + ε (seed-matched ε): the 3-point derivative is 3θ² + δ², the 5-point one exact.
+    n, dim = 4, 2
+    theta, delta = np.array([0.5, 1.5]), np.array([0.2, 0.3])
+
+    def simulate(thetas, seeds):
+        noise = np.stack([np.random.default_rng(s).normal(size=dim) for s in seeds])
+        return thetas**3 + 0.1 * noise
+
+    fid, d3 = fisher.simulate_summaries(simulate, lambda x: x, theta, delta, n_fiducial=n + 50,
+                                        n_derivative=n, stencil=3)  # fmt: skip
+    _, d5 = fisher.simulate_summaries(simulate, lambda x: x, theta, delta, n_fiducial=n + 50,
+                                      n_derivative=n, stencil=5)  # fmt: skip
+    np.testing.assert_allclose(d3.mean(1), np.diag(3 * theta**2 + delta**2), atol=1e-9)
+    np.testing.assert_allclose(d5.mean(1), np.diag(3 * theta**2), atol=1e-9)
+    assert fid.shape == (n + 50, dim) and d5.shape == (2, n, dim)
+
+
+def test_summary_fisher_messages_for_stencil_and_too_few_derivative_simulations():
+    with pytest.raises(DataError, match=r"stencil must be 3 or 5 \(got 4\)"):
+        fisher.simulate_summaries(lambda t, s: t, lambda x: x, np.ones(2), np.ones(2), stencil=4)
+    with pytest.raises(DataError, match=r"needs at least 2 derivative simulations \(got 1\)"):
+        fisher.fisher_from_derivatives(np.zeros((50, 3)), np.zeros((2, 1, 3)))
+
+
+def test_fom_fraction_interval_brackets_the_truth_and_narrows_with_more_simulations():
+    rng = np.random.default_rng(2)
+    dim = 4
+    jacobian = np.array([[1.0, 0.5, 0.0, 0.2], [0.3, 1.0, 0.4, 0.0]])
+    limit = jacobian @ jacobian.T  # unit noise: the summary holds all of it, FoM fraction 1
+    widths = []
+    for m in (40, 1000):
+        fid = rng.normal(size=(1000, dim))
+        noise = rng.normal(size=(2, m, dim))  # unmatched noise at ± δ
+        derivatives = jacobian[:, None, :] + (noise - rng.normal(size=(2, m, dim))) / (2 * 0.2)
+        low, high = fisher.fom_fraction_interval(fid, derivatives, limit, level=0.95)
+        widths.append(high - low)
+    assert low < 1.0 < high
+    assert widths[1] < widths[0] / 3

@@ -98,8 +98,14 @@ def test_unknown_feedback_names_are_refused():
         cosmossl.create("dataset", "lognormal", feedback_shift={"A_AGN3": 1.0})
 
 
-def test_gaussian_recipe_matches_the_fisher_limit_by_score_covariance():
-    dataset = make(field="gaussian", n_pixels=16, transform="none")
+@pytest.mark.parametrize(
+    "geometry", [{}, {"geometry": "slab", "feedback": True}], ids=["plane", "slab-feedback"]
+)
+def test_gaussian_recipe_matches_the_fisher_limit_by_score_covariance(geometry):
+    # With feedback, simulate(..., nuisance=None) must hold it at the limit's fiducial (1,1,1,1):
+    # random feedback per seed would inflate the score covariance, and a spectrum other than the
+    # limit's (S(k) missing, other units) would move the score's mean away from 0.
+    dataset = make(field="gaussian", n_pixels=16, transform="none", **geometry)
     theta = np.array([0.3, 0.8])
     limit = dataset.fisher_limit(theta)
     power, _ = dataset.gaussian_power(theta[None], None, full_plane=True)
@@ -109,6 +115,16 @@ def test_gaussian_recipe_matches_the_fisher_limit_by_score_covariance():
     maps = dataset.simulate(theta, range(3000))[:, 0].astype(np.float64)
     score = fisher.gaussian_score(maps, power[0], dlnp, dataset.box_size)
     np.testing.assert_allclose(np.cov(score, rowvar=False), limit, rtol=0.1)
+    assert np.abs(score.mean(0) / np.sqrt(np.diag(limit) / len(score))).max() < 4
+
+
+def test_slab_feedback_simulations_hold_feedback_at_the_fiducial_by_default():
+    dataset = make(field="gaussian", n_pixels=16, transform="none", geometry="slab",
+                   feedback=True)  # fmt: skip
+    theta = np.array([0.3, 0.8])
+    default = dataset.simulate(theta, range(4))
+    np.testing.assert_array_equal(default, dataset.simulate(theta, range(4), np.ones(4)))
+    assert not np.allclose(default, dataset.simulate(theta, range(4), [4.0, 4.0, 2.0, 2.0]))
 
 
 def test_power_spectrum_reaches_the_limit_on_paper_maps():

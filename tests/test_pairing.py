@@ -9,6 +9,7 @@ import torch
 import cosmossl
 from cosmossl import MapMeta
 from cosmossl.data.mapset import MapSet
+from cosmossl.errors import DataError
 from cosmossl.pairing import ViewSampler, make_views
 
 
@@ -198,3 +199,24 @@ def test_make_views_accepts_maps_read_ahead():
     read = mapset.read(batch.reshape(-1)) + 100  # proves these maps were used, not re-read
     views = make_views(mapset, batch, [], torch.Generator(), maps=read)
     assert views[:, :, 0, 0, 0].tolist() == [[105.0, 107.0], [109.0, 110.0]]
+
+
+def test_across_simulations_views_never_share_a_simulation():
+    # 3 cosmologies × 3 simulations × 2 maps: map i is in simulation i // 2, cosmology i // 6.
+    simulation = np.arange(18) // 2
+    cosmology = simulation // 3
+    sampler = ViewSampler(cosmology, np.arange(18), views=3, batch_size=3, seed=4,
+                          view_groups=simulation)  # fmt: skip
+    for epoch in range(5):
+        for rows in (sampler.batch(epoch, 0),):
+            for views in rows:
+                assert len(set(cosmology[views])) == 1
+                assert len(set(simulation[views])) == 3
+
+
+def test_across_simulations_counts_simulations_for_the_small_group_policy():
+    simulation = np.array([0, 0, 1, 1, 2, 2, 2, 2])
+    cosmology = np.array([0, 0, 0, 0, 1, 1, 1, 1])  # cosmology 1 has one simulation only
+    with pytest.raises(DataError, match=r"1 of 2 groups have fewer than 2 simulations"):
+        ViewSampler(cosmology, np.arange(8), views=2, batch_size=1, view_groups=simulation,
+                    small_groups="error")  # fmt: skip

@@ -94,3 +94,13 @@ def test_compare_unknown_entry_suggests_a_name(tmp_path):
         r"nor a statistic\. Did you mean 'vicreg'\?",
     ):
         compare(cfg, out_dir=tmp_path, progress=False)
+
+
+def test_force_retrains_from_scratch(tmp_path):
+    first = run(config(), run_dir=tmp_path, progress=False)
+    log = tmp_path / "train" / "metrics.jsonl"
+    log.write_text(log.read_text() + '{"kind": "marker"}\n')
+    forced = run(config(), run_dir=tmp_path, progress=False, force=True)
+    assert all(forced.ran.values())
+    assert "marker" not in log.read_text()  # a fresh training, not a resume of the old one
+    assert forced.metrics["encoder"]["nll"] == pytest.approx(first.metrics["encoder"]["nll"])

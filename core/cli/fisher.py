@@ -49,8 +49,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--step",
         type=float,
-        default=0.02,
-        help="finite-difference half-step δ relative to θ (default 0.02)",
+        default=0.005,
+        help="finite-difference step δ relative to θ, 5-point stencil (default 0.005)",
     )
     parser.add_argument("--out", help="also write the results as JSON to this file")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")

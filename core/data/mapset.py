@@ -98,10 +98,11 @@ class MapSet:
 
     def group_ids(self, level: str) -> np.ndarray:
         """Group ids at a pairing level: cosmology ids or simulation ids."""
-        if level == "same-cosmology":
+        if level in ("same-cosmology", "across-simulations"):
             return self.cosmology_id
         if level == "same-simulation":
             return self.simulation_id
         raise DataError(
-            f"unknown pairing level '{level}'; use 'same-cosmology' or 'same-simulation'"
+            f"unknown pairing level '{level}'; use 'same-cosmology', 'across-simulations' or "
+            "'same-simulation'"
         )

@@ -221,7 +221,8 @@ class Lognormal(Dataset):
 
         ``seeds`` ``[B]`` are noise seeds (see :func:`map_seed`): equal seeds give the same
         noise at any θ. ``nuisance`` ``[4]`` or ``[B, 4]`` feedback amplitudes (used only when
-        ``feedback`` is on; default the fiducial 1, 1, 1, 1).
+        ``feedback`` is on; default the fiducial 1, 1, 1, 1, never a random draw: the Fisher
+        check simulates with the nuisance fixed where :meth:`fisher_limit` holds it).
         """
         seeds = [int(s) for s in np.atleast_1d(seeds)]
         theta = np.broadcast_to(np.asarray(theta, dtype=np.float64), (len(seeds), 2))
