@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from cosmossl.io import save_figure
+
 PANELS: tuple[tuple[str, str], ...] = (
     ("fom_fraction", "Fisher FoM fraction (1 = limit)"),
     ("nll", "test NLL (lower is better)"),
@@ -55,8 +57,6 @@ def plot_comparison(table: list[dict[str, Any]], folder: Path) -> list[tuple[Pat
             ax.axhline(1.0, color="k", lw=0.8, ls="--")
     for ax in list(axes.flat)[len(panels) :]:
         ax.axis("off")
-    path = folder / "compare.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    path = save_figure(fig, folder / "compare.png", dpi=100)
     caption = "Each panel: mean ± std over seeds; blue: SSL/supervised losses, grey: statistics."
     return [(path, caption)]

@@ -46,6 +46,18 @@ def write_json(path: str | Path, data: Any) -> None:
     write_text(path, json.dumps(_finite(data), indent=2, sort_keys=False) + "\n")
 
 
+def save_figure(fig: Any, path: str | Path, *, dpi: int = 110, **savefig: Any) -> Path:
+    """Save a matplotlib figure as PNG atomically, then close it."""
+    import matplotlib.pyplot as plt
+
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=dpi, **savefig)
+    finally:
+        plt.close(fig)
+    return Path(path)
+
+
 def _finite(value: Any) -> Any:
     if isinstance(value, float) and value != value:
         return None

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cosmossl.config import RunConfig
-from cosmossl.io import write_json
+from cosmossl.io import save_figure, write_json
 from cosmossl.pipeline import RunDirectory
 from cosmossl.report import Report
 
@@ -45,9 +45,7 @@ def plot_training_curves(history: list[dict[str, Any]], path: Path) -> Path:
     lr = ax.twinx()
     lr.plot(epochs, [r["lr"] for r in history], color="0.6", lw=1, ls="--")
     lr.set_ylabel("learning rate", color="0.4")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def headline(metrics: dict[str, Any]) -> dict[str, Any]:

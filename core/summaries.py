@@ -8,8 +8,6 @@ hand-crafted statistic); ``cosmossl infer`` fits a backend on it. The layout is 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from cosmossl.errors import DataError
+from cosmossl.io import atomic_path
 
 #: Written into the file's ``format`` attribute; readers refuse anything else.
 FORMAT = "cosmossl-summaries"
@@ -132,27 +131,19 @@ def write_summaries(path: str | Path, s: Summaries) -> Path:
     import h5py
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        with h5py.File(tmp, "w") as f:
-            f.attrs["format"] = FORMAT
-            f.attrs["version"] = VERSION
-            f.create_dataset("summaries", data=s.summaries)
-            f.create_dataset("params", data=s.params)
-            f.create_dataset("cosmology_id", data=s.cosmology_id)
-            f.create_dataset("simulation_id", data=s.simulation_id)
-            f.create_dataset("split", data=s.split)
-            f.create_dataset("nuisance", data=s.nuisance)
-            f.attrs["param_names"] = json.dumps(list(s.param_names))
-            f.attrs["nuisance_names"] = json.dumps(list(s.nuisance_names))
-            f.attrs["priors"] = json.dumps({k: list(v) for k, v in s.priors.items()})
-            f.attrs["provenance"] = json.dumps(s.provenance, default=str)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        f.attrs["format"] = FORMAT
+        f.attrs["version"] = VERSION
+        f.create_dataset("summaries", data=s.summaries)
+        f.create_dataset("params", data=s.params)
+        f.create_dataset("cosmology_id", data=s.cosmology_id)
+        f.create_dataset("simulation_id", data=s.simulation_id)
+        f.create_dataset("split", data=s.split)
+        f.create_dataset("nuisance", data=s.nuisance)
+        f.attrs["param_names"] = json.dumps(list(s.param_names))
+        f.attrs["nuisance_names"] = json.dumps(list(s.nuisance_names))
+        f.attrs["priors"] = json.dumps({k: list(v) for k, v in s.priors.items()})
+        f.attrs["provenance"] = json.dumps(s.provenance, default=str)
     return path
 
 

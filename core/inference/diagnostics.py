@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +31,8 @@ from typing import Any
 import numpy as np
 import torch
 from scipy import stats
+
+from cosmossl.io import write_text
 
 #: Credibility levels of the coverage and TARP curves.
 GRID = np.linspace(0.0, 1.0, 101)
@@ -177,13 +177,5 @@ def evaluate(
 def write_metrics(path: str | Path, metrics: dict[str, Any]) -> Path:
     """Write ``metrics`` as JSON atomically (temporary file, then rename)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(metrics, f, indent=2, allow_nan=True)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text(path, json.dumps(metrics, indent=2, allow_nan=True))
     return path

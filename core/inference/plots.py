@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from cosmossl.io import save_figure
+
 
 def _pyplot():
     import matplotlib
@@ -19,19 +21,7 @@ def _pyplot():
 
 
 def _save(fig: Any, path: Path) -> Path:
-    import os
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight")
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-        _pyplot().close(fig)
-    return path
+    return save_figure(fig, path, bbox_inches="tight")
 
 
 def corner(

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import tempfile
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +22,7 @@ import torch
 from cosmossl.errors import DataError
 from cosmossl.inference.prior import BoxPrior
 from cosmossl.inference.standardize import Standardizer
+from cosmossl.io import atomic_write, write_text
 
 FORMAT = "cosmossl-posterior"
 VERSION = 1
@@ -189,9 +188,9 @@ class Posterior(ABC):
             "config": config,
             "info": self.info,
         }
-        _atomic(path / WEIGHTS_FILE, lambda tmp: save_file(all_tensors, tmp))
+        atomic_write(path / WEIGHTS_FILE, lambda tmp: save_file(all_tensors, str(tmp)))
         text = json.dumps(meta, indent=2, default=_jsonable)
-        _atomic(path / CONFIG_FILE, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+        write_text(path / CONFIG_FILE, text)
         return path
 
 
@@ -251,17 +250,6 @@ def load_posterior(path: str | Path, device: str = "cpu", registry: Any = None) 
     saved = read_posterior(path, device)
     cls = (registry or default_registry()).load("backend", saved.backend)
     return cls.posterior_from_saved(saved, device=device)
-
-
-def _atomic(target: Path, write: Any) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _jsonable(value: Any) -> Any:
