@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from cosmossl.data.hdf5 import open_checked
 from cosmossl.errors import DataError
 from cosmossl.io import atomic_path
 
@@ -153,30 +154,10 @@ _ATTRS = ("param_names", "nuisance_names", "priors", "provenance")
 
 def read_summaries(path: str | Path) -> Summaries:
     """Read a summaries file; a missing or malformed file raises :class:`DataError`."""
-    import h5py
 
     path = Path(path)
-    if not path.is_file():
-        raise DataError(
-            f"summaries file '{path}' does not exist (run `cosmossl compress` "
-            "first, or pass --summaries FILE)"
-        )
-    try:
-        f = h5py.File(path, "r")
-    except OSError as exc:
-        raise DataError(f"'{path}' is not an HDF5 file: {exc}") from None
-    with f:
-        if f.attrs.get("format") != FORMAT:
-            raise DataError(
-                f"'{path}' is not a cosmossl summaries file "
-                f"(format attribute {f.attrs.get('format')!r}, expected '{FORMAT}')"
-            )
-        version = int(f.attrs.get("version", -1))
-        if version > VERSION:
-            raise DataError(
-                f"'{path}' has summaries format version {version}; this cosmossl "
-                f"reads up to {VERSION}: upgrade cosmossl"
-            )
+    hint = " (run `cosmossl compress` first, or pass --summaries FILE)"
+    with open_checked(path, FORMAT, "version", VERSION, "cosmossl summaries file", hint) as f:
         missing = [k for k in _DATASETS if k not in f] + [k for k in _ATTRS if k not in f.attrs]
         if missing:
             raise DataError(f"'{path}' is missing {', '.join(missing)}")

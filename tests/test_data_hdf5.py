@@ -89,7 +89,7 @@ def _read_row(args):
 
 
 def test_missing_and_foreign_files_are_reported(tmp_path):
-    with pytest.raises(cosmossl.DataError, match=r"HDF5 map file '.*nope\.h5' does not exist"):
+    with pytest.raises(cosmossl.DataError, match=r"map file '.*nope\.h5' does not exist"):
         read_mapset(tmp_path / "nope.h5")
     with h5py.File(tmp_path / "other.h5", "w") as f:
         f["x"] = np.zeros(3)

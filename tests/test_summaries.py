@@ -54,7 +54,7 @@ def test_missing_file_says_how_to_make_one(tmp_path):
 
 def test_non_hdf5_file_is_a_data_error(tmp_path):
     (tmp_path / "s.h5").write_text("not hdf5")
-    with pytest.raises(DataError, match="is not an HDF5 file"):
+    with pytest.raises(DataError, match="is not a readable HDF5 file"):
         read_summaries(tmp_path / "s.h5")
 
 

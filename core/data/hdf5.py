@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -110,27 +112,37 @@ class LazyMaps:
         self._file = None
 
 
-def read_mapset(path: str | Path) -> MapSet:
-    """Open a cosmossl HDF5 file; maps stay on disk (a :class:`LazyMaps` store)."""
-    path = Path(path)
+@contextmanager
+def open_checked(
+    path: Path, file_format: str, version_attr: str, max_version: int, what: str, hint: str = ""
+) -> Iterator[h5py.File]:
+    """Open a cosmossl HDF5 file for reading, checking that it exists, is HDF5, has the
+    ``format`` attribute ``file_format`` and a version this cosmossl reads; ``DataError`` else."""
     if not path.is_file():
-        raise DataError(f"HDF5 map file '{path}' does not exist")
+        raise DataError(f"{what} '{path}' does not exist{hint}")
     try:
         f = h5py.File(path, "r")
     except OSError as exc:
         raise DataError(f"'{path}' is not a readable HDF5 file: {exc}") from None
     with f:
-        if f.attrs.get("format") != FORMAT:
+        if f.attrs.get("format") != file_format:
             raise DataError(
-                f"'{path}' is not a cosmossl map file (attribute format="
-                f"{f.attrs.get('format')!r}, expected {FORMAT!r})"
+                f"'{path}' is not a {what} (attribute format={f.attrs.get('format')!r}, "
+                f"expected {file_format!r})"
             )
-        version = int(f.attrs.get("format_version", -1))
-        if version > FORMAT_VERSION:
+        version = int(f.attrs.get(version_attr, -1))
+        if version > max_version:
             raise DataError(
                 f"'{path}' has format version {version}; this cosmossl reads up to "
-                f"{FORMAT_VERSION}: upgrade cosmossl"
+                f"{max_version}: upgrade cosmossl"
             )
+        yield f
+
+
+def read_mapset(path: str | Path) -> MapSet:
+    """Open a cosmossl HDF5 file; maps stay on disk (a :class:`LazyMaps` store)."""
+    path = Path(path)
+    with open_checked(path, FORMAT, "format_version", FORMAT_VERSION, "cosmossl map file") as f:
         missing = [name for name in _REQUIRED if name not in f]
         if missing:
             raise DataError(f"'{path}' lacks the dataset(s) {', '.join(missing)}")
