@@ -108,7 +108,7 @@ def predicted_vs_true(
     plt = _pyplot()
     p = truth.shape[1]
     mean, std = samples.mean(0), samples.std(0)
-    fig, axes = plt.subplots(1, p, figsize=(3.5 * p, 3.5), squeeze=False)
+    fig, axes = plt.subplots(1, p, figsize=(3.8 * p, 3.5), squeeze=False, layout="constrained")
     for k, ax in enumerate(axes[0]):
         lo, hi = float(truth[:, k].min()), float(truth[:, k].max())
         ax.plot([lo, hi], [lo, hi], "k--", lw=1)
