@@ -32,7 +32,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--checkpoint",
         metavar="PATH",
         help="also the Fisher matrix of a trained encoder's summaries (a checkpoint folder "
-        "such as <run_dir>/checkpoints/best; see cosmossl.training.fisher_of_encoder)",
+        "such as <run_dir>/train/checkpoints/best)",
     )
     parser.add_argument(
         "--n-fiducial",
@@ -65,95 +65,69 @@ def _matrix(name: str, names: list[str], matrix: Any) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    import numpy as np
-    import torch
-
-    from cosmossl import fisher
     from cosmossl.cli.simulate import dataset_from_config
+    from cosmossl.components.dataset import Simulator
     from cosmossl.config import load_run_config
+    from cosmossl.information import encoder_summarizer, information, statistic_summarizer
     from cosmossl.io import write_json
     from cosmossl.plugins import registry
 
     config = load_run_config(args.config)
     dataset = dataset_from_config(config)
-    spec = config.component("dataset")
-    if not (hasattr(dataset, "fisher_limit") and hasattr(dataset, "simulate")):
+    if not isinstance(dataset, Simulator):
         raise ConfigError(
-            f"{config.source}: dataset '{spec.type}' is not a simulator with an "
-            "analytic Fisher limit (it needs simulate() and fisher_limit())"
+            f"{config.source}: dataset '{config.component('dataset').type}' is not a simulator "
+            "with an analytic Fisher limit (it needs simulate() and fisher_limit())"
         )
-    theta = np.asarray(dataset.params.fiducial, dtype=np.float64)
     names = ["omega_m", "sigma_8"]
-    limit = dataset.fisher_limit(theta)
-    result: dict[str, Any] = {
-        "fiducial": dict(zip(names, theta.tolist())),
-        "limit": {"fisher": limit.tolist(), "sigma": fisher.cramer_rao(limit).tolist()},
-    }
+    summarizers = {}
     if args.statistic:
-        cls = registry().load("statistic", args.statistic)
         stat_spec = config.component("statistic")
         params = stat_spec.params if stat_spec and stat_spec.type == args.statistic else None
-        statistic = cls(params, meta=dataset.meta)
-
-        def summarize(maps: np.ndarray) -> np.ndarray:
-            with torch.no_grad():
-                return statistic(torch.from_numpy(maps)).double().numpy()
-
-        delta = args.step * np.abs(theta)
-        matrix = fisher.fisher_from_simulator(
-            dataset.simulate,
-            summarize,
-            theta,
-            delta,
-            n_fiducial=args.n_fiducial,
-            n_derivative=args.n_derivative,
-            seed=config.settings.seed,
-        )
-        result["statistic"] = {
-            "name": args.statistic, "fisher": matrix.tolist(),
-            "sigma": fisher.cramer_rao(matrix).tolist(),
-            "fom_fraction": fisher.fom_fraction(matrix, limit),
-            "n_fiducial": args.n_fiducial, "n_derivative": args.n_derivative,
-            "delta": delta.tolist(),
-        }  # fmt: skip
+        statistic = registry().load("statistic", args.statistic)(params, meta=dataset.meta)
+        summarizers[args.statistic] = statistic_summarizer(statistic)
     if args.checkpoint:
-        from cosmossl.training import fisher_of_encoder
+        from cosmossl.training import load_encoder
 
-        delta = args.step * np.abs(theta)
-        matrix = fisher_of_encoder(
-            args.checkpoint,
-            dataset,
-            theta,
-            delta,
-            n_fiducial=args.n_fiducial,
-            n_derivative=args.n_derivative,
-            seed=config.settings.seed,
-            device=config.settings.device,
+        encoder, standardizer, _ = load_encoder(args.checkpoint)
+        summarizers["encoder"] = encoder_summarizer(
+            encoder, standardizer, device=config.settings.device
         )
-        result["encoder"] = {
-            "checkpoint": str(args.checkpoint), "fisher": matrix.tolist(),
-            "sigma": fisher.cramer_rao(matrix).tolist(),
-            "fom_fraction": fisher.fom_fraction(matrix, limit),
-            "n_fiducial": args.n_fiducial, "n_derivative": args.n_derivative,
-            "delta": delta.tolist(),
-        }  # fmt: skip
+    info = information(
+        dataset,
+        summarizers,
+        names,
+        n_fiducial=args.n_fiducial,
+        n_derivative=args.n_derivative,
+        step=args.step,
+        seed=config.settings.seed,
+    )
+    common = {k: info[k] for k in ("n_fiducial", "n_derivative", "delta", "estimator", "stencil")}
+    result: dict[str, Any] = {
+        "fiducial": dict(zip(names, info["fiducial"])),
+        "limit": info["limit"],
+        **common,
+    }
+    if args.statistic:
+        result["statistic"] = {"name": args.statistic, **info["summaries"][args.statistic]}
+    if args.checkpoint:
+        result["encoder"] = {"checkpoint": str(args.checkpoint), **info["summaries"]["encoder"]}
     if args.out:
         write_json(Path(args.out), result)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
-    print(f"fiducial {', '.join(f'{n} = {v:g}' for n, v in zip(names, theta))}")
-    print(_matrix("analytic Fisher limit", names, limit))
-    sig = result["limit"]["sigma"]
-    print("  Cramér–Rao σ: " + ", ".join(f"{n} {s:.4g}" for n, s in zip(names, sig)))
-    if "statistic" in result:
-        stat = result["statistic"]
-        print(_matrix(f"{args.statistic} Fisher (simulations)", names, stat["fisher"]))
-        print("  Cramér–Rao σ: " + ", ".join(f"{n} {s:.4g}" for n, s in zip(names, stat["sigma"])))
-        print(f"figure-of-merit fraction sqrt(det F / det F_limit) = {stat['fom_fraction']:.3f}")
-    if "encoder" in result:
-        enc = result["encoder"]
-        print(_matrix(f"encoder {args.checkpoint} Fisher (simulations)", names, enc["fisher"]))
-        print("  Cramér–Rao σ: " + ", ".join(f"{n} {s:.4g}" for n, s in zip(names, enc["sigma"])))
-        print(f"figure-of-merit fraction sqrt(det F / det F_limit) = {enc['fom_fraction']:.3f}")
+    print(f"fiducial {', '.join(f'{n} = {v:g}' for n, v in result['fiducial'].items())}")
+    _print_entry("analytic Fisher limit", names, result["limit"])
+    if args.statistic:
+        _print_entry(f"{args.statistic} Fisher (simulations)", names, result["statistic"])
+    if args.checkpoint:
+        _print_entry(f"encoder {args.checkpoint} Fisher (simulations)", names, result["encoder"])
     return 0
+
+
+def _print_entry(title: str, names: list[str], entry: dict[str, Any]) -> None:
+    print(_matrix(title, names, entry["fisher"]))
+    print("  Cramér–Rao σ: " + ", ".join(f"{n} {s:.4g}" for n, s in zip(names, entry["sigma"])))
+    if "fom_fraction" in entry:
+        print(f"figure-of-merit fraction sqrt(det F / det F_limit) = {entry['fom_fraction']:.3f}")
