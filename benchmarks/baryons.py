@@ -9,9 +9,9 @@ Schneider & Teyssier suppression driven by four feedback amplitudes drawn per si
     feedback): the control;
 (c) ``power-spectrum``: the binned P(k).
 
-Each runs through :func:`cosmossl.runner.run` on one shared simulated data set. For each we
+Each runs through :func:`cosmossl.job.run.run` on one shared simulated data set. For each we
 measure (1) the feedback information kept: held-out R² of a linear (ridge) and an MLP probe
-(:mod:`cosmossl.probes`) predicting the log of each feedback amplitude, and the two combinations
+(:mod:`cosmossl.information.probes`) predicting the log of each feedback amplitude, and the two combinations
 that matter under our heuristic mapping (log10 M_c, log10 η_b); (2) the cosmology information
 kept: test NLL and figure of merit of the fitted posterior, Fisher FoM fraction at the fiducial
 feedback; (3) robustness: on fresh test maps whose feedback is drawn from a SHIFTED prior (and
@@ -40,11 +40,11 @@ import numpy as np
 import torch
 
 import cosmossl
-from cosmossl import cosmology
-from cosmossl.config import RunConfig, load_run_config, parse_run_config
-from cosmossl.io import write_json, write_text
-from cosmossl.probes import linear_probe_r2, mlp_probe_r2
-from cosmossl.runner import ENCODER, RunResult, run
+from cosmossl._util.files import write_json, write_text
+from cosmossl.config.run_file import RunConfig, load_run_config, parse_run_config
+from cosmossl.information.probes import linear_probe_r2, mlp_probe_r2
+from cosmossl.job.run import ENCODER, RunResult, run
+from cosmossl.physics import cosmology
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent

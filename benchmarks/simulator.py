@@ -42,8 +42,8 @@ import numpy as np
 import torch
 
 import cosmossl
-from cosmossl import fields
-from cosmossl.io import write_json
+from cosmossl._util.files import write_json
+from cosmossl.physics import fields
 
 FIDUCIAL = np.array([0.3, 0.8])
 

@@ -22,8 +22,8 @@ import torch
 
 import cosmossl
 from cosmossl import MapMeta
+from cosmossl._util.files import write_json
 from cosmossl.data.mapset import MapSet
-from cosmossl.io import write_json
 from cosmossl.training import TrainSettings, train_components
 
 

@@ -10,7 +10,7 @@ import torch
 
 import cosmossl
 from cosmossl import MapMeta
-from cosmossl.cosmology import baryon_suppression
+from cosmossl.physics.cosmology import baryon_suppression
 
 
 def _gen(seed: int = 0) -> torch.Generator:

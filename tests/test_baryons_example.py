@@ -7,7 +7,7 @@ import importlib.util
 import numpy as np
 from conftest import REPO
 
-from cosmossl.config import load_run_config
+from cosmossl.config.run_file import load_run_config
 
 
 def study_module():

@@ -9,8 +9,8 @@ import pytest
 from conftest import REPO
 
 import cosmossl
-from cosmossl.config import load_run_config, parse_run_config
-from cosmossl.runner import run
+from cosmossl.config.run_file import load_run_config, parse_run_config
+from cosmossl.job.run import run
 
 EXAMPLE = REPO / "examples" / "camels.toml"
 MAPS = "Maps_Mtot_IllustrisTNG_LH_z=0.00.npy"

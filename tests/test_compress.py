@@ -8,7 +8,7 @@ import torch
 from training_helpers import tiny_components, tiny_mapset
 
 from cosmossl import DataError
-from cosmossl.summaries import read_summaries, write_summaries
+from cosmossl.data.summaries import read_summaries, write_summaries
 from cosmossl.training import (
     TrainSettings,
     compress,

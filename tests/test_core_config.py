@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cosmossl import ConfigError, create, load_run_config
-from cosmossl.config import parse_run_config
+from cosmossl.config.run_file import parse_run_config
 
 
 def write(tmp_path, text):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from conftest import REPO
 
-from cosmossl.docgen import configuration_markdown, configuration_schema
-from cosmossl.plugins import load_plugins
+from cosmossl.config.reference import configuration_markdown, configuration_schema
+from cosmossl.plugin.host import load_plugins
 
 
 def test_configuration_reference_is_current():

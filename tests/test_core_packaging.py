@@ -66,7 +66,7 @@ def cosmossl_json(python: str, *args: str, env: dict[str, str]) -> tuple[object,
 def test_wheel_install_lists_the_same_components_as_editable(tmp_path):
     source = tmp_path / "src"
     source.mkdir()
-    for name in ("pyproject.toml", "README.md", "registry.toml"):
+    for name in ("pyproject.toml", "setup.py", "README.md", "registry.toml"):
         shutil.copy(REPO / name, source / name)
     for folder in ("core", "plugins"):
         shutil.copytree(

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from cosmossl.io import atomic_path, write_json
-from cosmossl.pipeline import RunDirectory, digest
-from cosmossl.report import Report
+from cosmossl._util.files import atomic_path, write_json
+from cosmossl.job.report.document import Report
+from cosmossl.job.stages import RunDirectory, digest
 
 
 def test_digest_ignores_key_order_and_sees_values():

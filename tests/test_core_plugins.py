@@ -7,7 +7,7 @@ from plugin_fixtures import BROKEN_PLUGIN, GOOD_PLUGIN, make_distribution
 
 import cosmossl
 from cosmossl import DuplicateComponentError, PluginLoadError, PluginWarning
-from cosmossl.plugins import PluginSelection, load_plugins
+from cosmossl.plugin.host import PluginSelection, load_plugins
 
 
 @pytest.fixture
@@ -140,15 +140,18 @@ def test_register_plugin_at_run_time():
 
 
 def test_plugin_manager_factory_has_no_global_state():
-    first, second = cosmossl.plugins.make_plugin_manager(), cosmossl.plugins.make_plugin_manager()
+    first, second = (
+        cosmossl.plugin.host.make_plugin_manager(),
+        cosmossl.plugin.host.make_plugin_manager(),
+    )
     assert first is not second
     assert first.project_name == "cosmossl"
 
 
 def test_every_hook_is_documented_with_an_example():
-    manager = cosmossl.plugins.make_plugin_manager()
+    manager = cosmossl.plugin.host.make_plugin_manager()
     for name in manager.hook.__dict__:
         if name.startswith("_"):
             continue
-        doc = getattr(cosmossl.hookspecs, name).__doc__ or ""
+        doc = getattr(cosmossl.plugin.hookspecs, name).__doc__ or ""
         assert "Example::" in doc and "Arguments:" in doc, f"hook {name} is not documented"

@@ -6,7 +6,7 @@ import pytest
 
 import cosmossl
 from cosmossl import CosmosslError, DuplicateComponentError, Registry, UnknownComponentError
-from cosmossl.component_registry import Provider, read_manifest
+from cosmossl.plugin.registry import Provider, read_manifest
 
 
 class Jitter(cosmossl.Augmentation):

@@ -9,7 +9,7 @@ import pytest
 from conftest import REPO
 
 from cosmossl.cli import main
-from cosmossl.config import load_run_config
+from cosmossl.config.run_file import load_run_config
 from cosmossl.data.hdf5 import read_mapset
 
 TINY = """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cosmossl import cosmology
+from cosmossl.physics import cosmology
 
 
 def test_eh98_transfer_matches_reference_values():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from cosmossl import fields
+from cosmossl.physics import fields
 
 
 def test_bins_count_every_full_plane_mode_once():

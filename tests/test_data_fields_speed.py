@@ -1,4 +1,4 @@
-"""The CPU fast paths of cosmossl.fields give the same maps as the plain batched computation."""
+"""The CPU fast paths of cosmossl.physics.fields give the same maps as the plain batched computation."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import cosmossl
-from cosmossl import fields
+from cosmossl.physics import fields
 
 
 def test_gaussian_field_in_chunks_equals_one_batched_transform(monkeypatch):

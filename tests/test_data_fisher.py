@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from cosmossl import DataError, fields, fisher
+from cosmossl import DataError
+from cosmossl.information import fisher
+from cosmossl.physics import fields
 
 
 def _power_law(theta: np.ndarray, k: np.ndarray) -> np.ndarray:

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 import cosmossl
+from cosmossl.components.meta import MapMeta
 from cosmossl.data.hdf5 import LazyMaps, read_mapset, write_mapset
 from cosmossl.data.mapset import MapSet
-from cosmossl.meta import MapMeta
 
 
 def small_mapset(n: int = 6) -> MapSet:

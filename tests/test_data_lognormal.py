@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import cosmossl
-from cosmossl import fisher
+from cosmossl.information import fisher
 from cosmossl_plugins.datasets.lognormal import Lognormal, map_seed
 
 

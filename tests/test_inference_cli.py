@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from cosmossl.cli import main
+from cosmossl.data.summaries import write_summaries
 from cosmossl.inference import LinearGaussian
-from cosmossl.summaries import write_summaries
 
 CONFIG = """
 name = "t"

@@ -10,7 +10,7 @@ import cosmossl
 from cosmossl import MapMeta
 from cosmossl.data.mapset import MapSet
 from cosmossl.errors import DataError
-from cosmossl.pairing import ViewSampler, make_views
+from cosmossl.training.views import ViewSampler, make_views
 
 
 def _mapset(n_cosmologies: int = 6, sims_per_cosmology: int = 2, maps_per_sim: int = 3) -> MapSet:

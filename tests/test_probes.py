@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cosmossl import DataError
-from cosmossl.probes import linear_probe_r2, mlp_probe_r2, r2_score
+from cosmossl.information.probes import linear_probe_r2, mlp_probe_r2, r2_score
 
 
 def data(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from cosmossl import ConfigError
-from cosmossl.compare import compare
-from cosmossl.config import parse_run_config
-from cosmossl.runner import run
+from cosmossl.config.run_file import parse_run_config
+from cosmossl.job.compare import compare
+from cosmossl.job.run import run
 
 pytestmark = pytest.mark.slow
 

@@ -7,8 +7,8 @@ import torch
 from torch import nn
 
 import cosmossl
-from cosmossl.heads import GlobalBatchNorm1d, byol_mlp, encode_views, expander
-from cosmossl.monitors import embedding_std, rankme
+from cosmossl.nn.heads import GlobalBatchNorm1d, byol_mlp, encode_views, expander
+from cosmossl.nn.monitors import embedding_std, rankme
 
 D = 4
 

@@ -15,7 +15,7 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 from torch import nn
 
-from cosmossl.distributed import gather_with_grad, rank, world_size
+from cosmossl.nn.distributed import gather_with_grad, rank, world_size
 from cosmossl_plugins.losses.barlow import BarlowTwins, barlow_twins_loss
 from cosmossl_plugins.losses.byol import BYOL
 from cosmossl_plugins.losses.simclr import SimCLR, nt_xent_loss

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from cosmossl import DataError
-from cosmossl.summaries import Summaries, read_summaries, write_summaries
+from cosmossl.data.summaries import Summaries, read_summaries, write_summaries
 
 
 def _summaries(n: int = 12) -> Summaries:

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from cosmossl.cli import main
-from cosmossl.summaries import read_summaries
+from cosmossl.data.summaries import read_summaries
 from cosmossl.training import load_checkpoint
 
 CONFIG = """

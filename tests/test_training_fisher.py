@@ -9,9 +9,9 @@ import torch
 from test_training_cli import CONFIG
 
 from cosmossl.cli import main
-from cosmossl.config import load_run_config
-from cosmossl.fisher import fisher_from_simulator
-from cosmossl.plugins import registry
+from cosmossl.config.run_file import load_run_config
+from cosmossl.information.fisher import fisher_from_simulator
+from cosmossl.plugin.host import registry
 from cosmossl.training import fisher_of_encoder, load_encoder, train
 
 

@@ -8,7 +8,7 @@ from torch import nn
 
 from cosmossl import Encoder, Loss, LossOutput, MapMeta
 from cosmossl.data.mapset import MapSet
-from cosmossl.distributed import gather_with_grad
+from cosmossl.nn.distributed import gather_with_grad
 
 
 def tiny_mapset(n_groups: int = 12, per_group: int = 4, size: int = 16, seed: int = 0) -> MapSet:

@@ -1,0 +1,36 @@
+"""``cosmossl compare CONFIG``: SSL losses and baselines head-to-head."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "compare",
+        help="compare SSL losses and baselines on the same data, encoder, budget and seeds",
+        description="Run each entry of the run file's [compare] table (losses and baselines) "
+        "with each seed, then write compare.md/.html/.csv/.json and compare.png.",
+    )
+    parser.add_argument("config", help="run file (TOML) with a [compare] table")
+    parser.add_argument("--out", help="output folder (default: the run file's run_dir)")
+    parser.add_argument("--force", action="store_true", help="rerun every stage of every entry")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from cosmossl.job.compare import compare
+
+    result = compare(args.config, out_dir=args.out, progress=args.progress, force=args.force)
+    print(f"{'entry':<16}{'FoM fraction':>16}{'test NLL':>16}{'coverage err':>16}")
+    for row in result.table:
+        cells = [_pm(row, k) for k in ("fom_fraction", "nll", "coverage_error")]
+        print(f"{row['entry']:<16}" + "".join(f"{c:>16}" for c in cells))
+    print(f"written: {', '.join(str(p) for p in result.files[:4])}")
+    return 0
+
+
+def _pm(row: dict, key: str) -> str:
+    if key not in row:
+        return "–"
+    return f"{row[key]:.3f}±{row[f'{key}_std']:.3f}"

@@ -1,0 +1,133 @@
+"""``cosmossl fisher CONFIG``: the analytic information limit, and a statistic's share of it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from cosmossl.errors import ConfigError
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "fisher",
+        help="analytic Fisher limit of the run's simulator, and a statistic's Fisher matrix",
+        description="Print the analytic Fisher matrix of the [dataset] simulator at its "
+        "fiducial point with the Cramér–Rao σ's; with --statistic also the statistic's Fisher "
+        "matrix from seed-matched simulations (Hartlap-debiased) and the figure-of-merit "
+        "fraction sqrt(det F_stat / det F_limit).",
+    )
+    parser.add_argument("config", help="run file (TOML) with a simulator [dataset]")
+    parser.add_argument(
+        "--statistic",
+        "--summary",
+        dest="statistic",
+        metavar="NAME",
+        help="a statistic component, e.g. power-spectrum (parameters from the "
+        "run file's [statistic] table when it names the same component)",
+    )
+    parser.add_argument(
+        "--checkpoint",
+        metavar="PATH",
+        help="also the Fisher matrix of a trained encoder's summaries (a checkpoint folder "
+        "such as <run_dir>/train/checkpoints/best)",
+    )
+    parser.add_argument(
+        "--n-fiducial",
+        type=int,
+        default=1000,
+        help="maps at the fiducial point for the covariance (default 1000)",
+    )
+    parser.add_argument(
+        "--n-derivative",
+        type=int,
+        default=500,
+        help="seed-matched maps per θ ± δ for the derivatives (default 500)",
+    )
+    parser.add_argument(
+        "--step",
+        type=float,
+        default=0.005,
+        help="finite-difference step δ relative to θ, 5-point stencil (default 0.005)",
+    )
+    parser.add_argument("--out", help="also write the results as JSON to this file")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.set_defaults(run=run)
+
+
+def _matrix(name: str, names: list[str], matrix: Any) -> str:
+    rows = [f"{name}:"] + [
+        f"  {label:>10} " + " ".join(f"{v:12.5g}" for v in row) for label, row in zip(names, matrix)
+    ]
+    return "\n".join(rows)
+
+
+def run(args: argparse.Namespace) -> int:
+    from cosmossl._util.files import write_json
+    from cosmossl.cli.simulate import dataset_from_config
+    from cosmossl.components.dataset import Simulator
+    from cosmossl.config.run_file import load_run_config
+    from cosmossl.information.check import encoder_summarizer, information, statistic_summarizer
+    from cosmossl.plugin.host import registry
+
+    config = load_run_config(args.config)
+    dataset = dataset_from_config(config)
+    if not isinstance(dataset, Simulator):
+        raise ConfigError(
+            f"{config.source}: dataset '{config.component('dataset').type}' is not a simulator "
+            "with an analytic Fisher limit (it needs simulate() and fisher_limit())"
+        )
+    names = ["omega_m", "sigma_8"]
+    summarizers = {}
+    if args.statistic:
+        stat_spec = config.component("statistic")
+        params = stat_spec.params if stat_spec and stat_spec.type == args.statistic else None
+        statistic = registry().load("statistic", args.statistic)(params, meta=dataset.meta)
+        summarizers[args.statistic] = statistic_summarizer(statistic)
+    if args.checkpoint:
+        from cosmossl.training import load_encoder
+
+        encoder, standardizer, _ = load_encoder(args.checkpoint)
+        summarizers["encoder"] = encoder_summarizer(
+            encoder, standardizer, device=config.settings.device
+        )
+    info = information(
+        dataset,
+        summarizers,
+        names,
+        n_fiducial=args.n_fiducial,
+        n_derivative=args.n_derivative,
+        step=args.step,
+        seed=config.settings.seed,
+    )
+    common = {k: info[k] for k in ("n_fiducial", "n_derivative", "delta", "estimator", "stencil")}
+    result: dict[str, Any] = {
+        "fiducial": dict(zip(names, info["fiducial"])),
+        "limit": info["limit"],
+        **common,
+    }
+    if args.statistic:
+        result["statistic"] = {"name": args.statistic, **info["summaries"][args.statistic]}
+    if args.checkpoint:
+        result["encoder"] = {"checkpoint": str(args.checkpoint), **info["summaries"]["encoder"]}
+    if args.out:
+        write_json(Path(args.out), result)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"fiducial {', '.join(f'{n} = {v:g}' for n, v in result['fiducial'].items())}")
+    _print_entry("analytic Fisher limit", names, result["limit"])
+    if args.statistic:
+        _print_entry(f"{args.statistic} Fisher (simulations)", names, result["statistic"])
+    if args.checkpoint:
+        _print_entry(f"encoder {args.checkpoint} Fisher (simulations)", names, result["encoder"])
+    return 0
+
+
+def _print_entry(title: str, names: list[str], entry: dict[str, Any]) -> None:
+    print(_matrix(title, names, entry["fisher"]))
+    print("  Cramér–Rao σ: " + ", ".join(f"{n} {s:.4g}" for n, s in zip(names, entry["sigma"])))
+    if "fom_fraction" in entry:
+        print(f"figure-of-merit fraction sqrt(det F / det F_limit) = {entry['fom_fraction']:.3f}")

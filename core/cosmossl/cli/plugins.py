@@ -1,0 +1,50 @@
+"""``cosmossl plugins [--json]``: loaded plugins, what they contribute, and load failures."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+
+from cosmossl.cli._output import print_json, print_table
+from cosmossl.plugin.host import plugin_host
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "plugins",
+        help="list plugins with their distribution, version and components",
+        description="List loaded plugins (built-ins first), the components each contributed, "
+        "and plugins that failed to load.",
+    )
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    host = plugin_host()
+    if args.json:
+        print_json(
+            {
+                "plugins": [dataclasses.asdict(p) for p in host.plugins],
+                "failures": [dataclasses.asdict(f) for f in host.failures],
+            }
+        )
+        return 0
+    rows = [
+        (
+            p.name,
+            p.distribution or "-",
+            p.version or "-",
+            len(p.components),
+            ", ".join(p.components),
+        )
+        for p in host.plugins
+    ]
+    print_table(("PLUGIN", "DISTRIBUTION", "VERSION", "N", "COMPONENTS"), rows)
+    if host.failures:
+        print("\nFailed to load:")
+        print_table(
+            ("PLUGIN", "DISTRIBUTION", "VERSION", "ERROR"),
+            [(f.name, f.distribution or "-", f.version or "-", f.error) for f in host.failures],
+        )
+    return 0

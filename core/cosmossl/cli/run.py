@@ -1,0 +1,38 @@
+"""``cosmossl run CONFIG``: the main job (simulate/load → train → compress → infer → report)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="the main job: data, training, compression, inference, information check, report",
+        description="Run every stage of a run file into one run directory. Stages whose "
+        "inputs are unchanged since a previous run are skipped; --force reruns them all.",
+    )
+    parser.add_argument("config", help="run file (TOML)")
+    parser.add_argument("--run-dir", help="output folder (default: the run file's run_dir)")
+    parser.add_argument("--force", action="store_true", help="rerun every stage")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from cosmossl.job.run import run as run_job
+
+    result = run_job(args.config, run_dir=args.run_dir, progress=args.progress, force=args.force)
+    ran = [name for name, did in result.ran.items() if did]
+    skipped = [name for name, did in result.ran.items() if not did]
+    print(f"run directory: {result.run_dir}")
+    print(f"stages run: {', '.join(ran) or 'none'}; up to date: {', '.join(skipped) or 'none'}")
+    if result.fisher:
+        for label, entry in result.fisher["summaries"].items():
+            print(f"{label}: figure-of-merit fraction {entry['fom_fraction']:.3f} of the limit")
+    for label, metrics in result.metrics.items():
+        print(
+            f"{label}: test NLL {metrics['nll']:.3f}, coverage error "
+            f"{metrics['coverage']['mean_abs_error']:.3f}"
+        )
+    print(f"report: {result.report} (and report.html)")
+    return 0

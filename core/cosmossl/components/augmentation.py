@@ -1,0 +1,39 @@
+"""Base class of ``augmentation`` components."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import ClassVar, Literal
+
+import torch
+
+from cosmossl.components.base import Component
+from cosmossl.components.meta import MapMeta
+from cosmossl.components.params import Params
+
+Role = Literal["symmetry", "systematic"]
+
+
+class Augmentation(Component, ABC):
+    """A random transform applied independently to each view of a batch.
+
+    Subclasses set ``role``: ``"symmetry"`` for transforms the data is invariant under (rotations,
+    flips, periodic shifts) or ``"systematic"`` for a nuisance effect the summary must become
+    insensitive to (noise, PSF, masks, baryonic feedback).
+
+    ``__call__`` takes maps ``[B, C, H, W]`` on any device and returns a tensor of the same shape;
+    every random number comes from ``generator`` (on the maps' device), so a fixed generator state
+    gives the same output.
+    """
+
+    kind: ClassVar[str] = "augmentation"
+    role: ClassVar[Role]
+    context_keys: ClassVar[tuple[str, ...]] = ("meta",)
+
+    def __init__(self, params: Params | None = None, *, meta: MapMeta | None = None) -> None:
+        super().__init__(params)
+        self.meta = meta
+
+    @abstractmethod
+    def __call__(self, maps: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """Transform ``maps`` ``[B, C, H, W]``; each map draws its own random transform."""

@@ -1,0 +1,59 @@
+"""Base class of ``loss`` components."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import torch
+from torch import nn
+
+from cosmossl.components.base import Component
+from cosmossl.components.params import Params
+
+
+@dataclass
+class LossOutput:
+    """What a loss returns for one batch.
+
+    Attributes:
+        loss: the scalar to minimise.
+        terms: named parts of the loss and monitors (detached scalars), logged every step.
+        embeddings: ``[N, D']`` embeddings the collapse monitors are computed on, if any.
+    """
+
+    loss: torch.Tensor
+    terms: dict[str, torch.Tensor] = field(default_factory=dict)
+    embeddings: torch.Tensor | None = None
+
+
+class Loss(Component, nn.Module, ABC):
+    """A training objective that owns its heads (expander/projector, predictor, EMA target).
+
+    ``forward(encoder, views, theta=None)`` receives the encoder and the batch of views
+    ``[B, V, C, H, W]`` (B groups, V views of each) and returns a :class:`LossOutput`. Supervised
+    losses (``supervised = True``) also get the parameters ``theta`` ``[B, P]``.
+    ``summary_dim`` (the encoder's D) and ``param_dim`` (P) are supplied by the engine.
+    """
+
+    kind: ClassVar[str] = "loss"
+    supervised: ClassVar[bool] = False
+    context_keys: ClassVar[tuple[str, ...]] = ("summary_dim", "param_dim")
+
+    def __init__(
+        self, params: Params | None = None, *, summary_dim: int, param_dim: int | None = None
+    ) -> None:
+        nn.Module.__init__(self)
+        Component.__init__(self, params)
+        self.summary_dim = int(summary_dim)
+        self.param_dim = param_dim
+
+    @abstractmethod
+    def forward(
+        self, encoder: nn.Module, views: torch.Tensor, theta: torch.Tensor | None = None
+    ) -> LossOutput:
+        """The loss on a batch of views ``[B, V, C, H, W]``."""
+
+    def after_step(self, encoder: nn.Module, step: int, total_steps: int) -> None:
+        """Called after each optimiser step (e.g. to update an EMA target). Default: nothing."""

@@ -1,0 +1,1 @@
+"""The run file: typed settings, loading and validation, the generated reference."""

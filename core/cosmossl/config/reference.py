@@ -1,0 +1,97 @@
+"""The configuration reference, generated from the parameter models of every component.
+
+``cosmossl schema --markdown > docs/configuration.md`` regenerates the file; a test fails when
+the committed copy is stale.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel
+
+from cosmossl.config.run_file import LIST_SLOTS, SINGLE_SLOTS, RunSettings
+from cosmossl.plugin.registry import KINDS, Registry
+
+HEADER = """# Configuration reference
+
+Generated from the parameter models of the core and of every registered component by
+`cosmossl schema --markdown > docs/configuration.md` (a test fails when this file is stale).
+Third-party plugins' components appear in your own `cosmossl schema --markdown` output.
+
+A run file is TOML. Top-level keys and core tables come first; then each component slot is a
+table with `type = "<name>"` plus that component's parameters.
+"""
+
+
+def _type_name(annotation: Any) -> str:
+    name = getattr(annotation, "__name__", None)
+    text = name if name and not getattr(annotation, "__args__", None) else str(annotation)
+    return text.replace("typing.", "").replace("NoneType", "None")
+
+
+def _default(field: Any) -> str:
+    if field.is_required():
+        return "required"
+    value = field.get_default(call_default_factory=True)
+    if isinstance(value, BaseModel):
+        return "(table)"
+    return f"`{json.dumps(value, default=str)}`"
+
+
+def fields_table(model: type[BaseModel]) -> list[str]:
+    """Markdown table rows describing ``model``'s fields."""
+    rows = ["| key | type | default | description |", "|---|---|---|---|"]
+    for key, field in model.model_fields.items():
+        description = (field.description or "").replace("|", "\\|").replace("\n", " ")
+        type_name = _type_name(field.annotation).replace("|", "\\|")
+        rows.append(f"| `{key}` | {type_name} | {_default(field)} | {description} |")
+    return rows
+
+
+def _nested_sections(model: type[BaseModel]) -> list[tuple[str, type[BaseModel]]]:
+    return [
+        (key, field.annotation)
+        for key, field in model.model_fields.items()
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
+    ]
+
+
+def configuration_markdown(registry: Registry) -> str:
+    """The whole reference as Markdown."""
+    lines = [HEADER, "## Top-level keys", "", *fields_table(RunSettings), ""]
+    for key, model in _nested_sections(RunSettings):
+        doc = (model.__doc__ or "").strip().splitlines()[0] if model.__doc__ else ""
+        lines += [f"### `[{key}]`", "", doc, "", *fields_table(model), ""]
+    slots = {kind: f"[{slot}]" for slot, kind in SINGLE_SLOTS.items()}
+    slots.update({kind: f"[[{slot}]]" for slot, kind in LIST_SLOTS.items()})
+    lines += ["## Components", ""]
+    for kind in KINDS:
+        lines += [f"### {kind} — `{slots.get(kind, kind)}`", ""]
+        for entry in registry.entries(kind):
+            cls = entry.load()
+            role = f" ({cls.role})" if getattr(cls, "role", None) else ""
+            lines += [f'#### `type = "{entry.name}"`{role}', "", entry.summary, ""]
+            if cls.Params.model_fields:
+                lines += [*fields_table(cls.Params), ""]
+            else:
+                lines += ["No parameters.", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def configuration_schema(registry: Registry) -> dict[str, Any]:
+    """A JSON schema of the run file (component slots as ``type``-discriminated unions)."""
+    schema = RunSettings.model_json_schema()
+    properties = schema.setdefault("properties", {})
+    for slot, kind in {**SINGLE_SLOTS, **LIST_SLOTS}.items():
+        options = []
+        for entry in registry.entries(kind):
+            sub = entry.load().Params.model_json_schema()
+            sub.setdefault("properties", {})["type"] = {"const": entry.name}
+            sub["required"] = ["type", *sub.get("required", [])]
+            sub["title"] = f"{kind} {entry.name}"
+            options.append(sub)
+        one = {"oneOf": options}
+        properties[slot] = {"type": "array", "items": one} if slot in LIST_SLOTS else one
+    return schema

@@ -1,0 +1,144 @@
+"""``infer``: fit the run's backend on a summaries file, evaluate on the test split, plot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cosmossl.config.run_file import RunConfig, load_run_config
+from cosmossl.data.summaries import read_summaries
+from cosmossl.errors import ConfigError
+from cosmossl.inference.diagnostics import evaluate, write_metrics
+from cosmossl.inference.posterior import Posterior
+from cosmossl.inference.prior import BoxPrior
+from cosmossl.inference.split import inference_split
+from cosmossl.job import run_dir as layout
+
+
+@dataclass
+class InferenceResult:
+    posterior: Posterior
+    metrics: dict[str, Any]
+    out_dir: Path
+    files: list[Path] = field(default_factory=list)
+
+
+def infer(
+    config: str | Path | RunConfig,
+    *,
+    summaries: str | Path | None = None,
+    out: str | Path | None = None,
+    progress: bool = True,
+    registry: Any = None,
+) -> InferenceResult:
+    """Fit the ``[backend]`` of ``config`` and write posterior, ``metrics.json`` and plots.
+
+    Output folder (default ``<run_dir>/inference/<summaries file stem>``): ``posterior/`` (see
+    :meth:`Posterior.save`), ``metrics.json``, and ``corner_<i>.png``, ``coverage.png``,
+    ``tarp.png``, ``predicted_vs_true.png``.
+    """
+    from cosmossl.components.backend import resolve_device
+    from cosmossl.plugin.host import registry as default_registry
+
+    cfg = config if isinstance(config, RunConfig) else load_run_config(config, registry=registry)
+    settings = cfg.settings
+    spec = cfg.component("backend")
+    if spec is None:
+        raise ConfigError(
+            f'{cfg.source}: infer needs a [backend] table, e.g. [backend] type = "sbi"'
+        )
+    run_dir = settings.run_dir.replace("{name}", settings.name)
+    options = settings.inference
+    s_path = Path(summaries or options.summaries.replace("{run_dir}", run_dir))
+    s = read_summaries(s_path)
+    split = inference_split(
+        s, val_fraction=options.val_fraction, seed=settings.seed, fit_on=options.fit_on
+    )
+    prior = BoxPrior.from_ranges(s.priors, s.param_names)
+    backend = (registry or default_registry()).load("backend", spec.type)(spec.params)
+    device = resolve_device(settings.device)
+    posterior = backend.fit(
+        (s.params[split.train], s.summaries[split.train]),
+        (s.params[split.val], s.summaries[split.val]),
+        prior,
+        seed=settings.seed,
+        progress=progress,
+        device=device,
+    )
+    out_dir = Path(out or Path(run_dir) / layout.inference(s_path.stem))
+    files = [posterior.save(out_dir / "posterior")]
+    test = split.test
+    if options.max_test and test.size > options.max_test:
+        rng = np.random.default_rng(settings.seed)
+        test = np.sort(rng.choice(test, options.max_test, replace=False))
+    result = evaluate(
+        posterior,
+        s.params[test],
+        s.summaries[test],
+        n_samples=options.n_samples,
+        seed=settings.seed,
+        n_bootstrap=options.n_bootstrap,
+    )
+    metrics = {
+        "backend": spec.to_table(),
+        "summaries": str(s_path),
+        "provenance": s.provenance,
+        "split": {
+            "train": int(split.train.size),
+            "val": int(split.val.size),
+            "test": int(split.test.size),
+            "evaluated": int(test.size),
+            "fit_on": options.fit_on,
+        },
+        "fit": {k: v for k, v in posterior.info.items() if not isinstance(v, list)},
+        **result.metrics,
+    }
+    files.append(write_metrics(out_dir / "metrics.json", metrics))
+    if options.plots:
+        files += _plots(result, posterior, options.n_corner, out_dir)
+    return InferenceResult(posterior, metrics, out_dir, files)
+
+
+def _plots(result: Any, posterior: Posterior, n_corner: int, out_dir: Path) -> list[Path]:
+    from cosmossl.inference import plots
+
+    names = posterior.param_names
+    files = [
+        plots.coverage_curve(result.metrics["coverage"], out_dir / "coverage.png"),
+        plots.tarp_curve(result.metrics["tarp"], out_dir / "tarp.png"),
+        plots.predicted_vs_true(
+            result.samples, result.truth, names, out_dir / "predicted_vs_true.png"
+        ),
+    ]
+    for i in range(min(n_corner, result.truth.shape[0])):
+        files.append(
+            plots.corner(result.samples[:, i], result.truth[i], names, out_dir / f"corner_{i}.png")
+        )
+    return files
+
+
+def summary_table(metrics: dict[str, Any]) -> str:
+    """A short plain-text table of the headline numbers."""
+    rows = [
+        ("test points", f"{metrics['n_test']}"),
+        ("NLL (test)", f"{metrics['nll']:.3f}"),
+        ("HPD coverage |error|", f"{metrics['coverage']['mean_abs_error']:.3f}"),
+        (
+            "coverage at 68% / 95%",
+            f"{metrics['coverage']['coverage_68']:.3f} / {metrics['coverage']['coverage_95']:.3f}",
+        ),
+        ("TARP ATC (KS p)", f"{metrics['tarp']['atc']:+.3f} ({metrics['tarp']['ks_pvalue']:.2g})"),
+        ("log FoM (mean)", f"{metrics['log_fom_mean']:.3f}"),
+    ]
+    lines = [f"{k:<24}{v}" for k, v in rows]
+    lines.append(f"{'parameter':<12}{'std':>10}{'bias/σ':>10}{'RMSE':>10}{'R²':>8}{'SBC p':>9}")
+    for name, p in metrics["params"].items():
+        sbc_p = metrics["sbc"]["ks"][name]["pvalue"]
+        lines.append(
+            f"{name:<12}{p['posterior_std']:>10.4g}{p['bias_sigma']:>+10.3f}"
+            f"{p['rmse']:>10.4g}{p['r2']:>8.3f}{sbc_p:>9.2g}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,258 @@
+"""Posteriors: the common interface every backend returns, and how they are saved.
+
+A saved posterior is a folder with two files, neither of them a pickle:
+
+- ``posterior.json``: format, backend name and parameters, the prior, parameter names,
+  training history, and whatever the backend needs to rebuild its network;
+- ``weights.safetensors``: the network's ``state_dict`` (keys ``net.*``) and the
+  standardisation statistics (``x.mean``, ``x.std``, ...).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from cosmossl._util.files import atomic_write, write_text
+from cosmossl.errors import DataError
+from cosmossl.inference.prior import BoxPrior
+from cosmossl.inference.standardize import Standardizer
+
+FORMAT = "cosmossl-posterior"
+VERSION = 1
+CONFIG_FILE = "posterior.json"
+WEIGHTS_FILE = "weights.safetensors"
+
+
+@dataclass
+class FitData:
+    """What a backend receives to fit: the framework's split, standardisation, prior and seed.
+
+    ``x_train`` and ``x_val`` are already standardised with ``x_standardizer`` (fitted on the
+    training rows only); ``theta_*`` are in physical units, inside ``prior``.
+    """
+
+    theta_train: torch.Tensor
+    x_train: torch.Tensor
+    theta_val: torch.Tensor
+    x_val: torch.Tensor
+    prior: BoxPrior
+    x_standardizer: Standardizer
+    seed: int = 0
+    device: str = "cpu"
+    progress: bool = True
+
+
+class Posterior(ABC):
+    """An amortised posterior q(θ | x) over the parameters of a :class:`BoxPrior`.
+
+    Inputs ``x`` are raw summaries; the posterior standardises them itself. Subclasses
+    implement the two ``*_standardized`` methods and :meth:`state`.
+    """
+
+    #: Rows per forward pass in :meth:`log_prob` (bounds memory on large test sets).
+    chunk: int = 65536
+
+    def __init__(
+        self,
+        *,
+        backend: str,
+        params: dict[str, Any],
+        prior: BoxPrior,
+        x_standardizer: Standardizer,
+        info: dict[str, Any] | None = None,
+    ) -> None:
+        self.backend = backend
+        self.params = params
+        self.prior = prior
+        self.x_standardizer = x_standardizer
+        self.info = dict(info or {})
+
+    @property
+    def device(self) -> torch.device:
+        return self.prior.low.device
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return self.prior.names
+
+    @abstractmethod
+    def sample_standardized(self, x: torch.Tensor, n: int) -> torch.Tensor:
+        """``[n, B, P]`` samples in physical units for standardised ``x [B, D]``.
+
+        Uses the global torch RNG; :meth:`sample` seeds it in a forked RNG state.
+        """
+
+    @abstractmethod
+    def log_prob_standardized(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """``[B]`` log q(θ | x) (density in physical θ units) for standardised ``x``."""
+
+    @abstractmethod
+    def state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+        """``(tensors, config)``: network weights and what is needed to rebuild the network."""
+
+    @torch.no_grad()
+    def sample(self, x: torch.Tensor, n: int, seed: int = 0) -> torch.Tensor:
+        """``[n, B, P]`` posterior samples for each of the ``B`` observations ``x [B, D]``.
+
+        Deterministic for a given ``seed`` (the global RNG state is restored afterwards).
+        """
+        x = self._check_x(x)
+        with self._seeded(seed):
+            return self.sample_standardized(self.x_standardizer(x), int(n))
+
+    def _seeded(self, seed: int) -> contextlib.AbstractContextManager:
+        """Seed the global torch RNG inside a forked state (restored on exit)."""
+
+        @contextlib.contextmanager
+        def seeded():
+            devices = [self.device] if self.device.type == "cuda" else []
+            with torch.random.fork_rng(devices=devices):
+                torch.manual_seed(seed)
+                yield
+
+        return seeded()
+
+    @torch.no_grad()
+    def log_prob(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """``[B]`` log q(θ_b | x_b) for ``theta [B, P]``, ``x [B, D]`` (-inf outside the prior)."""
+        x = self._check_x(x)
+        theta = torch.as_tensor(theta, dtype=torch.float32, device=self.device)
+        if theta.shape != (x.shape[0], self.prior.dim):
+            raise DataError(
+                f"log_prob: theta has shape {tuple(theta.shape)}, expected "
+                f"({x.shape[0]}, {self.prior.dim})"
+            )
+        xs = self.x_standardizer(x)
+        out = []
+        # Seeded: some estimators use Monte Carlo inside log_prob (e.g. leakage correction).
+        with self._seeded(0):
+            for start in range(0, x.shape[0], self.chunk):
+                sl = slice(start, start + self.chunk)
+                lp = self.log_prob_standardized(theta[sl], xs[sl])
+                out.append(torch.where(self.prior.contains(theta[sl]), lp, -torch.inf))
+        return torch.cat(out) if out else torch.zeros(0, device=self.device)
+
+    def log_prob_standardized_many(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """``[n, B]`` log q(θ[i, b] | x[b]) for ``theta [n, B, P]``; override when cheaper."""
+        n, b = theta.shape[:2]
+        flat = self.log_prob_standardized(theta.reshape(n * b, -1), x.repeat(n, 1))
+        return flat.reshape(n, b)
+
+    @torch.no_grad()
+    def log_prob_many(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """``[n, B]`` log q of ``n`` points per observation: ``theta [n, B, P]``, ``x [B, D]``."""
+        x = self._check_x(x)
+        theta = torch.as_tensor(theta, dtype=torch.float32, device=self.device)
+        xs = self.x_standardizer(x)
+        rows = max(1, self.chunk // max(theta.shape[0], 1))
+        out = []
+        with self._seeded(0):
+            for start in range(0, x.shape[0], rows):
+                sl = slice(start, start + rows)
+                lp = self.log_prob_standardized_many(theta[:, sl], xs[sl])
+                out.append(torch.where(self.prior.contains(theta[:, sl]), lp, -torch.inf))
+        return torch.cat(out, dim=1)
+
+    def _check_x(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.as_tensor(x, dtype=torch.float32, device=self.device)
+        if x.ndim != 2 or x.shape[1] != self.x_standardizer.dim:
+            raise DataError(
+                f"expected summaries x of shape [B, {self.x_standardizer.dim}], got "
+                f"{tuple(x.shape)}"
+            )
+        return x
+
+    def save(self, path: str | Path) -> Path:
+        """Write ``posterior.json`` and ``weights.safetensors`` into the folder ``path``."""
+        from safetensors.torch import save_file
+
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        tensors, config = self.state()
+        all_tensors = {f"net.{k}": v.detach().cpu().contiguous() for k, v in tensors.items()}
+        all_tensors.update(self.x_standardizer.tensors("x."))
+        meta = {
+            "format": FORMAT,
+            "version": VERSION,
+            "backend": self.backend,
+            "params": self.params,
+            "prior": self.prior.to_dict(),
+            "x_dim": self.x_standardizer.dim,
+            "config": config,
+            "info": self.info,
+        }
+        atomic_write(path / WEIGHTS_FILE, lambda tmp: save_file(all_tensors, str(tmp)))
+        text = json.dumps(meta, indent=2, default=_jsonable)
+        write_text(path / CONFIG_FILE, text)
+        return path
+
+
+@dataclass
+class SavedPosterior:
+    """The parts of a saved posterior, read back (see :func:`read_posterior`)."""
+
+    backend: str
+    params: dict[str, Any]
+    prior: BoxPrior
+    x_standardizer: Standardizer
+    tensors: dict[str, torch.Tensor]
+    config: dict[str, Any]
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def read_posterior(path: str | Path, device: str = "cpu") -> SavedPosterior:
+    """Read a folder written by :meth:`Posterior.save` (weights stay on ``device``)."""
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    config_file, weights_file = path / CONFIG_FILE, path / WEIGHTS_FILE
+    if not config_file.is_file() or not weights_file.is_file():
+        raise DataError(
+            f"'{path}' is not a saved posterior: expected {CONFIG_FILE} and {WEIGHTS_FILE} in it"
+        )
+    try:
+        meta = json.loads(config_file.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise DataError(f"'{config_file}': not valid JSON: {exc}") from None
+    if meta.get("format") != FORMAT:
+        raise DataError(
+            f"'{config_file}': not a cosmossl posterior (format {meta.get('format')!r})"
+        )
+    if int(meta.get("version", -1)) > VERSION:
+        raise DataError(
+            f"'{config_file}': posterior format version {meta['version']} is newer "
+            f"than this cosmossl reads ({VERSION}): upgrade cosmossl"
+        )
+    tensors = load_file(str(weights_file), device="cpu")
+    net = {k[4:]: v.to(device) for k, v in tensors.items() if k.startswith("net.")}
+    return SavedPosterior(
+        backend=meta["backend"],
+        params=meta["params"],
+        prior=BoxPrior.from_dict(meta["prior"], device),
+        x_standardizer=Standardizer.from_tensors(tensors, "x."),
+        tensors=net,
+        config=meta["config"],
+        info=meta.get("info", {}),
+    )
+
+
+def load_posterior(path: str | Path, device: str = "cpu", registry: Any = None) -> Posterior:
+    """Load any saved posterior: finds its backend in the registry and lets it rebuild."""
+    from cosmossl.plugin.host import registry as default_registry
+
+    saved = read_posterior(path, device)
+    cls = (registry or default_registry()).load("backend", saved.backend)
+    return cls.posterior_from_saved(saved, device=device)
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)

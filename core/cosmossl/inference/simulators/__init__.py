@@ -1,0 +1,1 @@
+"""Synthetic problems with a known posterior, for testing inference backends."""

@@ -1,0 +1,1 @@
+"""How much information summaries keep: the Fisher estimator, the information check, probes."""

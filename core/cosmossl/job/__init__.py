@@ -1,0 +1,1 @@
+"""The main job: the run directory and its stage cache, the run itself, comparisons, reports."""

@@ -1,0 +1,151 @@
+"""The report of a main-job run: ``report.md`` and ``report.html`` (figures embedded) + JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cosmossl._util.files import save_figure, write_json
+from cosmossl.config.run_file import RunConfig
+from cosmossl.job.report.document import Report
+from cosmossl.job.stages import RunDirectory
+
+if TYPE_CHECKING:
+    from cosmossl.job.run import RunResult
+
+TRAINING_METRICS = "train/metrics.jsonl"
+TRAINING_CURVES = "training_curves.png"
+
+
+def epoch_history(path: Path) -> list[dict[str, Any]]:
+    """The per-epoch records of a training ``metrics.jsonl`` (empty if there is none)."""
+    if not path.exists():
+        return []
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return [r for r in records if r.get("kind") == "epoch"]
+
+
+def plot_training_curves(history: list[dict[str, Any]], path: Path) -> Path:
+    """Training and validation loss per epoch, with the learning rate on a second axis."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [r["epoch"] for r in history]
+    fig, ax = plt.subplots(figsize=(6, 3.6), constrained_layout=True)
+    ax.plot(epochs, [r["train_loss"] for r in history], "o-", label="train")
+    val = [(r["epoch"], r["val_loss"]) for r in history if r.get("val_loss") is not None]
+    if val:
+        ax.plot(*zip(*val), "s-", label="validation")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.legend(loc="upper left")
+    lr = ax.twinx()
+    lr.plot(epochs, [r["lr"] for r in history], color="0.6", lw=1, ls="--")
+    lr.set_ylabel("learning rate", color="0.4")
+    return save_figure(fig, path)
+
+
+def headline(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The numbers of an inference ``metrics.json`` that a comparison table shows."""
+    out = {
+        "nll": metrics["nll"],
+        "coverage_error": metrics["coverage"]["mean_abs_error"],
+        "tarp_atc": metrics["tarp"]["atc"],
+        "tarp_ks_pvalue": metrics["tarp"]["ks_pvalue"],
+        "log_fom": metrics["log_fom_mean"],
+    }
+    for name, p in metrics["params"].items():
+        out[f"std_{name}"] = p["posterior_std"]
+        out[f"bias_{name}"] = p["bias_sigma"]
+        out[f"rmse_{name}"] = p["rmse"]
+        out[f"r2_{name}"] = p["r2"]
+    return out
+
+
+def _inference_section(
+    report: Report, label: str, metrics: dict[str, Any], root: Path, folder: str
+) -> None:
+    report.heading(f"Posterior from the {label} summaries")
+    coverage, tarp = metrics["coverage"], metrics["tarp"]
+    report.paragraph(
+        f"{metrics['n_test']} test maps, {metrics['n_samples']} posterior samples each. "
+        f"Mean test negative log posterior density {metrics['nll']:.3f}; highest-density "
+        f"coverage error {coverage['mean_abs_error']:.3f} on average; TARP ATC "
+        f"{tarp['atc']:+.3f} (KS p = {tarp['ks_pvalue']:.2g})."
+    )
+    rows = [
+        (name, p["posterior_std"], p["bias_sigma"], p["rmse"], p["r2"],
+         metrics["sbc"]["ks"][name]["pvalue"])
+        for name, p in metrics["params"].items()
+    ]  # fmt: skip
+    report.table(["parameter", "posterior σ", "bias / σ", "RMSE", "R²", "SBC KS p"], rows)
+    for name, caption in (
+        ("predicted_vs_true.png", "Posterior mean ± σ against the truth on test maps."),
+        ("coverage.png", "Expected coverage of highest-density regions (diagonal: calibrated)."),
+        ("tarp.png", "TARP expected coverage with bootstrap bands."),
+        ("corner_0.png", "Posterior of one test map; lines mark the truth."),
+        ("corner_1.png", "Posterior of another test map."),
+    ):
+        if (root / folder / name).exists():
+            report.figure(f"{folder}/{name}", caption)
+
+
+def _fisher_section(report: Report, fisher: dict[str, Any]) -> None:
+    names = fisher["param_names"]
+    report.heading("Information against the analytic limit")
+    fiducial = ", ".join(f"{n} = {v:g}" for n, v in zip(names, fisher["fiducial"]))
+    report.paragraph(
+        f"Fisher matrices at the fiducial point ({fiducial}) from {fisher['n_fiducial']} "
+        f"fiducial and {fisher['n_derivative']} seed-matched derivative simulations per "
+        "parameter; the limit is the field's analytic Fisher matrix. The figure-of-merit "
+        "fraction is sqrt(det F / det F_limit) (1 = all the information); the interval is a "
+        "68% bootstrap over the simulations."
+    )
+    rows = [("analytic limit", 1.0, "", *fisher["limit"]["sigma"])]
+    for label, entry in fisher["summaries"].items():
+        low, high = entry.get("fom_fraction_interval") or (None, None)
+        interval = f"[{low:.3g}, {high:.3g}]" if low is not None else ""
+        rows.append((label, entry["fom_fraction"], interval, *entry["sigma"]))
+    headers = ["summary", "FoM fraction", "68% interval"]
+    report.table([*headers, *(f"Cramér–Rao σ({n})" for n in names)], rows)
+
+
+def write_run_report(config: RunConfig, run_dir: RunDirectory, result: RunResult) -> Path:
+    """Write ``report.md``, ``report.html`` and ``results.json`` into the run directory."""
+    report = Report(f"cosmossl run '{config.settings.name}'")
+    report.paragraph(f"Run file: {config.source}. Run directory: {run_dir.root}.")
+    report.heading("What ran")
+    report.paragraph(config.describe().replace("\n", " · "))
+    report.table(
+        ["stage", "this time", "seconds"],
+        [(name, "ran" if ran else "up to date", run_dir.seconds(name))
+         for name, ran in result.ran.items()],
+    )  # fmt: skip
+    history = epoch_history(run_dir.path(TRAINING_METRICS))
+    if history:
+        report.heading("Training")
+        plot_training_curves(history, run_dir.path(TRAINING_CURVES))
+        last = history[-1]
+        report.paragraph(
+            f"{last['epoch']} epochs, {last['step']} optimiser steps; best validation loss "
+            f"{last.get('best_val_loss', float('nan')):.4g}."
+        )
+        report.figure(TRAINING_CURVES, "Loss per epoch (dashed: learning rate).")
+    if result.fisher:
+        _fisher_section(report, result.fisher)
+    for label, metrics in result.metrics.items():
+        _inference_section(report, label, metrics, run_dir.root, f"inference/{label}")
+    md, _ = report.write(run_dir.root)
+    write_json(
+        run_dir.path("results.json"),
+        {
+            "name": config.settings.name,
+            "stages": result.ran,
+            "summaries": {label: headline(m) for label, m in result.metrics.items()},
+            "fisher": result.fisher,
+        },
+    )
+    return md

@@ -1,0 +1,1 @@
+"""Toolkit for loss and encoder plugins: heads, collapse monitors, distributed gathers."""

@@ -1,0 +1,1 @@
+"""The plugin machinery: the hook specification, the host, the component registry, the factory."""

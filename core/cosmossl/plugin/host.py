@@ -1,0 +1,220 @@
+"""The plugin host: a typed façade over pluggy that builds the component registry.
+
+Built-in components come from the ``cosmossl_plugins`` package (always loaded, even with every
+third-party plugin disabled); third-party plugins come from the ``cosmossl`` entry-point group.
+
+Environment variables:
+
+- ``COSMOSSL_STRICT_PLUGINS=1``: a plugin that fails to load is fatal instead of a warning.
+- ``COSMOSSL_DISABLE_PLUGINS=a,b``: never load these plugins (entry-point or distribution names).
+- ``COSMOSSL_LOAD_PLUGINS=a,b``: load only these third-party plugins; set but empty loads none.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata as metadata
+import os
+import warnings
+from dataclasses import dataclass, field
+from types import ModuleType
+
+import pluggy
+
+from cosmossl._version import __version__
+from cosmossl.errors import DuplicateComponentError, PluginLoadError
+from cosmossl.plugin import hookspecs
+from cosmossl.plugin.registry import Provider, Registry
+
+ENTRY_POINT_GROUP = "cosmossl"
+BUILTIN_PACKAGE = "cosmossl_plugins"
+BUILTIN_PLUGIN_NAME = "cosmossl"
+
+
+class PluginWarning(UserWarning):
+    """A third-party plugin was skipped because it failed to load."""
+
+
+@dataclass
+class PluginInfo:
+    """A loaded plugin and what it contributed."""
+
+    name: str
+    distribution: str | None
+    version: str | None
+    entry_point: str | None
+    components: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PluginFailure:
+    """A plugin that was skipped, and why."""
+
+    name: str
+    distribution: str | None
+    version: str | None
+    entry_point: str | None
+    error: str
+
+
+@dataclass(frozen=True)
+class PluginSelection:
+    """Which third-party plugins to load, read from the environment."""
+
+    strict: bool = False
+    disabled: frozenset[str] = frozenset()
+    only: frozenset[str] | None = None
+
+    @classmethod
+    def from_env(cls, environ: os._Environ[str] | dict[str, str] | None = None) -> PluginSelection:
+        env = os.environ if environ is None else environ
+        only = env.get("COSMOSSL_LOAD_PLUGINS")
+        return cls(
+            strict=env.get("COSMOSSL_STRICT_PLUGINS", "").strip().lower() in {"1", "true", "yes"},
+            disabled=_names(env.get("COSMOSSL_DISABLE_PLUGINS", "")),
+            only=None if only is None else _names(only),
+        )
+
+    def allows(self, *names: str | None) -> bool:
+        given = {n for n in names if n}
+        if given & self.disabled:
+            return False
+        return self.only is None or bool(given & self.only)
+
+
+def _names(value: str) -> frozenset[str]:
+    return frozenset(part.strip() for part in value.split(",") if part.strip())
+
+
+def make_plugin_manager() -> pluggy.PluginManager:
+    """A fresh pluggy manager for the ``cosmossl`` project with the hook specifications added."""
+    manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    manager.add_hookspecs(hookspecs)
+    return manager
+
+
+class PluginHost:
+    """Loads plugins into a pluggy manager and builds the :class:`Registry` from their hooks."""
+
+    def __init__(self, manager: pluggy.PluginManager | None = None) -> None:
+        self.manager = manager or make_plugin_manager()
+        self.registry = Registry()
+        self.plugins: list[PluginInfo] = []
+        self.failures: list[PluginFailure] = []
+
+    def load_builtins(self) -> None:
+        """Register the built-in components (``cosmossl_plugins``)."""
+        module = importlib.import_module(BUILTIN_PACKAGE)
+        self.add_plugin(module, PluginInfo(BUILTIN_PLUGIN_NAME, "cosmossl", _version(), None))
+
+    def load_entry_points(self, selection: PluginSelection | None = None) -> None:
+        """Load third-party plugins from the ``cosmossl`` entry-point group.
+
+        A plugin that fails (import error, invalid hooks, an exception in its hook) is skipped
+        with a :class:`PluginWarning` and recorded in :attr:`failures`, unless ``strict``.
+        """
+        selection = selection or PluginSelection.from_env()
+        seen: set[tuple[str | None, str]] = set()
+        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            dist = ep.dist.name if ep.dist else None
+            key = (dist, ep.name)
+            if key in seen or not selection.allows(ep.name, dist):
+                continue
+            seen.add(key)
+            info = PluginInfo(ep.name, dist, ep.dist.version if ep.dist else None, ep.value)
+            try:
+                plugin = ep.load()
+            except Exception as exc:
+                self._fail(info, exc, selection.strict)
+                continue
+            self.add_plugin(plugin, info, strict=selection.strict)
+
+    def add_plugin(self, plugin: object, info: PluginInfo, *, strict: bool = True) -> None:
+        """Register ``plugin`` (a module or object with hook implementations) and its components."""
+        try:
+            self.manager.register(plugin, name=info.name)
+            self.manager.check_pending()
+        except Exception as exc:
+            if self.manager.is_registered(plugin):
+                self.manager.unregister(plugin)
+            self._fail(info, exc, strict)
+            return
+        provider = Provider(info.name, info.distribution, info.version)
+        impls = [
+            impl
+            for impl in self.manager.hook.register_components.get_hookimpls()
+            if impl.plugin is plugin
+        ]
+        with self.registry.provided_by(provider):
+            try:
+                for impl in impls:
+                    impl.function(registry=self.registry)
+            except DuplicateComponentError:
+                raise
+            except Exception as exc:
+                self.registry.remove_provided_by(info.name)
+                self.manager.unregister(plugin)
+                self._fail(info, exc, strict)
+                return
+        info.components = [
+            f"{e.kind}:{e.name}" for e in self.registry.entries() if e.provider == provider
+        ]
+        self.plugins.append(info)
+
+    def _fail(self, info: PluginInfo, exc: BaseException, strict: bool) -> None:
+        error = f"{type(exc).__name__}: {exc}"
+        entry_point = f"{info.name} = {info.entry_point}" if info.entry_point else info.name
+        where = f"distribution '{info.distribution or '?'}', entry point '{entry_point}'"
+        if strict:
+            raise PluginLoadError(
+                f"plugin failed to load ({where}): {error} (COSMOSSL_STRICT_PLUGINS=1)"
+            ) from exc
+        warnings.warn(f"plugin skipped ({where}): {error}", PluginWarning, stacklevel=3)
+        self.failures.append(
+            PluginFailure(info.name, info.distribution, info.version, info.entry_point, error)
+        )
+
+
+def _version() -> str:
+    try:
+        return metadata.version("cosmossl")
+    except metadata.PackageNotFoundError:
+        return __version__
+
+
+def load_plugins(selection: PluginSelection | None = None, *, autoload: bool = True) -> PluginHost:
+    """A new host with the built-ins and (when ``autoload``) the selected third-party plugins."""
+    host = PluginHost()
+    host.load_builtins()
+    if autoload:
+        host.load_entry_points(selection)
+    return host
+
+
+_default_host: PluginHost | None = None
+
+
+def plugin_host() -> PluginHost:
+    """The process-wide host, built on first use from the environment's plugin selection."""
+    global _default_host
+    if _default_host is None:
+        _default_host = load_plugins()
+    return _default_host
+
+
+def registry() -> Registry:
+    """The process-wide component registry (see :func:`plugin_host`)."""
+    return plugin_host().registry
+
+
+def register_plugin(plugin: ModuleType | object, name: str) -> PluginInfo:
+    """Add a plugin object at run time, e.g. from a notebook or a test."""
+    info = PluginInfo(name, None, None, None)
+    plugin_host().add_plugin(plugin, info)
+    return info
+
+
+def reset_plugins() -> None:
+    """Forget the process-wide host; the next :func:`registry` call loads plugins again."""
+    global _default_host
+    _default_host = None

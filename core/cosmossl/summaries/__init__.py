@@ -1,0 +1,1 @@
+"""Compression: running a trained encoder or a statistic over maps to get summaries."""

@@ -1,0 +1,423 @@
+"""The training loop: groups × views → augmentations → encoder + loss → AdamW.
+
+Everything random is keyed by (seed, epoch, step, rank) — batch composition, view choice and
+augmentation draws — and the torch RNG state travels with the checkpoint, so an interrupted and
+resumed run ends with exactly the weights of an uninterrupted one on CPU.
+
+The parts live in their own modules: batches and views in :mod:`cosmossl.training.views`, checkpoint
+save/restore in :mod:`~cosmossl.training.resume`, the learning rate in
+:mod:`~cosmossl.training.schedule`, background reading in :mod:`~cosmossl.training.prefetch`,
+metrics and collapse warnings in :mod:`~cosmossl.training.metrics`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from cosmossl._util.devices import resolve_device
+from cosmossl.config.training import TrainSettings
+from cosmossl.data.mapset import MapSet
+from cosmossl.data.standardize import Standardizer
+from cosmossl.errors import ConfigError
+from cosmossl.nn.distributed import all_reduce_mean, rank, world_size
+from cosmossl.training import resume as run_resume
+from cosmossl.training import state as run_state
+from cosmossl.training.metrics import MetricsLog, collapse_warning, step_metrics
+from cosmossl.training.prefetch import read_ahead
+from cosmossl.training.process_group import join_process_group, seed_from
+from cosmossl.training.schedule import learning_rate
+from cosmossl.training.views import STREAMS, SmallGroups, ViewSampler, group_members, make_views
+
+log = logging.getLogger("cosmossl.training")
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` did.
+
+    Attributes:
+        run_dir: the run folder (``metrics.jsonl``, ``tensorboard/``, ``checkpoints/``).
+        checkpoint: the best checkpoint (lowest validation loss) — use it for compression.
+        last_checkpoint: the latest checkpoint (resume point).
+        epochs: epochs completed; steps: optimiser steps taken.
+        best_val_loss / best_epoch: of the best checkpoint (training loss without a val split).
+        stopped_early: early stopping ended the run; interrupted: ``stop_after_steps`` did.
+        history: one dict per epoch (train_loss, val_loss, lr, ...).
+        rank: this process's rank under DDP (0 in one process; only rank 0 wrote files).
+    """
+
+    run_dir: Path
+    checkpoint: Path
+    last_checkpoint: Path
+    epochs: int
+    steps: int
+    best_val_loss: float | None
+    best_epoch: int | None
+    stopped_early: bool = False
+    interrupted: bool = False
+    history: list[dict[str, Any]] = field(default_factory=list)
+    rank: int = 0
+
+
+class Objective(nn.Module):
+    """Encoder + loss as one module, so DDP synchronises the gradients of both (heads too)."""
+
+    def __init__(self, encoder: nn.Module, loss: nn.Module) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.loss = loss
+
+    def forward(self, views: torch.Tensor, theta: torch.Tensor | None) -> tuple[Any, ...]:
+        out = self.loss(self.encoder, views, theta)
+        # A tuple, not the LossOutput dataclass: DDP walks outputs to find tensors.
+        return out.loss, out.terms, out.embeddings
+
+
+def train_components(
+    mapset: MapSet,
+    encoder: nn.Module,
+    loss: nn.Module,
+    *,
+    run_dir: str | Path,
+    augmentations: Sequence[Any] = (),
+    settings: TrainSettings | None = None,
+    views: int = 2,
+    level: str = "same-cosmology",
+    small_groups: SmallGroups = "replace",
+    seed: int = 0,
+    device: str = "auto",
+    resume: bool = False,
+    progress: bool = True,
+    stop_after_steps: int | None = None,
+    record: dict[str, Any] | None = None,
+) -> TrainResult:
+    """Train ``encoder`` with ``loss`` on the training split of ``mapset``; see :func:`train`.
+
+    ``record`` is JSON stored with each checkpoint (the run file, component names); it enters the
+    configuration hash that ``resume`` checks. ``stop_after_steps`` stops (with a resumable
+    checkpoint) once that many optimiser steps were taken in total. ``views``, ``level`` and
+    ``small_groups`` are those of :class:`cosmossl.training.views.ViewSampler`.
+    """
+    dev = resolve_device(device)
+    owns_group = join_process_group(dev)
+    try:
+        trainer = _Trainer(
+            mapset,
+            encoder,
+            loss,
+            augmentations,
+            settings or TrainSettings(),
+            views,
+            level,
+            small_groups,
+            seed,
+            dev,
+            Path(run_dir),
+            progress,
+            record or {},
+        )
+        return trainer.run(resume=resume, stop_after_steps=stop_after_steps)
+    finally:
+        if owns_group:
+            torch.distributed.destroy_process_group()
+
+
+class _Trainer:
+    def __init__(
+        self,
+        mapset,
+        encoder,
+        loss,
+        augmentations,
+        settings,
+        views,
+        level,
+        small_groups,
+        seed,
+        dev,
+        run_dir,
+        progress,
+        record,
+    ) -> None:
+        self.mapset, self.settings, self.seed, self.dev = mapset, settings, seed, dev
+        self.augmentations = list(augmentations)
+        self.run_dir, self.progress = run_dir, progress
+        self.rank, self.world = rank(), world_size()
+        self.is_main = self.rank == 0
+        self.train_batches = ViewSampler.from_mapset(
+            mapset,
+            "train",
+            level,
+            views,
+            settings.batch_size,
+            seed=seed,
+            steps_per_epoch=settings.steps_per_epoch,
+            rank=self.rank,
+            world_size=self.world,
+            small_groups=small_groups,
+        )
+        self.val_batches = self._val_batches(level, views, small_groups)
+        self.steps_per_epoch = len(self.train_batches)
+        self.total_steps = settings.epochs * self.steps_per_epoch
+        if self.world > 1 and settings.sync_batchnorm and dev.type == "cuda":
+            # SyncBatchNorm needs GPUs; on CPU each process normalises its own share.
+            encoder = nn.SyncBatchNorm.convert_sync_batchnorm(encoder)
+            loss = nn.SyncBatchNorm.convert_sync_batchnorm(loss)
+        self.objective = Objective(encoder, loss).to(dev)
+        self.model: nn.Module = self.objective
+        if self.world > 1:
+            self.model = nn.parallel.DistributedDataParallel(
+                self.objective, device_ids=[dev.index] if dev.type == "cuda" else None
+            )
+        trainable = [p for p in self.objective.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.AdamW(
+            trainable, lr=settings.lr, weight_decay=settings.weight_decay
+        )
+        self.autocast = dev.type == "cuda" and settings.bf16
+        self.params = torch.as_tensor(np.asarray(mapset.params, dtype=np.float32))
+        self.state = run_state.fresh(settings)
+        self.standardizer = Standardizer()
+        self.log = MetricsLog(run_dir, tensorboard=settings.tensorboard, enabled=self.is_main)
+        identity = run_resume.identity(
+            record=record,
+            settings=settings,
+            seed=seed,
+            views=views,
+            world=self.world,
+            n_maps=len(mapset),
+            encoder=self.encoder,
+            loss=self.loss,
+        )
+        self.checkpoints = run_resume.RunCheckpoints(
+            run_dir, self.encoder, self.loss, self.optimizer, dev, identity, self.is_main
+        )
+
+    @property
+    def encoder(self) -> nn.Module:
+        return self.objective.encoder
+
+    @property
+    def loss(self) -> nn.Module:
+        return self.objective.loss
+
+    # ---- setup -------------------------------------------------------------------------------
+
+    def _val_batches(self, level: str, views: int, small_groups: SmallGroups):
+        _, members = group_members(self.mapset.group_ids(level), self.mapset.indices("val"))
+        if small_groups == "skip":
+            members = [m for m in members if len(m) >= views]
+        # A smaller last-resort batch when the val split has fewer groups than one batch.
+        size = min(self.settings.batch_size, len(members) // self.world * self.world)
+        if size < max(2, self.world):
+            if self.is_main:
+                log.warning(
+                    "no validation split (or under 2 groups): the best checkpoint is chosen "
+                    "by the training loss"
+                )
+            return None
+        # One fixed epoch (0) of every val group once: the same validation batches every epoch.
+        return ViewSampler.from_mapset(
+            self.mapset,
+            "val",
+            level,
+            views,
+            size,
+            seed=self.seed,
+            rank=self.rank,
+            world_size=self.world,
+            small_groups=small_groups,
+        )
+
+    def _start(self, resume: bool) -> None:
+        if self.checkpoints.exists():
+            if not resume:
+                raise ConfigError(
+                    f"run directory '{self.run_dir}' already holds a training run "
+                    "(checkpoints/last): pass --resume (resume=True) to continue it, or choose "
+                    "another run directory (--run-dir)"
+                )
+            self.state, self.standardizer = self.checkpoints.restore()
+            self.log.truncate_after(self.state["step"])
+            return
+        if resume:
+            log.info("nothing to resume in %s: starting a new run", self.run_dir)
+        torch.manual_seed(self.seed)
+        if self.settings.standardize:
+            self.standardizer = Standardizer.fit(self.mapset, "train")
+
+    # ---- the loop ----------------------------------------------------------------------------
+
+    def run(self, *, resume: bool, stop_after_steps: int | None) -> TrainResult:
+        self._start(resume)
+        s = self.state
+        bar = tqdm(
+            total=self.total_steps,
+            initial=s["step"],
+            desc="train",
+            unit="step",
+            disable=None if self.progress and self.is_main else True,
+            dynamic_ncols=True,
+        )
+        try:
+            while s["epoch"] < self.settings.epochs and not s["stopped_early"]:
+                if self._train_epoch(bar, stop_after_steps):
+                    self._save_last()
+                    return self._result(interrupted=True)
+                self._end_epoch()
+        finally:
+            bar.close()
+            self.log.close()
+        s["finished"] = True
+        self._save_last()
+        return self._result()
+
+    def _train_epoch(self, bar: tqdm, stop_after_steps: int | None) -> bool:
+        """Steps of the current epoch from where the state stands; ``True`` when told to stop."""
+        s = self.state
+        epoch, first = s["epoch"], s["step_in_epoch"]
+        keys = list(range(first, self.steps_per_epoch))
+        if stop_after_steps is not None:
+            keys = keys[: max(0, stop_after_steps - s["step"])]
+
+        def read(step_in_epoch: int) -> tuple[np.ndarray, np.ndarray]:
+            rows = self.train_batches.batch(epoch, step_in_epoch)
+            return rows, self.mapset.read(rows.reshape(-1))
+
+        self.objective.train()
+        loss_sum = torch.zeros((), dtype=torch.float64, device=self.dev)
+        batches = read_ahead(read, keys, self.settings.workers)
+        for step_in_epoch, (rows, maps) in zip(keys, batches):
+            loss, terms, embeddings = self._step(epoch, step_in_epoch, rows, maps)
+            loss_sum += loss
+            s["step"] += 1
+            s["step_in_epoch"] = step_in_epoch + 1
+            bar.update(1)
+            if s["step"] % self.settings.log_every == 0:
+                self._log_step(bar, loss, terms, embeddings)
+        s["train_loss_sum"] += float(all_reduce_mean(loss_sum))
+        return s["step_in_epoch"] < self.steps_per_epoch
+
+    def _views(self, rows: np.ndarray, maps: np.ndarray, stream: str, epoch: int, step: int):
+        """Augmented, standardised views ``[B, V, C, H, W]`` and the groups' parameters."""
+        generator = torch.Generator(device=self.dev)
+        generator.manual_seed(seed_from(self.seed, STREAMS[stream], epoch, step, self.rank))
+        views = make_views(
+            self.mapset,
+            rows,
+            self.augmentations,
+            generator,
+            self.dev,
+            standardize=self.standardizer,
+            maps=maps,
+        )
+        return views, self.params[rows[:, 0]].to(self.dev, non_blocking=True)
+
+    def _step(self, epoch: int, step_in_epoch: int, rows: np.ndarray, maps: np.ndarray):
+        s = self.state
+        views, theta = self._views(rows, maps, "train", epoch, step_in_epoch)
+        lr = learning_rate(
+            self.settings,
+            s["step"],
+            self.steps_per_epoch,
+            self.total_steps,
+            s["plateau"]["scale"],
+        )
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        with torch.autocast(device_type=self.dev.type, dtype=torch.bfloat16, enabled=self.autocast):
+            loss, terms, embeddings = self.model(views, theta)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.settings.grad_clip is not None:
+            nn.utils.clip_grad_norm_(self.objective.parameters(), self.settings.grad_clip)
+        self.optimizer.step()
+        self.loss.after_step(self.encoder, s["step"], self.total_steps)
+        return loss.detach(), terms, embeddings
+
+    def _log_step(self, bar: tqdm, loss, terms, embeddings) -> None:
+        s = self.state
+        lr = self.optimizer.param_groups[0]["lr"]
+        metrics = step_metrics(loss, terms, embeddings)
+        self.log.write(
+            {"kind": "step", "step": s["step"], "epoch": s["epoch"], "lr": lr, **metrics}
+        )
+        if "rankme" in metrics and self.is_main and s.get("warned_epoch") != s["epoch"]:
+            settings = self.settings
+            dim = embeddings.shape[1]
+            message = collapse_warning(metrics, dim, settings.collapse_std, settings.collapse_rank)
+            if message:
+                s["warned_epoch"] = s["epoch"]  # once per epoch
+                log.warning("step %d: %s", s["step"], message)
+        bar.set_postfix({k: f"{v:.3g}" for k, v in metrics.items()}, refresh=False)
+
+    @torch.no_grad()
+    def _validate(self) -> float | None:
+        if self.val_batches is None:
+            return None
+        self.objective.eval()
+        total = 0.0
+        for k in range(len(self.val_batches)):
+            rows = self.val_batches.batch(0, k)
+            views, theta = self._views(rows, self.mapset.read(rows.reshape(-1)), "val", 0, k)
+            with torch.autocast(
+                device_type=self.dev.type, dtype=torch.bfloat16, enabled=self.autocast
+            ):
+                loss, _, _ = self.objective(views, theta)
+            total += float(all_reduce_mean(loss.float()))
+        self.objective.train()
+        return total / len(self.val_batches)
+
+    def _end_epoch(self) -> None:
+        s = self.state
+        started = time.perf_counter()
+        val_loss = self._validate()
+        train_loss = s["train_loss_sum"] / self.steps_per_epoch
+        s["epoch"] += 1
+        s["step_in_epoch"] = 0
+        s["train_loss_sum"] = 0.0
+        metric = val_loss if val_loss is not None else train_loss
+        improved = run_state.update_trackers(s, metric, self.settings)
+        record = {
+            "kind": "epoch",
+            "epoch": s["epoch"],
+            "step": s["step"],
+            "train_loss": train_loss,
+            "val_loss": val_loss,
+            "lr": self.optimizer.param_groups[0]["lr"],
+            "best_val_loss": s["best_val_loss"],
+            "val_time_s": time.perf_counter() - started,
+        }
+        s["history"].append(record)
+        self.log.write({k: v for k, v in record.items() if v is not None})
+        if improved:
+            self.checkpoints.save(self.checkpoints.best, s, self.standardizer, optimizer=False)
+        self._save_last()
+
+    def _save_last(self) -> None:
+        self.checkpoints.save(self.checkpoints.last, self.state, self.standardizer, optimizer=True)
+
+    def _result(self, *, interrupted: bool = False) -> TrainResult:
+        s = self.state
+        return TrainResult(
+            run_dir=self.run_dir,
+            checkpoint=self.checkpoints.best,
+            last_checkpoint=self.checkpoints.last,
+            epochs=s["epoch"],
+            steps=s["step"],
+            best_val_loss=s["best_val_loss"],
+            best_epoch=s["best_epoch"],
+            stopped_early=s["stopped_early"],
+            interrupted=interrupted,
+            history=list(s["history"]),
+            rank=self.rank,
+        )
