@@ -24,8 +24,14 @@ import torch
 from scipy.stats import multivariate_normal
 
 import cosmossl
-from cosmossl.inference import BoxPrior, LinearGaussian, inference_split
-from cosmossl.inference.diagnostics import evaluate, write_metrics
+from cosmossl.inference import (
+    BoxPrior,
+    LinearGaussian,
+    evaluate,
+    fit,
+    inference_split,
+    write_metrics,
+)
 
 BACKENDS = {
     "sbi (zuko_nsf)": ("sbi", {"model": "zuko_nsf"}),
@@ -89,7 +95,8 @@ def main() -> None:
             params = {**params, "max_epochs": 30}
         backend = cosmossl.create("backend", name, **params)
         start = time.perf_counter()
-        posterior = backend.fit(
+        posterior = fit(
+            backend,
             (s.params[split.train], s.summaries[split.train]),
             (s.params[split.val], s.summaries[split.val]),
             prior,

@@ -43,7 +43,9 @@ import cosmossl
 from cosmossl._util.files import write_json, write_text
 from cosmossl.config.run_file import RunConfig, load_run_config, parse_run_config
 from cosmossl.information.probes import linear_probe_r2, mlp_probe_r2
-from cosmossl.job.run import ENCODER, RunResult, run
+from cosmossl.job.results import RunResult
+from cosmossl.job.run import run
+from cosmossl.job.run_dir import ENCODER
 from cosmossl.physics import cosmology
 
 HERE = Path(__file__).resolve().parent
@@ -70,7 +72,7 @@ AIM_MORE_R2 = 0.15
 
 def variant_config(config: RunConfig, variant: str) -> RunConfig:
     """The run file of one variant: same data, encoder, budget and backend as ``config``."""
-    raw = {k: v for k, v in config.raw.items() if k not in ("statistic", "compare")}
+    raw = {k: v for k, v in config.to_table().items() if k not in ("statistic", "compare")}
     raw["name"] = f"{config.settings.name}-{variant}"
     if variant == STATISTIC:
         for key in ("encoder", "loss", "augmentations", "train", "pairing"):
@@ -182,7 +184,7 @@ def z_scores(
     posterior: Any, summaries: np.ndarray, truth: np.ndarray, n_samples: int, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(z, sigma)`` ``[B, P]``: (posterior mean − truth) / posterior σ, and posterior σ."""
-    samples = posterior.sample(torch.as_tensor(summaries), n_samples, seed=seed)
+    samples = posterior.sample_batched(torch.as_tensor(summaries), n_samples, seed=seed)
     samples = samples.double().cpu().numpy()  # [n, B, P]
     sigma = samples.std(axis=0)
     return (samples.mean(axis=0) - truth) / sigma, sigma

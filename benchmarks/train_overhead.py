@@ -24,7 +24,8 @@ import cosmossl
 from cosmossl import MapMeta
 from cosmossl._util.files import write_json
 from cosmossl.data.mapset import MapSet
-from cosmossl.training import TrainSettings, train_components
+from cosmossl import TrainSettings
+from cosmossl.training import train_components
 
 
 def make_mapset(groups: int, per_group: int, size: int) -> MapSet:

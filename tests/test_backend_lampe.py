@@ -11,7 +11,7 @@ import torch
 from inference_helpers import PROBLEM, data, known_posterior_check
 
 import cosmossl
-from cosmossl.inference import load_posterior
+from cosmossl.inference import fit, load_posterior
 
 FAST = {"max_epochs": 200, "patience": 20, "hidden": [32, 32], "transforms": 2}
 
@@ -21,14 +21,14 @@ def npe():
     torch.set_num_threads(1)
     backend = cosmossl.create("backend", "lampe", method="npe", **FAST)
     train, val = data()
-    return backend.fit(train, val, PROBLEM.box(), seed=0, progress=False)
+    return fit(backend, train, val, PROBLEM.box(), seed=0, progress=False)
 
 
 @pytest.fixture(scope="module")
 def nre():
     backend = cosmossl.create("backend", "lampe", method="nre", mcmc_steps=30, **FAST)
     train, val = data()
-    return backend.fit(train, val, PROBLEM.box(), seed=0, progress=False)
+    return fit(backend, train, val, PROBLEM.box(), seed=0, progress=False)
 
 
 def test_npe_matches_the_analytic_posterior_and_is_calibrated(npe):
@@ -50,7 +50,7 @@ def test_nre_matches_the_analytic_posterior_and_is_calibrated(nre):
 
 def test_npe_samples_never_leave_the_prior(npe):
     _, x = PROBLEM.simulate(50, seed=9)
-    samples = npe.sample(torch.tensor(x), 2000, seed=0)
+    samples = npe.sample_batched(torch.tensor(x), 2000, seed=0)
     assert samples.shape == (2000, 50, 2)
     assert npe.prior.contains(samples).all()
 
@@ -67,14 +67,16 @@ def test_reloaded_posterior_gives_the_same_samples_and_densities(which, npe, nre
     assert json.loads((tmp_path / "post" / "posterior.json").read_text())["backend"] == "lampe"
     back = load_posterior(tmp_path / "post")
     torch.testing.assert_close(
-        back.sample(torch.tensor(x), 50, seed=7), posterior.sample(torch.tensor(x), 50, seed=7)
+        back.sample_batched(torch.tensor(x), 50, seed=7),
+        posterior.sample_batched(torch.tensor(x), 50, seed=7),
     )
     torch.testing.assert_close(
         back.log_prob(torch.tensor(theta), torch.tensor(x)),
         posterior.log_prob(torch.tensor(theta), torch.tensor(x)),
     )
     assert not torch.equal(
-        back.sample(torch.tensor(x), 50, seed=8), back.sample(torch.tensor(x), 50, seed=7)
+        back.sample_batched(torch.tensor(x), 50, seed=8),
+        back.sample_batched(torch.tensor(x), 50, seed=7),
     )
 
 
@@ -116,4 +118,4 @@ def test_fit_refuses_parameters_outside_the_prior():
     theta = theta.copy()
     theta[0, 0] = 100.0
     with pytest.raises(cosmossl.DataError, match="1 parameter rows lie outside the prior box"):
-        backend.fit((theta, x), val, PROBLEM.box(), progress=False)
+        fit(backend, (theta, x), val, PROBLEM.box(), progress=False)

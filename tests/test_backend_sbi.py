@@ -9,7 +9,7 @@ import torch
 from inference_helpers import PROBLEM, data, known_posterior_check
 
 import cosmossl
-from cosmossl.inference import load_posterior
+from cosmossl.inference import fit, load_posterior
 
 FAST = {
     "max_epochs": 200,
@@ -33,7 +33,7 @@ def fitted(tmp_path_factory):
     try:
         backend = cosmossl.create("backend", "sbi", model="zuko_maf", **FAST)
         train, val = data()
-        posterior = backend.fit(train, val, PROBLEM.box(), seed=0, progress=False)
+        posterior = fit(backend, train, val, PROBLEM.box(), seed=0, progress=False)
     finally:
         os.chdir(old)
     return posterior, cwd
@@ -53,7 +53,7 @@ def test_fit_writes_no_sbi_logs_folder(fitted):
 
 def test_zuko_samples_never_leave_the_prior(fitted):
     _, x = PROBLEM.simulate(50, seed=9)
-    samples = fitted[0].sample(torch.tensor(x), 2000, seed=0)
+    samples = fitted[0].sample_batched(torch.tensor(x), 2000, seed=0)
     assert samples.shape == (2000, 50, 2) and fitted[0].prior.contains(samples).all()
 
 
@@ -76,7 +76,8 @@ def test_reloaded_posterior_gives_the_same_samples_and_densities(fitted, tmp_pat
     theta, x = PROBLEM.simulate(8, seed=4)
     back = load_posterior(posterior.save(tmp_path / "post"))
     torch.testing.assert_close(
-        back.sample(torch.tensor(x), 50, seed=7), posterior.sample(torch.tensor(x), 50, seed=7)
+        back.sample_batched(torch.tensor(x), 50, seed=7),
+        posterior.sample_batched(torch.tensor(x), 50, seed=7),
     )
     torch.testing.assert_close(
         back.log_prob(torch.tensor(theta), torch.tensor(x)),
@@ -91,12 +92,13 @@ def test_non_zuko_flow_rejects_outside_the_prior_and_reports_acceptance(tmp_path
         "backend", "sbi", model="maf", max_epochs=3, hidden_features=16, num_transforms=1
     )
     train, val = data(300, 60)
-    posterior = backend.fit(train, val, PROBLEM.box(), seed=0, progress=False)
+    posterior = fit(backend, train, val, PROBLEM.box(), seed=0, progress=False)
     _, x = PROBLEM.simulate(20, seed=9)
-    samples = posterior.sample(torch.tensor(x), 500, seed=0)
+    samples = posterior.sample_batched(torch.tensor(x), 500, seed=0)
     assert posterior.prior.contains(samples).all()
     assert 0.0 < posterior.info["rejection_acceptance"] < 1.0  # it did reject
     back = load_posterior(posterior.save(tmp_path / "maf"))
     torch.testing.assert_close(
-        back.sample(torch.tensor(x), 20, seed=1), posterior.sample(torch.tensor(x), 20, seed=1)
+        back.sample_batched(torch.tensor(x), 20, seed=1),
+        posterior.sample_batched(torch.tensor(x), 20, seed=1),
     )

@@ -9,13 +9,9 @@ from training_helpers import tiny_components, tiny_mapset
 
 from cosmossl import DataError
 from cosmossl.data.summaries import read_summaries, write_summaries
-from cosmossl.training import (
-    TrainSettings,
-    compress,
-    compress_statistic,
-    load_encoder,
-    train_components,
-)
+from cosmossl import TrainSettings, compress
+from cosmossl.summaries import compress_statistic
+from cosmossl.training import load_encoder, train_components
 
 
 @pytest.fixture(scope="module")

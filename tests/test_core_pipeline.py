@@ -8,7 +8,8 @@ import pytest
 
 from cosmossl._util.files import atomic_path, write_json
 from cosmossl.job.report.document import Report
-from cosmossl.job.stages import RunDirectory, digest
+from cosmossl._util.digest import digest
+from cosmossl.job.run_dir import RunDirectory
 
 
 def test_digest_ignores_key_order_and_sees_values():

@@ -8,6 +8,7 @@ import torch
 
 import cosmossl
 from cosmossl.information import fisher
+from cosmossl.physics import fisher_limit
 from cosmossl_plugins.datasets.lognormal import Lognormal, map_seed
 
 
@@ -109,11 +110,11 @@ def test_gaussian_recipe_matches_the_fisher_limit_by_score_covariance(geometry):
     theta = np.array([0.3, 0.8])
     limit = dataset.fisher_limit(theta)
     power, _ = dataset.gaussian_power(theta[None], None, full_plane=True)
-    dlnp = fisher.log_power_derivatives(
+    dlnp = fisher_limit.log_power_derivatives(
         lambda t: dataset.gaussian_power(t[None], None, full_plane=True)[0][0], theta
     )
     maps = dataset.simulate(theta, range(3000))[:, 0].astype(np.float64)
-    score = fisher.gaussian_score(maps, power[0], dlnp, dataset.box_size)
+    score = fisher_limit.gaussian_score(maps, power[0], dlnp, dataset.box_size)
     np.testing.assert_allclose(np.cov(score, rowvar=False), limit, rtol=0.1)
     assert np.abs(score.mean(0) / np.sqrt(np.diag(limit) / len(score))).max() < 4
 
@@ -135,7 +136,8 @@ def test_power_spectrum_reaches_the_limit_on_paper_maps():
     def summarize(maps):
         return statistic(torch.from_numpy(maps)).double().numpy()
 
-    f = fisher.fisher_from_simulator(
+    simulated = fisher.simulate_summaries(
         dataset.simulate, summarize, theta, 0.02 * theta, n_fiducial=800, n_derivative=100, seed=0
     )
+    f = fisher.estimate_fisher(*simulated).fisher
     assert fisher.fom_fraction(f, dataset.fisher_limit(theta)) > 0.9

@@ -80,7 +80,10 @@ def test_psf_trains_an_encoder_in_a_short_run(example, tmp_path):
 
     from training_helpers import tiny_mapset
 
-    from cosmossl.training import TrainSettings, train_components
+    from cosmossl.config import PairingSettings
+
+    from cosmossl import TrainSettings
+    from cosmossl.training import train_components
 
     mapset = tiny_mapset()
     torch.manual_seed(0)
@@ -94,8 +97,7 @@ def test_psf_trains_an_encoder_in_a_short_run(example, tmp_path):
         run_dir=tmp_path,
         augmentations=[psf],
         settings=TrainSettings(epochs=2, batch_size=4, tensorboard=False),
-        views=2,
-        level="same-cosmology",
+        pairing=PairingSettings(views=2, level="same-cosmology"),
         seed=0,
         device="cpu",
         progress=False,

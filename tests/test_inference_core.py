@@ -1,18 +1,22 @@
-"""Framework-owned inference pieces: box prior, standardisation, split by group, θ transform."""
+"""Framework-owned inference pieces: box prior, standardisation, split by group, θ transform,
+fit, posterior sampling and loading, the public facade."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
+from inference_helpers import PROBLEM, Recorder, ShiftedGaussian
 
 from cosmossl import DataError
+from cosmossl.data import Standardizer
 from cosmossl.inference import (
     BoxPrior,
     LinearGaussian,
-    Standardizer,
     ThetaTransform,
+    fit,
     inference_split,
+    load_posterior,
 )
 
 
@@ -99,3 +103,95 @@ def test_theta_transform_round_trip_and_jacobian():
     diag = torch.autograd.grad(t(x).sum(), x)[0]
     expected = torch.log(diag.abs()).sum(-1)
     torch.testing.assert_close(t.log_abs_det(theta[:3]), expected, atol=1e-4, rtol=1e-4)
+
+
+def test_sample_draws_for_one_observation_as_column_zero_of_sample_batched():
+    posterior = ShiftedGaussian()
+    x = torch.tensor([0.3, -0.2, 5.0])
+    one = posterior.sample(x, 400, seed=1)
+    assert one.shape == (400, 2)
+    torch.testing.assert_close(one, posterior.sample_batched(x[None], 400, seed=1)[:, 0])
+    torch.testing.assert_close(posterior.sample(x[None], 400, seed=1), one)
+    assert one.mean(0).tolist() == pytest.approx([0.3, -0.2], abs=0.02)
+
+
+def test_sample_refuses_several_observations_and_names_sample_batched():
+    with pytest.raises(DataError, match=r"got 4 rows .*use sample_batched\(x, n\)"):
+        ShiftedGaussian().sample(torch.zeros(4, 3), 10)
+
+
+def test_sample_batched_gives_n_samples_per_observation():
+    x = torch.tensor([[0.5, 0.0, 1.0], [-0.5, 0.2, 1.0]])
+    samples = ShiftedGaussian().sample_batched(x, 300, seed=0)
+    assert samples.shape == (300, 2, 2)
+    torch.testing.assert_close(samples.mean(0), x[:, :2], atol=0.03, rtol=0)
+
+
+def test_log_prob_batched_is_log_prob_per_point_and_minus_inf_outside_the_prior():
+    posterior = ShiftedGaussian()
+    x = torch.tensor([[0.5, 0.0, 1.0], [-0.5, 0.2, 1.0]])
+    theta = posterior.sample_batched(x, 5, seed=0)
+    theta[0, 1, 0] = 3.0  # outside the box [-1, 1]
+    lp = posterior.log_prob_batched(theta, x)
+    assert lp.shape == (5, 2)
+    for i in range(5):
+        torch.testing.assert_close(lp[i], posterior.log_prob(theta[i], x))
+    assert lp[0, 1] == -torch.inf and torch.isfinite(lp[1:]).all()
+
+
+def test_load_posterior_refuses_a_posterior_of_another_backend(tmp_path):
+    path = ShiftedGaussian(backend="sbi").save(tmp_path / "post")
+    with pytest.raises(DataError, match=r"holds a 'sbi' posterior, not 'lampe'"):
+        load_posterior(path, backend="lampe")
+
+
+def test_fit_standardises_x_on_training_rows_and_seeds_the_backend():
+    (theta, x), (theta_val, x_val) = PROBLEM.simulate(300, seed=1), PROBLEM.simulate(50, seed=2)
+    backend = Recorder()
+    posterior = fit(backend, (theta, x), (theta_val, x_val + 10.0), PROBLEM.box(), seed=3)
+    data = backend.data
+    assert data.x_train.mean(0).abs().max() < 1e-5
+    assert data.x_val.mean(0).min() > 1.0  # shifted, standardised with the training statistics
+    torch.testing.assert_close(data.theta_val, torch.as_tensor(theta_val, dtype=torch.float32))
+    assert (data.seed, data.device) == (3, "cpu")
+    assert backend.first_draw == torch.rand(1, generator=torch.Generator().manual_seed(3))
+    assert posterior.info["n_train"] == -1  # set by the backend: kept
+    assert posterior.info["n_val"] == 50 and posterior.info["fit_seconds"] >= 0
+
+
+@pytest.mark.parametrize(
+    ("train", "message"),
+    [
+        ((np.zeros((10, 3)), np.zeros((10, 4))), r"train: θ has 3 columns, the prior has 2"),
+        ((np.zeros((10, 2)), np.zeros((9, 4))), r"train: expected θ \[N, P\] and x \[N, D\]"),
+        ((np.zeros((10, 2)), np.full((10, 4), np.nan)), r"train: θ or x contain NaN or inf"),
+    ],
+)
+def test_fit_refuses_malformed_rows_before_the_backend_runs(train, message):
+    backend = Recorder()
+    with pytest.raises(DataError, match=message):
+        fit(backend, train, PROBLEM.simulate(20, seed=2), PROBLEM.box(), progress=False)
+    assert not hasattr(backend, "data")
+
+
+def test_inference_facade_resolves_every_public_name():
+    import inspect
+
+    import cosmossl.inference
+
+    for name in cosmossl.inference.__all__:
+        assert getattr(cosmossl.inference, name) is not None, name
+    assert inspect.isfunction(cosmossl.inference.fit)
+
+
+def test_backend_plugins_import_only_cosmossl_and_the_inference_facade():
+    import ast
+
+    from conftest import REPO
+
+    for path in (REPO / "plugins" / "cosmossl_plugins" / "backends").glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        modules = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        modules += [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+        ours = {m for m in modules if m and m.split(".")[0] == "cosmossl"}
+        assert ours <= {"cosmossl", "cosmossl.inference"}, f"{path.name} imports {ours}"

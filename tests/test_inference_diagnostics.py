@@ -56,6 +56,21 @@ def test_tarp_flags_an_underconfident_posterior():
     assert t["ks_pvalue"] < 1e-3
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_tarp_atc_of_a_biased_posterior_is_positive_and_its_ks_test_flags_the_bias(seed):
+    # The sign of the ATC separates under- from over-confidence; a bias is not over-confidence.
+    rng = np.random.default_rng(seed)
+    b = 2000
+    mean = rng.uniform(-3, 3, size=(b, P))
+    truth = mean + rng.normal(size=(b, P))
+    samples = mean[None] + 1.0 + rng.normal(size=(N, b, P))  # right width, shifted by 1σ
+    t = tarp(samples, truth, LOW, HIGH, seed=seed, n_bootstrap=10)
+    assert 0.0 < t["atc"] < 0.06
+    assert t["ks_pvalue"] < 1e-6
+    shifted_2 = tarp(samples + 1.0, truth, LOW, HIGH, seed=seed, n_bootstrap=10)
+    assert shifted_2["atc"] > t["atc"] and shifted_2["ks_pvalue"] < t["ks_pvalue"]
+
+
 def test_sbc_ranks_and_ks_per_parameter():
     samples = np.arange(10, dtype=float)[:, None, None] * np.ones((10, 2, 1))
     out = sbc(samples, np.array([[2.5], [9.5]]), ("a",))

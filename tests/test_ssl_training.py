@@ -9,7 +9,9 @@ import torch
 from training_helpers import tiny_mapset
 
 import cosmossl
-from cosmossl.training import TrainSettings, load_checkpoint, train_components
+from cosmossl.config import PairingSettings
+from cosmossl import TrainSettings
+from cosmossl.training import load_checkpoint, train_components
 
 
 def _train(run_dir, loss_name: str, **kwargs):
@@ -28,8 +30,7 @@ def _train(run_dir, loss_name: str, **kwargs):
         run_dir=run_dir,
         augmentations=augmentations,
         settings=TrainSettings(epochs=2, batch_size=4, tensorboard=False),
-        views=2,
-        level="same-cosmology",
+        pairing=PairingSettings(views=2, level="same-cosmology"),
         seed=0,
         device="cpu",
         progress=False,

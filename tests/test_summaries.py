@@ -79,12 +79,14 @@ def test_bad_split_codes_are_refused():
         match=r"split codes must be 0 \(train\), 1 \(val\), 2 \(test\); "
         r"found \[5\]",
     ):
-        Summaries(np.zeros((2, 1)), np.zeros((2, 1)), ("a",), [0, 1], [0, 1], [0, 5])
+        Summaries(summaries=np.zeros((2, 1)), params=np.zeros((2, 1)), param_names=("a",),
+                  cosmology_id=[0, 1], simulation_id=[0, 1], split=[0, 5])  # fmt: skip
 
 
 def test_row_count_mismatch_is_named():
     with pytest.raises(DataError, match="'params' has 3 rows, summaries have 2"):
-        Summaries(np.zeros((2, 1)), np.zeros((3, 1)), ("a",), [0, 1], [0, 1], [0, 0])
+        Summaries(summaries=np.zeros((2, 1)), params=np.zeros((3, 1)), param_names=("a",),
+                  cosmology_id=[0, 1], simulation_id=[0, 1], split=[0, 0])  # fmt: skip
 
 
 def test_box_needs_a_prior_for_every_parameter():

@@ -11,7 +11,8 @@ import torch.multiprocessing as mp
 from training_helpers import TinyLoss, tiny_mapset
 
 import cosmossl
-from cosmossl.training import TrainSettings, load_checkpoint, train_components
+from cosmossl import TrainSettings
+from cosmossl.training import load_checkpoint, train_components
 
 SETTINGS = TrainSettings(epochs=2, batch_size=4, lr=1e-2, tensorboard=False, log_every=1)
 

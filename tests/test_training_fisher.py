@@ -10,9 +10,11 @@ from test_training_cli import CONFIG
 
 from cosmossl.cli import main
 from cosmossl.config.run_file import load_run_config
-from cosmossl.information.fisher import fisher_from_simulator
-from cosmossl.plugin.host import registry
-from cosmossl.training import fisher_of_encoder, load_encoder, train
+import cosmossl
+from cosmossl import train
+from cosmossl.information import fisher
+from cosmossl.summaries import encoder_summary, numpy_summarizer
+from cosmossl.training import load_encoder
 
 
 def test_fisher_of_a_trained_encoder(tmp_path):
@@ -21,19 +23,22 @@ def test_fisher_of_a_trained_encoder(tmp_path):
     config = load_run_config(path)
     result = train(config, progress=False)
     spec = config.component("dataset")
-    simulator = registry().load("dataset", spec.type)(spec.params)
+    simulator = cosmossl.create("dataset", spec.type, spec.params)
     theta, delta = np.array([0.3, 0.8]), np.array([0.01, 0.02])
     options = {"n_fiducial": 40, "n_derivative": 20, "seed": 5}
-    matrix = fisher_of_encoder(result.checkpoint, simulator, theta, delta, device="cpu",
-                               **options)  # fmt: skip
-
     encoder, standardizer, _ = load_encoder(result.checkpoint)
+    summarize = numpy_summarizer(encoder_summary(encoder, standardizer, "cpu"), device="cpu")
+    matrix = fisher.estimate_fisher(
+        *fisher.simulate_summaries(simulator.simulate, summarize, theta, delta, **options)
+    ).fisher
 
-    def summarize(maps: np.ndarray) -> np.ndarray:
+    def by_hand(maps: np.ndarray) -> np.ndarray:
         with torch.no_grad():
             return encoder(standardizer(torch.from_numpy(maps))).double().numpy()
 
-    expected = fisher_from_simulator(simulator.simulate, summarize, theta, delta, **options)
+    expected = fisher.estimate_fisher(
+        *fisher.simulate_summaries(simulator.simulate, by_hand, theta, delta, **options)
+    ).fisher
     assert matrix.shape == (2, 2)
     np.testing.assert_allclose(matrix, matrix.T, rtol=1e-10)
     assert np.linalg.eigvalsh(matrix).min() > 0

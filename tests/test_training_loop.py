@@ -11,7 +11,9 @@ import torch
 from training_helpers import tiny_components, tiny_mapset, weights
 
 from cosmossl import ConfigError, DataError
-from cosmossl.training import TrainSettings, load_checkpoint, train_components
+from cosmossl import TrainSettings
+from cosmossl.config import PairingSettings
+from cosmossl.training import load_checkpoint, train_components
 
 FAST = {"batch_size": 4, "lr": 1e-2, "tensorboard": False, "log_every": 1}
 
@@ -182,7 +184,8 @@ def test_steps_per_epoch_and_views_are_honoured(tmp_path):
     loss.forward = spy
     settings = TrainSettings(**{**FAST, "epochs": 2, "steps_per_epoch": 5})
     result = train_components(mapset, encoder, loss, run_dir=tmp_path, settings=settings,
-                              views=3, device="cpu", progress=False)  # fmt: skip
+                              pairing=PairingSettings(views=3), device="cpu",
+                              progress=False)  # fmt: skip
     assert result.steps == 10
     assert seen == [(4, 3, 1, 16, 16)] * 10
 
@@ -190,4 +193,4 @@ def test_steps_per_epoch_and_views_are_honoured(tmp_path):
 def test_small_groups_policy_reaches_the_sampler(tmp_path):
     # 4 maps per group, 5 views: every group is too small.
     with pytest.raises(DataError, match=r"\(train split\): 9 of 9 groups have fewer than 5 maps"):
-        _train(tmp_path, views=5, small_groups="error")
+        _train(tmp_path, pairing=PairingSettings(views=5, small_groups="error"))

@@ -1,7 +1,8 @@
 """cosmossl: self-supervised compression of cosmological maps and simulation-based inference.
 
-This module is the public API, the only one plugins (built-in or third-party) import from.
-Names are resolved lazily so that ``import cosmossl`` stays fast and does not import torch.
+This module is THE public API: every name a user or a plugin needs, in one lazy table. Plugins
+may import from it and from the few public modules listed in :data:`PLUGIN_API`. Names are
+resolved on first use, so ``import cosmossl`` stays fast and does not import torch.
 """
 
 from __future__ import annotations
@@ -18,12 +19,15 @@ from cosmossl.errors import (
     PluginLoadError,
     UnknownComponentError,
 )
+from cosmossl.plugin.api import PLUGIN_API
 from cosmossl.plugin.hookspecs import hookimpl, hookspec
 
 _LAZY: dict[str, str] = {
-    # components (the encoder and loss bases import torch)
+    # the component contracts (the encoder and loss bases import torch)
+    "KINDS": "cosmossl.components",
     "Component": "cosmossl.components.base",
     "Params": "cosmossl.components.params",
+    "MapMeta": "cosmossl.components.meta",
     "Dataset": "cosmossl.components.dataset",
     "Simulator": "cosmossl.components.dataset",
     "Augmentation": "cosmossl.components.augmentation",
@@ -33,10 +37,17 @@ _LAZY: dict[str, str] = {
     "LossOutput": "cosmossl.components.loss",
     "Backend": "cosmossl.components.backend",
     "Statistic": "cosmossl.components.statistic",
-    "MapMeta": "cosmossl.components.meta",
+    # data
+    "MapSet": "cosmossl.data.mapset",
+    "Split": "cosmossl.data.splits",
     "split_by_group": "cosmossl.data.splits",
-    # registry and plugins
-    "KINDS": "cosmossl.plugin.registry",
+    "Summaries": "cosmossl.data.summaries",
+    "read_summaries": "cosmossl.data.summaries",
+    "write_summaries": "cosmossl.data.summaries",
+    # seeds and devices
+    "derive_seed": "cosmossl._util.seeds",
+    "resolve_device": "cosmossl._util.devices",
+    # plugins, the registry and the factory
     "Registry": "cosmossl.plugin.registry",
     "ComponentEntry": "cosmossl.plugin.registry",
     "Provider": "cosmossl.plugin.registry",
@@ -48,29 +59,32 @@ _LAZY: dict[str, str] = {
     "register_plugin": "cosmossl.plugin.host",
     "reset_plugins": "cosmossl.plugin.host",
     "create": "cosmossl.plugin.factory",
-    # pairing of views (simulation-based augmentation)
+    # the run file
+    "RunConfig": "cosmossl.config.run_file",
+    "load_run_config": "cosmossl.config.run_file",
+    "TrainSettings": "cosmossl.config.settings",
+    "InferenceSettings": "cosmossl.config.settings",
+    # the stages
     "ViewSampler": "cosmossl.training.views",
     "make_views": "cosmossl.training.views",
-    # summaries and inference
-    "Summaries": "cosmossl.data.summaries",
-    "read_summaries": "cosmossl.data.summaries",
-    "write_summaries": "cosmossl.data.summaries",
+    "train_components": "cosmossl.training.loop",
+    "TrainResult": "cosmossl.training.loop",
+    "compress": "cosmossl.summaries.compress",
     "BoxPrior": "cosmossl.inference.prior",
     "Posterior": "cosmossl.inference.posterior",
     "load_posterior": "cosmossl.inference.posterior",
-    # configuration
-    "RunConfig": "cosmossl.config.run_file",
-    "load_run_config": "cosmossl.config.run_file",
-    # training and compression
-    "train": "cosmossl.training.api",
-    "compress": "cosmossl.summaries.compress",
-    "TrainSettings": "cosmossl.config.training",
-    # probes: how much of a quantity summaries keep
     "linear_probe_r2": "cosmossl.information.probes",
     "mlp_probe_r2": "cosmossl.information.probes",
+    # the job: a whole run from a run file, and comparisons
+    "run": "cosmossl.job.run",
+    "RunResult": "cosmossl.job.results",
+    "compare": "cosmossl.job.compare",
+    "train": "cosmossl.job.train",
+    "infer": "cosmossl.job.infer",
 }
 
 __all__ = [
+    "PLUGIN_API",
     "ConfigError",
     "CosmosslError",
     "DataError",
@@ -88,6 +102,9 @@ __getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
 
 
 if TYPE_CHECKING:
+    from cosmossl._util.devices import resolve_device
+    from cosmossl._util.seeds import derive_seed
+    from cosmossl.components import KINDS
     from cosmossl.components.augmentation import Augmentation
     from cosmossl.components.backend import Backend
     from cosmossl.components.base import Component
@@ -98,12 +115,18 @@ if TYPE_CHECKING:
     from cosmossl.components.params import Params
     from cosmossl.components.statistic import Statistic
     from cosmossl.config.run_file import RunConfig, load_run_config
-    from cosmossl.config.training import TrainSettings
-    from cosmossl.data.splits import split_by_group
+    from cosmossl.config.settings import InferenceSettings, TrainSettings
+    from cosmossl.data.mapset import MapSet
+    from cosmossl.data.splits import Split, split_by_group
     from cosmossl.data.summaries import Summaries, read_summaries, write_summaries
     from cosmossl.inference.posterior import Posterior, load_posterior
     from cosmossl.inference.prior import BoxPrior
     from cosmossl.information.probes import linear_probe_r2, mlp_probe_r2
+    from cosmossl.job.compare import compare
+    from cosmossl.job.infer import infer
+    from cosmossl.job.results import RunResult
+    from cosmossl.job.run import run
+    from cosmossl.job.train import train
     from cosmossl.plugin.factory import create
     from cosmossl.plugin.host import (
         PluginHost,
@@ -114,7 +137,7 @@ if TYPE_CHECKING:
         registry,
         reset_plugins,
     )
-    from cosmossl.plugin.registry import KINDS, ComponentEntry, Provider, Registry
+    from cosmossl.plugin.registry import ComponentEntry, Provider, Registry
     from cosmossl.summaries.compress import compress
-    from cosmossl.training.api import train
+    from cosmossl.training.loop import TrainResult, train_components
     from cosmossl.training.views import ViewSampler, make_views

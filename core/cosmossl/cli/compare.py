@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import argparse
 
+from cosmossl.cli._common import add_force, command
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = command(
+        subparsers,
         "compare",
+        run,
         help="compare SSL losses and baselines on the same data, encoder, budget and seeds",
         description="Run each entry of the run file's [compare] table (losses and baselines) "
         "with each seed, then write compare.md/.html/.csv/.json and compare.png.",
+        config="run file (TOML) with a [compare] table",
     )
-    parser.add_argument("config", help="run file (TOML) with a [compare] table")
     parser.add_argument("--out", help="output folder (default: the run file's run_dir)")
-    parser.add_argument("--force", action="store_true", help="rerun every stage of every entry")
-    parser.set_defaults(run=run)
+    add_force(parser, "every stage of every entry")
 
 
 def run(args: argparse.Namespace) -> int:

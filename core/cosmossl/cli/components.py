@@ -5,23 +5,24 @@ from __future__ import annotations
 import argparse
 
 from cosmossl._util.suggest import did_you_mean
-from cosmossl.cli._output import print_json, print_table
+from cosmossl.cli._common import command, print_json, print_table
 from cosmossl.errors import CosmosslError
 from cosmossl.plugin.host import registry
 from cosmossl.plugin.registry import KINDS
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = command(
+        subparsers,
         "components",
+        run,
         help="list components (optionally of one kind, matching a shell-style pattern)",
         description="List registered components, e.g. 'cosmossl components loss' or "
         "'cosmossl components encoder \"*n*\"'. Never imports the components themselves.",
+        json_output=True,
     )
     parser.add_argument("kind", nargs="?", help=f"one of: {', '.join(KINDS)}")
     parser.add_argument("pattern", nargs="?", default="*", help="shell-style name pattern")
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

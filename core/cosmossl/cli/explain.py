@@ -6,21 +6,22 @@ import argparse
 import inspect
 
 from cosmossl._util.validation import describe_field
-from cosmossl.cli._output import print_json, print_table
+from cosmossl.cli._common import command, print_json, print_table
 from cosmossl.plugin.host import registry
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = command(
+        subparsers,
         "explain",
+        run,
         help="show a component's summary, documentation, parameters and provider",
         description="Show a component's summary, docstring, parameters (type, default, "
         "description), the plugin that provides it and where its source lives.",
+        json_output=True,
     )
     parser.add_argument("kind")
     parser.add_argument("name")
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.set_defaults(run=run)
 
 
 def explain(kind: str, name: str) -> dict:

@@ -7,19 +7,24 @@ import json
 from pathlib import Path
 from typing import Any
 
+from cosmossl.cli._common import build_dataset, build_statistic, command, load_config
 from cosmossl.errors import ConfigError
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = command(
+        subparsers,
         "fisher",
+        run,
         help="analytic Fisher limit of the run's simulator, and a statistic's Fisher matrix",
         description="Print the analytic Fisher matrix of the [dataset] simulator at its "
         "fiducial point with the Cramér–Rao σ's; with --statistic also the statistic's Fisher "
-        "matrix from seed-matched simulations (Hartlap-debiased) and the figure-of-merit "
-        "fraction sqrt(det F_stat / det F_limit).",
+        "matrix from seed-matched simulations (noise-debiased) and the figure-of-merit "
+        "fraction sqrt(det F_stat / det F_limit). Simulation counts and the step default to the "
+        "run file's [fisher] table.",
+        config="run file (TOML) with a simulator [dataset]",
+        json_output=True,
     )
-    parser.add_argument("config", help="run file (TOML) with a simulator [dataset]")
     parser.add_argument(
         "--statistic",
         "--summary",
@@ -35,26 +40,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "such as <run_dir>/train/checkpoints/best)",
     )
     parser.add_argument(
-        "--n-fiducial",
-        type=int,
-        default=1000,
-        help="maps at the fiducial point for the covariance (default 1000)",
+        "--n-fiducial", type=int, help="maps at the fiducial point for the covariance"
     )
     parser.add_argument(
-        "--n-derivative",
-        type=int,
-        default=500,
-        help="seed-matched maps per θ ± δ for the derivatives (default 500)",
+        "--n-derivative", type=int, help="seed-matched maps per θ ± δ for the derivatives"
     )
     parser.add_argument(
-        "--step",
-        type=float,
-        default=0.005,
-        help="finite-difference step δ relative to θ, 5-point stencil (default 0.005)",
+        "--step", type=float, help="finite-difference step δ relative to θ, 5-point stencil"
     )
     parser.add_argument("--out", help="also write the results as JSON to this file")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
-    parser.set_defaults(run=run)
 
 
 def _matrix(name: str, names: list[str], matrix: Any) -> str:
@@ -66,40 +60,46 @@ def _matrix(name: str, names: list[str], matrix: Any) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from cosmossl._util.files import write_json
-    from cosmossl.cli.simulate import dataset_from_config
+    from cosmossl._util.validation import validate_model
     from cosmossl.components.dataset import Simulator
-    from cosmossl.config.run_file import load_run_config
-    from cosmossl.information.check import encoder_summarizer, information, statistic_summarizer
-    from cosmossl.plugin.host import registry
+    from cosmossl.config.settings import FisherSettings
+    from cosmossl.information.check import information
+    from cosmossl.summaries.summarize import encoder_summary, numpy_summarizer
+    from cosmossl.training.checkpoint import load_encoder
 
-    config = load_run_config(args.config)
-    dataset = dataset_from_config(config)
+    config = load_config(args.config)
+    dataset = build_dataset(config, "fisher")
     if not isinstance(dataset, Simulator):
         raise ConfigError(
-            f"{config.source}: dataset '{config.component('dataset').type}' is not a simulator "
+            f"{config.source}: dataset '{config.require('dataset').type}' is not a simulator "
             "with an analytic Fisher limit (it needs simulate() and fisher_limit())"
         )
-    names = ["omega_m", "sigma_8"]
+    given = {"n_fiducial": args.n_fiducial, "n_derivative": args.n_derivative, "step": args.step}
+    # Options on the command line override [fisher] and are validated the same way.
+    options = validate_model(
+        FisherSettings,
+        {
+            **config.settings.fisher.model_dump(),
+            **{k: v for k, v in given.items() if v is not None},
+        },
+        where="command line:",
+    )
+    names = list(dataset.param_names)
+    device = config.settings.device
     summarizers = {}
     if args.statistic:
-        stat_spec = config.component("statistic")
-        params = stat_spec.params if stat_spec and stat_spec.type == args.statistic else None
-        statistic = registry().load("statistic", args.statistic)(params, meta=dataset.meta)
-        summarizers[args.statistic] = statistic_summarizer(statistic)
+        statistic = build_statistic(config, args.statistic, dataset.meta)
+        summarizers[args.statistic] = numpy_summarizer(statistic, device="cpu")
     if args.checkpoint:
-        from cosmossl.training import load_encoder
-
         encoder, standardizer, _ = load_encoder(args.checkpoint)
-        summarizers["encoder"] = encoder_summarizer(
-            encoder, standardizer, device=config.settings.device
-        )
+        summary = encoder_summary(encoder, standardizer, device)
+        summarizers["encoder"] = numpy_summarizer(summary, device=device)
     info = information(
         dataset,
         summarizers,
-        names,
-        n_fiducial=args.n_fiducial,
-        n_derivative=args.n_derivative,
-        step=args.step,
+        n_fiducial=options.n_fiducial,
+        n_derivative=options.n_derivative,
+        step=options.step,
         seed=config.settings.seed,
     )
     common = {k: info[k] for k in ("n_fiducial", "n_derivative", "delta", "estimator", "stencil")}

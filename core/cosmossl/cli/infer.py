@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import argparse
 
+from cosmossl.cli._common import command
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = command(
+        subparsers,
         "infer",
+        run,
         help="fit the [backend] on a summaries file; write posterior, metrics and plots",
         description="Fit the run's [backend] (e.g. sbi or lampe) on the summaries file with "
         "the framework's split by cosmology, then evaluate the posterior on the test split: "
         "coverage, TARP, SBC, NLL, figure of merit, bias, RMSE, R². Writes posterior/, "
         "metrics.json and PNG plots, and prints a short table.",
+        config="run file (TOML) with a [backend] table",
     )
-    parser.add_argument("config", help="run file (TOML) with a [backend] table")
     parser.add_argument(
         "--summaries",
         metavar="FILE",
@@ -23,11 +27,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out", metavar="DIR", help="output folder (default: <run_dir>/inference/<summaries stem>)"
     )
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from cosmossl.inference.api import infer, summary_table
+    from cosmossl.job.infer import infer, summary_table
 
     result = infer(args.config, summaries=args.summaries, out=args.out, progress=args.progress)
     print(f"{result.metrics['backend']['type']} posterior → {result.out_dir}")

@@ -5,19 +5,20 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from cosmossl.cli._output import print_json, print_table
+from cosmossl.cli._common import command, print_json, print_table
 from cosmossl.plugin.host import plugin_host
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    command(
+        subparsers,
         "plugins",
+        run,
         help="list plugins with their distribution, version and components",
         description="List loaded plugins (built-ins first), the components each contributed, "
         "and plugins that failed to load.",
+        json_output=True,
     )
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

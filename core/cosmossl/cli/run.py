@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import argparse
 
+from cosmossl.cli._common import add_force, add_run_dir, command
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = command(
+        subparsers,
         "run",
+        run,
         help="the main job: data, training, compression, inference, information check, report",
         description="Run every stage of a run file into one run directory. Stages whose "
         "inputs are unchanged since a previous run are skipped; --force reruns them all.",
+        config="run file (TOML)",
     )
-    parser.add_argument("config", help="run file (TOML)")
-    parser.add_argument("--run-dir", help="output folder (default: the run file's run_dir)")
-    parser.add_argument("--force", action="store_true", help="rerun every stage")
-    parser.set_defaults(run=run)
+    add_run_dir(parser)
+    add_force(parser)
 
 
 def run(args: argparse.Namespace) -> int:

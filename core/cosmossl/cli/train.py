@@ -4,34 +4,37 @@ from __future__ import annotations
 
 import argparse
 
+from cosmossl.cli._common import add_run_dir, command, positive_int
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = command(
+        subparsers,
         "train",
+        run,
         help="train the run's encoder with its SSL loss",
         description="Train the [encoder] with the [loss] on the [dataset]'s training split, "
         "using the [train] settings. Writes checkpoints/{best,last}, metrics.jsonl and "
         "tensorboard/ into the run directory. Under torchrun (`torchrun --nproc_per_node N -m "
         "cosmossl train CONFIG`) it trains with DDP; see docs/distributed.md.",
+        config="run file (TOML)",
     )
-    parser.add_argument("config", help="run file (TOML)")
     parser.add_argument(
         "--resume",
         action="store_true",
-        help="continue the run in the run directory from checkpoints/last",
+        help="continue the run in the run directory from its last checkpoint",
     )
-    parser.add_argument("--run-dir", help="output folder (default: the run file's run_dir)")
+    add_run_dir(parser)
     parser.add_argument(
         "--max-steps",
-        type=int,
+        type=positive_int,
         metavar="N",
         help="stop (resumably) once N optimiser steps were taken in total",
     )
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from cosmossl.training import train
+    from cosmossl.job.train import train
 
     result = train(
         args.config,

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import argparse
 
-from cosmossl.config.run_file import load_run_config
+from cosmossl.cli._common import command, load_config
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    command(
+        subparsers,
         "validate",
+        run,
         help="validate a run file and say what it would run",
         description="Validate a run file against the parameter models of the components it "
         "names; print what the run would do, or every problem found (exit status 2).",
+        config="run file (TOML)",
     )
-    parser.add_argument("config", help="run file (TOML)")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    config = load_run_config(args.config)
+    config = load_config(args.config)
     print(f"{args.config}: valid")
     print(config.describe())
     return 0

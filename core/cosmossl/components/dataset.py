@@ -11,6 +11,7 @@ import numpy as np
 from cosmossl.components.base import Component
 
 if TYPE_CHECKING:
+    from cosmossl.components.meta import MapMeta
     from cosmossl.data.mapset import MapSet
 
 
@@ -34,8 +35,16 @@ class Simulator(Protocol):
 
     The main job uses it for the Fisher check of learned summaries: seed-matched simulations at
     θ ± δθ around ``fiducial`` give the summaries' Fisher matrix, compared with
-    ``fisher_limit()``, the analytic limit of the field.
+    ``fisher_limit()``, the analytic limit of the field. These members are all the engine reads.
     """
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        """Names of the P parameters, in the order of ``theta`` and of the Fisher matrix."""
+
+    @property
+    def meta(self) -> MapMeta:
+        """Geometry of the simulated maps (what statistics and encoders are built for)."""
 
     @property
     def fiducial(self) -> np.ndarray:

@@ -11,8 +11,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from cosmossl.config.run_file import LIST_SLOTS, SINGLE_SLOTS, RunSettings
-from cosmossl.plugin.registry import KINDS, Registry
+from cosmossl.components import KIND_TABLE
+from cosmossl.config.settings import RunSettings
+from cosmossl.plugin.registry import Registry
 
 HEADER = """# Configuration reference
 
@@ -64,12 +65,10 @@ def configuration_markdown(registry: Registry) -> str:
     for key, model in _nested_sections(RunSettings):
         doc = (model.__doc__ or "").strip().splitlines()[0] if model.__doc__ else ""
         lines += [f"### `[{key}]`", "", doc, "", *fields_table(model), ""]
-    slots = {kind: f"[{slot}]" for slot, kind in SINGLE_SLOTS.items()}
-    slots.update({kind: f"[[{slot}]]" for slot, kind in LIST_SLOTS.items()})
     lines += ["## Components", ""]
-    for kind in KINDS:
-        lines += [f"### {kind} — `{slots.get(kind, kind)}`", ""]
-        for entry in registry.entries(kind):
+    for kind in KIND_TABLE:
+        lines += [f"### {kind.name} — `{kind.table}`", ""]
+        for entry in registry.entries(kind.name):
             cls = entry.load()
             role = f" ({cls.role})" if getattr(cls, "role", None) else ""
             lines += [f'#### `type = "{entry.name}"`{role}', "", entry.summary, ""]
@@ -84,14 +83,14 @@ def configuration_schema(registry: Registry) -> dict[str, Any]:
     """A JSON schema of the run file (component slots as ``type``-discriminated unions)."""
     schema = RunSettings.model_json_schema()
     properties = schema.setdefault("properties", {})
-    for slot, kind in {**SINGLE_SLOTS, **LIST_SLOTS}.items():
+    for kind in KIND_TABLE:
         options = []
-        for entry in registry.entries(kind):
+        for entry in registry.entries(kind.name):
             sub = entry.load().Params.model_json_schema()
             sub.setdefault("properties", {})["type"] = {"const": entry.name}
             sub["required"] = ["type", *sub.get("required", [])]
-            sub["title"] = f"{kind} {entry.name}"
+            sub["title"] = f"{kind.name} {entry.name}"
             options.append(sub)
         one = {"oneOf": options}
-        properties[slot] = {"type": "array", "items": one} if slot in LIST_SLOTS else one
+        properties[kind.slot] = {"type": "array", "items": one} if kind.many else one
     return schema

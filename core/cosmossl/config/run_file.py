@@ -26,29 +26,19 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
 
 from cosmossl._util.suggest import did_you_mean
 from cosmossl._util.validation import validate_model
+from cosmossl.components import KIND_TABLE, Kind
 from cosmossl.components.params import Params
-from cosmossl.config.inference import InferenceSettings
-from cosmossl.config.training import TrainSettings
+from cosmossl.config.settings import RunSettings
 from cosmossl.errors import ConfigError
 from cosmossl.plugin.host import registry as default_registry
 from cosmossl.plugin.registry import Registry
 
-#: Slots holding exactly one component: table name → component kind.
-SINGLE_SLOTS: dict[str, str] = {
-    "dataset": "dataset",
-    "encoder": "encoder",
-    "loss": "loss",
-    "backend": "backend",
-    "statistic": "statistic",
-}
-#: Slots holding a list of components (``[[augmentations]]``): array name → component kind.
-LIST_SLOTS: dict[str, str] = {"augmentations": "augmentation"}
+#: Component slots of a run file (from the one table of kinds): table name → kind.
+SLOTS: dict[str, Kind] = {kind.slot: kind for kind in KIND_TABLE}
 
 
 @dataclass(frozen=True)
@@ -64,84 +54,6 @@ class ComponentSpec:
         return {"type": self.type, **self.params.model_dump(mode="json")}
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class PairingSettings(_Section):
-    """How positive pairs are drawn (see docs/concepts.md)."""
-
-    level: Literal["same-simulation", "same-cosmology", "across-simulations"] = Field(
-        "same-cosmology",
-        description="Which maps are positives: 'same-simulation' (maps of one simulation), "
-        "'same-cosmology' (any maps with the same cosmology: other seeds, other feedback, or the "
-        "same simulation), or 'across-simulations' (same cosmology, every view from a different "
-        "simulation: positives never share seed or feedback).",
-    )
-    views: int = Field(2, ge=2, description="Views drawn per group in each batch.")
-    small_groups: Literal["replace", "skip", "error"] = Field(
-        "replace",
-        description="A group with fewer maps than `views`: 'replace' repeats its maps (after "
-        "using each once), 'skip' leaves it out, 'error' stops with the groups named.",
-    )
-
-
-class FisherSettings(_Section):
-    """The information check of the main job (simulators with an analytic Fisher limit only)."""
-
-    enabled: bool = Field(True, description="Compute the Fisher information of the summaries.")
-    n_fiducial: int = Field(
-        500, ge=10, description="Maps at the fiducial point for the summaries' covariance."
-    )
-    n_derivative: int = Field(
-        250, ge=2, description="Seed-matched maps at each θ ± δ for the mean derivatives."
-    )
-    step: float = Field(
-        0.005,
-        gt=0,
-        lt=0.5,
-        description="Finite-difference step δ relative to θ (5-point stencil θ ± δ, θ ± 2δ; "
-        "larger steps bias a network's derivatives, docs/formats.md).",
-    )
-
-
-class CompareSettings(_Section):
-    """What ``cosmossl compare`` runs head-to-head on the same data, encoder and budget."""
-
-    losses: list[str] = Field(
-        default_factory=lambda: ["vicreg", "simclr", "byol", "barlow"],
-        description="SSL losses to compare (any registered loss, built-in or third-party).",
-    )
-    baselines: list[str] = Field(
-        default_factory=lambda: ["supervised", "power-spectrum"],
-        description="Baselines: loss names trained the same way (e.g. 'supervised') and "
-        "statistic names used directly as summaries (e.g. 'power-spectrum').",
-    )
-    seeds: list[int] = Field(
-        default_factory=lambda: [0, 1, 2], description="Run seeds; every entry runs with each."
-    )
-    loss_params: dict[str, dict[str, Any]] = Field(
-        default_factory=dict,
-        description="Per-loss parameters, e.g. [compare.loss_params.vicreg] sim_weight = 5.",
-    )
-
-
-class RunSettings(_Section):
-    """The top-level keys and core tables of a run file."""
-
-    name: str = Field("run", description="A label for the run, used in reports.")
-    seed: int = Field(0, ge=0, description="The one run seed; every stage derives its own.")
-    device: str = Field("auto", description="'auto' (CUDA when present, else CPU), 'cpu', 'cuda'.")
-    run_dir: str = Field("runs/{name}", description="Output folder ({name} is replaced).")
-    pairing: PairingSettings = Field(
-        default_factory=PairingSettings, description="[pairing] table: positive pairs."
-    )
-    train: TrainSettings = Field(default_factory=TrainSettings)
-    inference: InferenceSettings = Field(default_factory=InferenceSettings)
-    fisher: FisherSettings = Field(default_factory=FisherSettings)
-    compare: CompareSettings = Field(default_factory=CompareSettings)
-
-
 @dataclass(frozen=True)
 class RunConfig:
     """A validated run file."""
@@ -150,10 +62,42 @@ class RunConfig:
     components: dict[str, ComponentSpec] = field(default_factory=dict)
     augmentations: tuple[ComponentSpec, ...] = ()
     source: str = "<config>"
-    raw: Mapping[str, Any] = field(default_factory=dict)
 
     def component(self, slot: str) -> ComponentSpec | None:
         return self.components.get(slot)
+
+    def require(self, slot: str, purpose: str = "the run", example: str = "") -> ComponentSpec:
+        """The spec of ``slot``, or a :class:`ConfigError` saying that ``purpose`` needs it
+        (with ``example``, e.g. ``'type = "sbi"'``, as a hint)."""
+        spec = self.components.get(slot)
+        if spec is None:
+            hint = f", e.g. [{slot}] {example}" if example else ""
+            raise ConfigError(
+                f"{self.source}: {purpose} needs a [{slot}] table, but the run file has no "
+                f"[{slot}] table; add one{hint}"
+            )
+        return spec
+
+    def to_table(self) -> dict[str, Any]:
+        """The run file as a TOML-like table again: the keys that were given, every component
+        slot with its parameters (defaults filled in). ``parse_run_config`` reads it back."""
+        table: dict[str, Any] = self.settings.model_dump(mode="json", exclude_unset=True)
+        table.update({slot: spec.to_table() for slot, spec in self.components.items()})
+        if self.augmentations:
+            table["augmentations"] = [spec.to_table() for spec in self.augmentations]
+        return table
+
+    def training_record(self) -> dict[str, Any]:
+        """The run-file parts that define what is trained; a resumed training must match them."""
+        record: dict[str, Any] = {
+            "seed": self.settings.seed,
+            "pairing": self.settings.pairing.model_dump(mode="json"),
+            "augmentations": [spec.to_table() for spec in self.augmentations],
+        }
+        for slot in ("dataset", "encoder", "loss"):
+            if slot in self.components:
+                record[slot] = self.components[slot].to_table()
+        return record
 
     def describe(self) -> str:
         """A few lines saying what this run would do."""
@@ -171,7 +115,7 @@ class RunConfig:
                 f"  {'train':<13} {train.epochs} epochs × {train.batch_size} groups, "
                 f"lr {train.lr:g} ({train.schedule})"
             )
-        if "compare" in self.raw:
+        if "compare" in self.settings.model_fields_set:
             compare = self.settings.compare
             lines.append(
                 f"  {'compare':<13} {', '.join(compare.losses + compare.baselines)} "
@@ -207,27 +151,29 @@ def parse_run_config(
     registry = registry or default_registry()
     rest = dict(data)
     components = {}
-    for slot, kind in SINGLE_SLOTS.items():
-        if slot in rest:
-            components[slot] = validate_slot(kind, rest.pop(slot), f"{source}: [{slot}]", registry)
     augmentations = []
-    for slot, kind in LIST_SLOTS.items():
-        tables = rest.pop(slot, [])
-        if not isinstance(tables, list):
+    for slot, kind in SLOTS.items():
+        if slot not in rest:
+            continue
+        table = rest.pop(slot)
+        if not kind.many:
+            components[slot] = validate_slot(kind.name, table, f"{source}: [{slot}]", registry)
+            continue
+        if not isinstance(table, list):
             raise ConfigError(f"{source}: '{slot}' must be an array of tables ([[{slot}]]).")
-        for i, table in enumerate(tables, start=1):
+        for i, item in enumerate(table, start=1):
             where = f"{source}: [[{slot}]] #{i}"
-            augmentations.append(validate_slot(kind, table, where, registry))
+            augmentations.append(validate_slot(kind.name, item, where, registry))
     unknown_slots = [k for k in rest if k not in RunSettings.model_fields]
     if unknown_slots:
         key = unknown_slots[0]
-        options = [*RunSettings.model_fields, *SINGLE_SLOTS, *LIST_SLOTS]
+        options = [*RunSettings.model_fields, *SLOTS]
         raise ConfigError(
             f"{source}: unknown key or table '{key}'.{did_you_mean(key, options)} "
             f"Valid: {', '.join(options)}."
         )
     settings = validate_model(RunSettings, rest, where=f"{source}:")
-    return RunConfig(settings, components, tuple(augmentations), source, dict(data))
+    return RunConfig(settings, components, tuple(augmentations), source)
 
 
 def validate_slot(kind: str, table: Any, where: str, registry: Registry) -> ComponentSpec:

@@ -1,1 +1,36 @@
-"""The data layer: map sets (maps + parameters + group ids + split) and their file format."""
+"""The data layer: map sets and summaries files (one row table each), splits, standardisation.
+
+A public module: plugins may import from it (``from cosmossl.data import MapSet, read_mapset``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cosmossl._util.lazy import lazy_attributes
+
+_LAZY: dict[str, str] = {
+    "GroupedRows": "cosmossl.data.rows",
+    "MapSet": "cosmossl.data.mapset",
+    "SPLITS": "cosmossl.data.splits",
+    "Split": "cosmossl.data.splits",
+    "Standardizer": "cosmossl.data.standardize",
+    "Summaries": "cosmossl.data.summaries",
+    "read_mapset": "cosmossl.data.hdf5",
+    "read_summaries": "cosmossl.data.summaries",
+    "split_by_group": "cosmossl.data.splits",
+    "write_mapset": "cosmossl.data.hdf5",
+    "write_summaries": "cosmossl.data.summaries",
+}
+
+__all__ = sorted(_LAZY)
+
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
+
+if TYPE_CHECKING:
+    from cosmossl.data.hdf5 import read_mapset, write_mapset
+    from cosmossl.data.mapset import MapSet
+    from cosmossl.data.rows import GroupedRows
+    from cosmossl.data.splits import SPLITS, Split, split_by_group
+    from cosmossl.data.standardize import Standardizer
+    from cosmossl.data.summaries import Summaries, read_summaries, write_summaries

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 
 import numpy as np
@@ -9,8 +10,33 @@ import numpy as np
 from cosmossl.errors import DataError
 
 
+class Split(enum.IntEnum):
+    """The three splits; the value is the code stored in map and summaries files."""
+
+    TRAIN = 0
+    VAL = 1
+    TEST = 2
+
+    @classmethod
+    def parse(cls, name: str | Split) -> Split:
+        """The split called ``name`` (``"train"``, ``"val"`` or ``"test"``)."""
+        if isinstance(name, Split):
+            return name
+        try:
+            return cls[str(name).upper()]
+        except KeyError:
+            raise DataError(f"unknown split '{name}'; splits are {', '.join(SPLITS)}") from None
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+#: The split names in code order.
+SPLITS: tuple[str, ...] = tuple(str(s) for s in Split)
+
+
 def split_by_group(groups: np.ndarray, fractions: Sequence[float], seed: int) -> np.ndarray:
-    """Split codes ``[N]`` (0 train, 1 val, 2 test) giving whole groups to one split.
+    """Split codes ``[N]`` (:class:`Split` values) giving whole groups to one split.
 
     ``groups`` ``[N]`` holds each map's group id; ``fractions`` are the (train, val, test) shares
     of the groups (they must sum to 1). The groups are shuffled with ``seed``; val and test get
@@ -36,6 +62,6 @@ def split_by_group(groups: np.ndarray, fractions: Sequence[float], seed: int) ->
         )
     order = np.random.default_rng([seed, 0x5EED]).permutation(n_groups)
     code_of_group = np.zeros(n_groups, dtype=np.int8)
-    code_of_group[order[:n_val]] = 1
-    code_of_group[order[n_val : n_val + n_test]] = 2
+    code_of_group[order[:n_val]] = Split.VAL
+    code_of_group[order[n_val : n_val + n_test]] = Split.TEST
     return code_of_group[inverse]

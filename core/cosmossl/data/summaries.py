@@ -16,90 +16,40 @@ import numpy as np
 
 from cosmossl._util.files import atomic_path
 from cosmossl.data.hdf5 import open_checked
+from cosmossl.data.rows import GroupedRows
 from cosmossl.errors import DataError
 
 #: Written into the file's ``format`` attribute; readers refuse anything else.
 FORMAT = "cosmossl-summaries"
 #: Bumped when the layout changes incompatibly.
 VERSION = 1
-SPLIT_NAMES: tuple[str, ...] = ("train", "val", "test")
 
 
-@dataclass
-class Summaries:
+@dataclass(kw_only=True)
+class Summaries(GroupedRows):
     """One summary vector per map, with what inference needs to know about it.
+
+    The rows (parameters, group ids, split, nuisance, priors) are those of the map set the
+    summaries were computed from (see :class:`GroupedRows`), so test cosmologies were never seen
+    by the encoder either.
 
     Attributes:
         summaries: ``[N, D]`` float32 summary vectors.
-        params: ``[N, P]`` float32 parameters to infer.
-        param_names: the P names.
-        cosmology_id: ``[N]`` int64 group ids (equal ids share cosmological parameters).
-        simulation_id: ``[N]`` int64 simulation ids.
-        split: ``[N]`` int8 codes into ``("train", "val", "test")`` (0, 1, 2), inherited from
-            the map file, so test cosmologies were never seen by the encoder either.
-        nuisance: ``[N, Q]`` float32 nuisance parameters, or ``[N, 0]``.
-        nuisance_names: the Q names.
-        priors: ``{name: (low, high)}`` box prior of each parameter.
         provenance: which encoder/statistic made the summaries, checkpoint path, config, ...
             (JSON-serialisable).
     """
 
     summaries: np.ndarray
-    params: np.ndarray
-    param_names: tuple[str, ...]
-    cosmology_id: np.ndarray
-    simulation_id: np.ndarray
-    split: np.ndarray
-    nuisance: np.ndarray | None = None
-    nuisance_names: tuple[str, ...] = ()
-    priors: dict[str, tuple[float, float]] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
+
+    what = "summaries"
+    row_noun = "summaries"
 
     def __post_init__(self) -> None:
         self.summaries = np.asarray(self.summaries, dtype=np.float32)
-        self.params = np.asarray(self.params, dtype=np.float32)
-        self.cosmology_id = np.asarray(self.cosmology_id, dtype=np.int64)
-        self.simulation_id = np.asarray(self.simulation_id, dtype=np.int64)
-        self.split = np.asarray(self.split, dtype=np.int8)
-        self.param_names = tuple(self.param_names)
-        self.nuisance_names = tuple(self.nuisance_names)
         if self.summaries.ndim != 2:
             raise DataError(f"summaries: expected a [N, D] array, got shape {self.summaries.shape}")
-        n = self.summaries.shape[0]
-        if self.nuisance is None:
-            self.nuisance = np.zeros((n, 0), dtype=np.float32)
-        self.nuisance = np.asarray(self.nuisance, dtype=np.float32)
-        rows = {
-            "params": self.params.shape[:1],
-            "cosmology_id": self.cosmology_id.shape,
-            "simulation_id": self.simulation_id.shape,
-            "split": self.split.shape,
-            "nuisance": self.nuisance.shape[:1],
-        }
-        for name, shape in rows.items():
-            if tuple(shape) != (n,):
-                raise DataError(
-                    f"summaries: '{name}' has {shape[0] if shape else 0} rows, summaries have {n}"
-                )
-        if self.params.ndim != 2 or self.params.shape[1] != len(self.param_names):
-            raise DataError(
-                f"summaries: {self.params.shape[1:]} parameter columns but "
-                f"{len(self.param_names)} names {self.param_names}"
-            )
-        if self.nuisance.shape[1] != len(self.nuisance_names):
-            raise DataError(
-                f"summaries: {self.nuisance.shape[1]} nuisance columns but "
-                f"{len(self.nuisance_names)} names {self.nuisance_names}"
-            )
-        bad = set(np.unique(self.split).tolist()) - {0, 1, 2}
-        if bad:
-            raise DataError(
-                f"summaries: split codes must be 0 (train), 1 (val), 2 (test); found {sorted(bad)}"
-            )
-        self.priors = {k: (float(v[0]), float(v[1])) for k, v in self.priors.items()}
-        for name, (low, high) in self.priors.items():
-            if not low < high:
-                raise DataError(f"summaries: prior of '{name}' has low {low} >= high {high}")
+        self._validate_rows(int(self.summaries.shape[0]))
 
     def __len__(self) -> int:
         return int(self.summaries.shape[0])
@@ -107,24 +57,6 @@ class Summaries:
     @property
     def summary_dim(self) -> int:
         return int(self.summaries.shape[1])
-
-    def indices(self, split: str) -> np.ndarray:
-        """Row indices of one split (``"train"``, ``"val"`` or ``"test"``)."""
-        if split not in SPLIT_NAMES:
-            raise DataError(f"unknown split '{split}'; splits are {', '.join(SPLIT_NAMES)}")
-        return np.flatnonzero(self.split == SPLIT_NAMES.index(split))
-
-    def box(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(low, high)`` arrays ``[P]`` of the box prior, in ``param_names`` order."""
-        missing = [n for n in self.param_names if n not in self.priors]
-        if missing:
-            raise DataError(
-                f"summaries: no prior range for parameter(s) {', '.join(missing)}; "
-                f"priors given: {', '.join(self.priors) or 'none'}"
-            )
-        low = np.array([self.priors[n][0] for n in self.param_names], dtype=np.float64)
-        high = np.array([self.priors[n][1] for n in self.param_names], dtype=np.float64)
-        return low, high
 
 
 def write_summaries(path: str | Path, s: Summaries) -> Path:

@@ -1,15 +1,17 @@
-"""Simulation-based inference on summaries: prior, split, posteriors, sampling, diagnostics.
+"""Simulation-based inference on summaries: prior, split, fit, posteriors, sampling, diagnostics.
 
 Everything here is shared by all backends, so they are judged identically: the box prior,
-the split by cosmology group, the standardisation fitted on training rows, posterior save/load,
-and the diagnostics (:mod:`cosmossl.inference.diagnostics`). Names resolve lazily, so the
-run-file settings (:class:`InferenceSettings`) import no torch.
+the split by cosmology group, :func:`fit` (validation, standardisation fitted on training
+rows, seeding), posterior save/load, and the diagnostics
+(:mod:`cosmossl.inference.diagnostics`). This module is the public surface backend plugins
+import from. Names resolve lazily (most import torch).
 
 Example::
 
-    from cosmossl.inference import infer
-    result = infer("examples/quickstart.toml")
-    print(result.metrics["nll"], result.metrics["coverage"]["mean_abs_error"])
+    import cosmossl
+    from cosmossl.inference import fit
+    posterior = fit(cosmossl.create("backend", "lampe"), (theta, x), (theta_val, x_val), prior)
+    samples = posterior.sample_batched(x_test, 1000, seed=0)  # [1000, B, P]
 """
 
 from __future__ import annotations
@@ -20,42 +22,40 @@ from cosmossl._util.lazy import lazy_attributes
 
 _LAZY: dict[str, str] = {
     "BoxPrior": "cosmossl.inference.prior",
+    "Evaluation": "cosmossl.inference.diagnostics",
     "FitData": "cosmossl.inference.posterior",
-    "InferenceResult": "cosmossl.inference.api",
-    "InferenceSettings": "cosmossl.config.inference",
     "InferenceSplit": "cosmossl.inference.split",
     "LinearGaussian": "cosmossl.inference.simulators.linear_gaussian",
     "Posterior": "cosmossl.inference.posterior",
     "SamplerStats": "cosmossl.inference.sampling",
     "SavedPosterior": "cosmossl.inference.posterior",
-    "Standardizer": "cosmossl.inference.standardize",
     "ThetaTransform": "cosmossl.inference.theta",
     "evaluate": "cosmossl.inference.diagnostics",
-    "infer": "cosmossl.inference.api",
+    "fit": "cosmossl.inference.fitting",
     "inference_split": "cosmossl.inference.split",
     "load_posterior": "cosmossl.inference.posterior",
     "read_posterior": "cosmossl.inference.posterior",
     "sample_prior_ratio": "cosmossl.inference.sampling",
+    "write_metrics": "cosmossl.inference.diagnostics",
 }
 
 __all__ = [
     "BoxPrior",
+    "Evaluation",
     "FitData",
-    "InferenceResult",
-    "InferenceSettings",
     "InferenceSplit",
     "LinearGaussian",
     "Posterior",
     "SamplerStats",
     "SavedPosterior",
-    "Standardizer",
     "ThetaTransform",
     "evaluate",
-    "infer",
+    "fit",
     "inference_split",
     "load_posterior",
     "read_posterior",
     "sample_prior_ratio",
+    "write_metrics",
 ]
 
 
@@ -63,9 +63,8 @@ __getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
 
 
 if TYPE_CHECKING:
-    from cosmossl.config.inference import InferenceSettings
-    from cosmossl.inference.api import InferenceResult, infer
-    from cosmossl.inference.diagnostics import evaluate
+    from cosmossl.inference.diagnostics import Evaluation, evaluate, write_metrics
+    from cosmossl.inference.fitting import fit
     from cosmossl.inference.posterior import (
         FitData,
         Posterior,
@@ -77,5 +76,4 @@ if TYPE_CHECKING:
     from cosmossl.inference.sampling import SamplerStats, sample_prior_ratio
     from cosmossl.inference.simulators.linear_gaussian import LinearGaussian
     from cosmossl.inference.split import InferenceSplit, inference_split
-    from cosmossl.inference.standardize import Standardizer
     from cosmossl.inference.theta import ThetaTransform

@@ -20,9 +20,9 @@ from typing import Any
 import torch
 
 from cosmossl._util.files import atomic_write, write_text
+from cosmossl.data.standardize import Standardizer
 from cosmossl.errors import DataError
 from cosmossl.inference.prior import BoxPrior
-from cosmossl.inference.standardize import Standardizer
 
 FORMAT = "cosmossl-posterior"
 VERSION = 1
@@ -52,8 +52,16 @@ class FitData:
 class Posterior(ABC):
     """An amortised posterior q(θ | x) over the parameters of a :class:`BoxPrior`.
 
-    Inputs ``x`` are raw summaries; the posterior standardises them itself. Subclasses
-    implement the two ``*_standardized`` methods and :meth:`state`.
+    Inputs ``x`` are raw summaries; the posterior standardises them itself. Names follow sbi:
+
+    - :meth:`sample` draws for ONE observation (``[n, P]``), :meth:`sample_batched` for each
+      of ``B`` observations (``[n, B, P]``), like sbi's ``sample`` / ``sample_batched``;
+    - :meth:`log_prob_batched` evaluates ``n`` points per observation (``[n, B]``), like sbi's
+      ``log_prob_batched``; :meth:`log_prob` evaluates one point per observation, pairwise
+      (``theta [B, P]``, ``x [B, D]`` → ``[B]``), unlike sbi's ``log_prob`` (many θ, one x).
+
+    Subclasses implement :meth:`sample_standardized`, :meth:`log_prob_standardized` (and
+    :meth:`log_prob_standardized_batched` where cheaper) and :meth:`state`.
     """
 
     #: Rows per forward pass in :meth:`log_prob` (bounds memory on large test sets).
@@ -86,7 +94,7 @@ class Posterior(ABC):
     def sample_standardized(self, x: torch.Tensor, n: int) -> torch.Tensor:
         """``[n, B, P]`` samples in physical units for standardised ``x [B, D]``.
 
-        Uses the global torch RNG; :meth:`sample` seeds it in a forked RNG state.
+        Uses the global torch RNG; :meth:`sample_batched` seeds it in a forked RNG state.
         """
 
     @abstractmethod
@@ -99,6 +107,23 @@ class Posterior(ABC):
 
     @torch.no_grad()
     def sample(self, x: torch.Tensor, n: int, seed: int = 0) -> torch.Tensor:
+        """``[n, P]`` posterior samples for one observation ``x [D]`` (or ``[1, D]``).
+
+        Deterministic for a given ``seed``; for several observations use
+        :meth:`sample_batched` (the same draws as column 0 of it for ``x[None]``).
+        """
+        x = torch.as_tensor(x)
+        if x.ndim == 1:
+            x = x[None]
+        if x.ndim == 2 and x.shape[0] != 1:
+            raise DataError(
+                f"sample takes one observation x [D] or [1, D], got {x.shape[0]} rows "
+                f"{tuple(x.shape)}: use sample_batched(x, n) for [n, B, P] samples of each"
+            )
+        return self.sample_batched(x, n, seed=seed)[:, 0]
+
+    @torch.no_grad()
+    def sample_batched(self, x: torch.Tensor, n: int, seed: int = 0) -> torch.Tensor:
         """``[n, B, P]`` posterior samples for each of the ``B`` observations ``x [B, D]``.
 
         Deterministic for a given ``seed`` (the global RNG state is restored afterwards).
@@ -139,15 +164,19 @@ class Posterior(ABC):
                 out.append(torch.where(self.prior.contains(theta[sl]), lp, -torch.inf))
         return torch.cat(out) if out else torch.zeros(0, device=self.device)
 
-    def log_prob_standardized_many(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    def log_prob_standardized_batched(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """``[n, B]`` log q(θ[i, b] | x[b]) for ``theta [n, B, P]``; override when cheaper."""
         n, b = theta.shape[:2]
         flat = self.log_prob_standardized(theta.reshape(n * b, -1), x.repeat(n, 1))
         return flat.reshape(n, b)
 
     @torch.no_grad()
-    def log_prob_many(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """``[n, B]`` log q of ``n`` points per observation: ``theta [n, B, P]``, ``x [B, D]``."""
+    def log_prob_batched(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """``[n, B]`` log q(θ[i, b] | x[b]) for ``theta [n, B, P]``, ``x [B, D]``.
+
+        sbi's ``log_prob_batched`` (``(*sample_shape, B, P)`` with ``x (B, D)`` → ``(n, B)``,
+        normalised, -inf outside the prior); here ``theta`` always has the leading ``n``.
+        """
         x = self._check_x(x)
         theta = torch.as_tensor(theta, dtype=torch.float32, device=self.device)
         xs = self.x_standardizer(x)
@@ -156,7 +185,7 @@ class Posterior(ABC):
         with self._seeded(0):
             for start in range(0, x.shape[0], rows):
                 sl = slice(start, start + rows)
-                lp = self.log_prob_standardized_many(theta[:, sl], xs[sl])
+                lp = self.log_prob_standardized_batched(theta[:, sl], xs[sl])
                 out.append(torch.where(self.prior.contains(theta[:, sl]), lp, -torch.inf))
         return torch.cat(out, dim=1)
 
@@ -243,11 +272,26 @@ def read_posterior(path: str | Path, device: str = "cpu") -> SavedPosterior:
     )
 
 
-def load_posterior(path: str | Path, device: str = "cpu", registry: Any = None) -> Posterior:
-    """Load any saved posterior: finds its backend in the registry and lets it rebuild."""
+def load_posterior(
+    path: str | Path,
+    device: str = "cpu",
+    registry: Any = None,
+    *,
+    backend: str | None = None,
+) -> Posterior:
+    """Load a folder written by :meth:`Posterior.save`; its backend (found in ``registry``,
+    default the global one) rebuilds it on ``device`` (``"auto"`` allowed).
+
+    With ``backend``, a posterior saved by another backend is refused with a
+    :class:`~cosmossl.DataError`.
+    """
+    from cosmossl._util.devices import resolve_device
     from cosmossl.plugin.host import registry as default_registry
 
+    device = str(resolve_device(device))
     saved = read_posterior(path, device)
+    if backend is not None and saved.backend != backend:
+        raise DataError(f"'{path}' holds a '{saved.backend}' posterior, not '{backend}'")
     cls = (registry or default_registry()).load("backend", saved.backend)
     return cls.posterior_from_saved(saved, device=device)
 

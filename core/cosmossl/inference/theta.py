@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from cosmossl.data.standardize import Standardizer
 from cosmossl.inference.prior import BoxPrior
-from cosmossl.inference.standardize import Standardizer
 
 #: Keeps the logit finite for parameters sitting exactly on the prior edge.
 EPS = 1e-6

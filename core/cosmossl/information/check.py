@@ -1,62 +1,25 @@
 """The information check: Fisher matrices of summaries against the simulator's analytic limit.
 
 For each summary (a trained encoder, a statistic) the Fisher matrix comes from seed-matched
-simulations (:func:`cosmossl.information.fisher.fisher_from_simulator`); the figure-of-merit fraction
+simulations (:func:`cosmossl.information.fisher.simulate_summaries`, then
+:func:`~cosmossl.information.fisher.estimate_fisher`); the figure-of-merit fraction
 ``sqrt(det F / det F_limit)`` and the Cramér–Rao σ's say how much of the field's information the
 summary keeps.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
-import torch
 
 from cosmossl.components.dataset import Simulator
 from cosmossl.information import fisher
 
+#: A summary as a function of numpy maps ``[B, C, H, W]`` → ``[B, D]`` (see
+#: :func:`cosmossl.summaries.numpy_summarizer`).
 Summarize = Callable[[np.ndarray], np.ndarray]
-
-
-def statistic_summarizer(statistic: Callable[[torch.Tensor], torch.Tensor]) -> Summarize:
-    """Wrap a statistic component as ``maps [B, C, H, W] (numpy) -> [B, F] float64``."""
-
-    @torch.no_grad()
-    def summarize(maps: np.ndarray) -> np.ndarray:
-        return statistic(torch.from_numpy(np.asarray(maps, np.float32))).double().numpy()
-
-    return summarize
-
-
-def encoder_summarizer(
-    encoder: torch.nn.Module,
-    standardizer: Callable[[torch.Tensor], torch.Tensor],
-    *,
-    device: str = "auto",
-    batch_size: int = 256,
-) -> Summarize:
-    """Wrap a trained encoder (and its input standardisation) as ``maps -> [B, D] float64``.
-
-    The summary is the encoder output, never a projector's.
-    """
-    from cosmossl._util.devices import resolve_device
-
-    dev = resolve_device(device)
-    encoder = encoder.to(dev).eval()
-
-    @torch.no_grad()
-    def summarize(maps: np.ndarray) -> np.ndarray:
-        out = []
-        for start in range(0, len(maps), batch_size):
-            x = torch.as_tensor(
-                np.asarray(maps[start : start + batch_size], np.float32), device=dev
-            )
-            out.append(encoder(standardizer(x)).double().cpu().numpy())
-        return np.concatenate(out)
-
-    return summarize
 
 
 def fisher_entry(matrix: np.ndarray, limit: np.ndarray | None) -> dict[str, Any]:
@@ -72,7 +35,6 @@ def fisher_entry(matrix: np.ndarray, limit: np.ndarray | None) -> dict[str, Any]
 def information(
     simulator: Simulator,
     summarizers: Mapping[str, Summarize],
-    param_names: Sequence[str],
     *,
     n_fiducial: int = 500,
     n_derivative: int = 250,
@@ -86,7 +48,7 @@ def information(
     "limit": {fisher, sigma}, "summaries": {label: {fisher, sigma, fom_fraction, sigma_ratio,
     fom_fraction_interval, "raw": {fisher, sigma, fom_fraction, sigma_ratio}, "noise_bias"}}}``.
     The reported ``fisher`` is the noise-debiased estimate
-    (:func:`cosmossl.information.fisher.fisher_from_derivatives`); ``raw`` is the plain plug-in estimate,
+    (:func:`cosmossl.information.fisher.estimate_fisher`); ``raw`` is the plain plug-in estimate,
     biased high by ``noise_bias``. Derivatives use the 5-point stencil by default
     (``stencil=3`` for plain central differences); ``fom_fraction_interval`` is the 68%
     bootstrap interval of the debiased FoM fraction.
@@ -95,7 +57,7 @@ def information(
     delta = step * np.abs(theta)
     limit = np.asarray(simulator.fisher_limit(theta), dtype=np.float64)
     result: dict[str, Any] = {
-        "param_names": list(param_names),
+        "param_names": list(simulator.param_names),
         "fiducial": theta.tolist(),
         "delta": delta.tolist(),
         "n_fiducial": n_fiducial,
@@ -110,7 +72,7 @@ def information(
             simulator.simulate, summarize, theta, delta,
             n_fiducial=n_fiducial, n_derivative=n_derivative, seed=seed, stencil=stencil,
         )  # fmt: skip
-        estimate = fisher.fisher_from_derivatives(fid, derivatives)
+        estimate = fisher.estimate_fisher(fid, derivatives)
         entry = fisher_entry(estimate.fisher, limit)
         entry["fom_fraction_interval"] = list(
             fisher.fom_fraction_interval(fid, derivatives, limit, seed=seed)

@@ -8,34 +8,23 @@ data of that seed (simulated once and shared), and is judged by the same backend
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import math
 import statistics
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cosmossl._util.files import write_json, write_text
 from cosmossl._util.suggest import did_you_mean
-from cosmossl.config.run_file import RunConfig, load_run_config, parse_run_config
+from cosmossl.config.run_file import RunConfig, load_run_config, validate_slot
+from cosmossl.config.settings import RunSettings
 from cosmossl.errors import ConfigError
-from cosmossl.job.report.run_report import epoch_history, headline
-from cosmossl.job.stages import RunDirectory
+from cosmossl.job import run_dir as layout
+from cosmossl.job.report.compare_report import write_compare_report
+from cosmossl.job.results import CompareResult, epoch_history, headline
+from cosmossl.job.run_dir import RunDirectory, run_directory
 from cosmossl.plugin.host import registry as default_registry
 
 log = logging.getLogger("cosmossl.job.compare")
-
-
-@dataclass
-class CompareResult:
-    """Per-run rows, the per-entry aggregate over seeds, and the files written."""
-
-    out_dir: Path
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    table: list[dict[str, Any]] = field(default_factory=list)
-    files: list[Path] = field(default_factory=list)
 
 
 def entries(config: RunConfig) -> list[tuple[str, str]]:
@@ -62,17 +51,34 @@ def entries(config: RunConfig) -> list[tuple[str, str]]:
 
 def entry_config(config: RunConfig, name: str, kind: str, seed: int) -> RunConfig:
     """The run file of one entry and seed: same data, encoder, budget; its own loss or statistic."""
-    raw = {k: v for k, v in config.raw.items() if k not in ("loss", "statistic", "compare")}
-    raw["seed"] = seed
-    raw["name"] = f"{config.settings.name}-{name}-seed{seed}"
+    registry = default_registry()
+    dropped = {"compare"} if kind == "loss" else {"compare", "train"}
+    settings = RunSettings.model_validate({
+        **config.settings.model_dump(exclude=dropped, exclude_unset=True),
+        "seed": seed,
+        "name": f"{config.settings.name}-{name}-seed{seed}",
+    })  # fmt: skip
+    components = {k: v for k, v in config.components.items() if k not in ("loss", "statistic")}
+    augmentations = config.augmentations
     if kind == "loss":
-        raw["loss"] = {"type": name, **config.settings.compare.loss_params.get(name, {})}
+        if "encoder" not in components:
+            raise ConfigError(f"{config.source}: comparing losses needs an [encoder] table")
+        params = config.settings.compare.loss_params.get(name)
+        where = (
+            f"{config.source}: [compare.loss_params.{name}]"
+            if params is not None
+            else f"{config.source}: [compare] losses '{name}'"
+        )
+        components["loss"] = validate_slot(
+            "loss", {"type": name, **(params or {})}, where, registry
+        )
     else:
-        raw = {k: v for k, v in raw.items() if k not in ("encoder", "augmentations", "train")}
-        raw["statistic"] = {"type": name}
-    if kind == "loss" and "encoder" not in raw:
-        raise ConfigError(f"{config.source}: comparing losses needs an [encoder] table")
-    return parse_run_config(raw, source=f"{config.source} [compare {name}, seed {seed}]")
+        components.pop("encoder", None)
+        augmentations = ()
+        where = f"{config.source}: [compare] baselines '{name}'"
+        components["statistic"] = validate_slot("statistic", {"type": name}, where, registry)
+    source = f"{config.source} [compare {name}, seed {seed}]"
+    return RunConfig(settings, components, augmentations, source)
 
 
 def compare(
@@ -84,7 +90,6 @@ def compare(
 ) -> CompareResult:
     """Run every entry × seed (see the module docstring) and write the comparison."""
     from cosmossl.job.run import run
-    from cosmossl.job.run_dir import ENCODER, run_directory
 
     if not isinstance(config, RunConfig):
         config = load_run_config(config)
@@ -102,10 +107,10 @@ def compare(
                 sub, run_dir=run_dir, progress=progress, force=force,
                 data_dir=root / "data" / f"seed{seed}",
             )  # fmt: skip
-            label = ENCODER if kind == "loss" else name
+            label = layout.ENCODER if kind == "loss" else name
             result.rows.append(_row(name, kind, seed, label, outcome, sub))
     result.table = aggregate(result.rows)
-    result.files = _write(config, root, result)
+    result.files = write_compare_report(config, root, result)
     return result
 
 
@@ -122,7 +127,7 @@ def _row(name: str, kind: str, seed: int, label: str, outcome: Any, sub: RunConf
             row[f"cr_sigma_ratio_{param}"] = ratio
     if kind == "loss":
         train_seconds = RunDirectory(outcome.run_dir).seconds("train")
-        history = epoch_history(outcome.run_dir / "train" / "metrics.jsonl")
+        history = epoch_history(outcome.run_dir / layout.TRAINING_METRICS)
         if train_seconds and history:
             settings = sub.settings
             maps = history[-1]["step"] * settings.train.batch_size * settings.pairing.views
@@ -146,74 +151,3 @@ def aggregate(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 out[f"{key}_std"] = statistics.stdev(values) if len(values) > 1 else 0.0
         table.append(out)
     return table
-
-
-def _columns(table: list[dict[str, Any]]) -> list[str]:
-    keys = dict.fromkeys(k for row in table for k in row)
-    return [k for k in keys if k not in ("entry", "kind", "seeds") and not k.endswith("_std")]
-
-
-def _write(config: RunConfig, root: Path, result: CompareResult) -> list[Path]:
-    from cosmossl.job.report.compare_plots import plot_comparison
-    from cosmossl.job.report.document import Report
-
-    columns = _columns(result.table)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["entry", "kind", "seeds", *(c for k in columns for c in (k, f"{k}_std"))])
-    for row in result.table:
-        values = [row.get(c) for k in columns for c in (k, f"{k}_std")]
-        writer.writerow([row["entry"], row["kind"], row["seeds"], *values])
-    write_text(root / "compare.csv", buffer.getvalue())
-    write_json(root / "compare.json", {"rows": result.rows, "table": result.table})
-
-    report = Report(f"cosmossl compare '{config.settings.name}'")
-    seeds = config.settings.compare.seeds
-    report.paragraph(
-        f"Same data, encoder, training budget and backend for every entry; mean ± standard "
-        f"deviation over {len(seeds)} seed(s) ({', '.join(map(str, seeds))}). Losses train the "
-        "encoder; statistics are used directly as summaries."
-    )
-    shown = [c for c in columns if not c.startswith(("rmse_", "r2_", "tarp_ks"))]
-    report.table(
-        ["entry", *(label(c) for c in shown)],
-        [[row["entry"], *(_pm(row, c) for c in shown)] for row in result.table],
-    )
-    figures = plot_comparison(result.table, root)
-    for path, caption in figures:
-        report.figure(path.name, caption)
-    md, page = report.write(root, stem="compare")
-    return [root / "compare.csv", root / "compare.json", md, page, *(p for p, _ in figures)]
-
-
-_LABELS = {
-    "nll": "test NLL",
-    "coverage_error": "HPD coverage |err|",
-    "tarp_atc": "TARP ATC",
-    "log_fom": "log FoM",
-    "fom_fraction": "Fisher FoM fraction",
-    "train_seconds": "train [s]",
-    "maps_per_second": "maps/s",
-}
-_PREFIXES = {
-    "cr_sigma_ratio_": "CR σ / limit",
-    "cr_sigma_": "CR σ",
-    "std_": "posterior σ",
-    "bias_": "bias/σ",
-}
-
-
-def label(key: str) -> str:
-    """A column's heading in the comparison report."""
-    if key in _LABELS:
-        return _LABELS[key]
-    for prefix, text in _PREFIXES.items():
-        if key.startswith(prefix):
-            return f"{text} ({key[len(prefix) :]})"
-    return key
-
-
-def _pm(row: dict[str, Any], key: str) -> str:
-    if key not in row:
-        return "–"
-    return f"{row[key]:.4g} ± {row.get(f'{key}_std', 0.0):.2g}"

@@ -2,50 +2,34 @@
 
 Every stage writes into one run directory and is skipped on a re-run when its inputs (its config
 section, the run seed, and the keys of the stages it consumes) are unchanged (see
-:mod:`cosmossl.job.stages`).
+:mod:`cosmossl.job.run_dir`).
 """
 
 from __future__ import annotations
 
 import logging
 import shutil
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from cosmossl._util.files import write_json
 from cosmossl.components.dataset import Simulator
-from cosmossl.config.run_file import ComponentSpec, RunConfig, load_run_config
+from cosmossl.config.run_file import RunConfig, load_run_config
 from cosmossl.data.hdf5 import read_mapset, write_mapset
 from cosmossl.data.mapset import MapSet
 from cosmossl.data.summaries import write_summaries
 from cosmossl.errors import ConfigError
-from cosmossl.information.check import encoder_summarizer, information, statistic_summarizer
 from cosmossl.job import run_dir as layout
-from cosmossl.job.run_dir import BEST_CHECKPOINT, ENCODER, FISHER, MAPS, TRAIN, run_directory
-from cosmossl.job.stages import RunDirectory
-from cosmossl.plugin.factory import build_component
+from cosmossl.job.report.run_report import write_run_report
+from cosmossl.job.results import RunResult, read_json
+from cosmossl.job.run_dir import RunDirectory, run_directory
+from cosmossl.plugin.factory import create
+from cosmossl.training.folder import TrainingFolder
 
 log = logging.getLogger("cosmossl.run")
 
-
-@dataclass
-class RunResult:
-    """What :func:`run` did and where it put it.
-
-    Attributes:
-        run_dir: the run directory.
-        ran: stage name → whether it ran (``False``: skipped, inputs unchanged).
-        metrics: summary label (``"encoder"`` or a statistic name) → inference metrics.
-        fisher: the information check (``None`` without a simulator or when disabled).
-        report: path of ``report.md`` (``report.html`` beside it).
-    """
-
-    run_dir: Path
-    ran: dict[str, bool] = field(default_factory=dict)
-    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
-    fisher: dict[str, Any] | None = None
-    report: Path | None = None
+__all__ = ["RunResult", "run"]
 
 
 def run(
@@ -60,7 +44,7 @@ def run(
 
     ``force=True`` reruns every stage. ``data_dir`` puts the data stage (simulated maps) in
     another folder so that several runs on the same data share it. Returns a
-    :class:`RunResult`.
+    :class:`~cosmossl.job.results.RunResult`.
     """
     if not isinstance(config, RunConfig):
         config = load_run_config(config)
@@ -85,10 +69,16 @@ class _Job:
         self.progress = progress
         self.force = force
         self.result = RunResult(root)
-        self.dataset_spec = _required(config, "dataset")
+        self.dataset_spec = config.require("dataset")
 
     def _stage(
-        self, name: str, inputs: dict[str, Any], outputs: list[str], action, *, where=None
+        self,
+        name: str,
+        inputs: dict[str, Any],
+        outputs: list[str],
+        action: Callable[[], None],
+        *,
+        where: RunDirectory | None = None,
     ) -> str:
         where = where or self.dir
         key, ran = where.run_stage(name, inputs, outputs, action, force=self.force)
@@ -96,13 +86,14 @@ class _Job:
         return key
 
     def execute(self) -> RunResult:
-        dataset = build_component(self.dataset_spec)
+        spec = self.dataset_spec
+        dataset = create("dataset", spec.type, spec.params)
         mapset, data_key = self.data(dataset)
         sources: dict[str, tuple[str, str]] = {}  # label -> (summaries file, stage key)
         checkpoint, train_key = None, None
         if self.config.component("encoder") and self.config.component("loss"):
             checkpoint, train_key = self.train(mapset, data_key)
-            sources[ENCODER] = self.compress_encoder(mapset, checkpoint, train_key)
+            sources[layout.ENCODER] = self.compress_encoder(mapset, checkpoint, train_key)
         statistic_spec = self.config.component("statistic")
         if statistic_spec is not None:
             sources[statistic_spec.type] = self.compress_statistic(mapset, data_key)
@@ -116,8 +107,6 @@ class _Job:
                 self.result.metrics[label] = self.infer(label, path, key)
         if isinstance(dataset, Simulator) and self.settings.fisher.enabled:
             self.result.fisher = self.fisher(dataset, mapset, checkpoint, train_key, data_key)
-        from cosmossl.job.report.run_report import write_run_report
-
         self.result.report = write_run_report(self.config, self.dir, self.result)
         return self.result
 
@@ -129,51 +118,45 @@ class _Job:
             # Files on disk (CAMELS, npy, hdf5) are read in place, never copied.
             key = self._stage("data", inputs, [], lambda: None)
             return dataset.load(seed=self.settings.seed, progress=self.progress), key
-        maps = self.data_dir.path(MAPS)
+        maps = self.data_dir.path(layout.MAPS)
 
         def simulate() -> None:
             write_mapset(dataset.load(seed=self.settings.seed, progress=self.progress), maps)
 
-        key = self._stage("data", inputs, [MAPS], simulate, where=self.data_dir)
+        key = self._stage("data", inputs, [layout.MAPS], simulate, where=self.data_dir)
         return read_mapset(maps), key
 
     def train(self, mapset: MapSet, data_key: str) -> tuple[Path, str]:
-        from cosmossl.training import train
+        from cosmossl.job.train import train
 
-        config, settings = self.config, self.settings
         inputs = {
             "data": data_key,
-            "seed": settings.seed,
-            "encoder": config.component("encoder").to_table(),
-            "loss": config.component("loss").to_table(),
-            "augmentations": [spec.to_table() for spec in config.augmentations],
-            "pairing": settings.pairing.model_dump(mode="json"),
-            "train": settings.train.model_dump(mode="json"),
+            "record": self.config.training_record(),
+            "train": self.settings.train.model_dump(mode="json"),
         }
-        train_dir = self.dir.path(TRAIN)
+        folder = TrainingFolder(self.dir.path(layout.TRAIN))
 
         def fit(resume: bool) -> None:
-            train(config, self.dir.root, mapset=mapset, record=inputs, resume=resume,
-                  progress=self.progress)  # fmt: skip
+            train(self.config, self.dir.root, mapset=mapset, resume=resume, progress=self.progress)
 
         def action() -> None:
-            if not self.force and (train_dir / "checkpoints" / "last").exists():
+            if not self.force and folder.last.exists():
                 # An interrupted run with the same inputs continues where it stopped.
                 try:
                     return fit(resume=True)
                 except ConfigError as exc:
-                    log.warning("not resuming the training in %s (%s): starting over", train_dir,
-                                str(exc).splitlines()[0])  # fmt: skip
-            shutil.rmtree(train_dir, ignore_errors=True)
+                    log.warning("not resuming the training in %s (%s): starting over",
+                                folder.root, str(exc).splitlines()[0])  # fmt: skip
+            shutil.rmtree(folder.root, ignore_errors=True)
             fit(resume=False)
 
-        key = self._stage("train", inputs, [BEST_CHECKPOINT], action)
-        return self.dir.path(BEST_CHECKPOINT), key
+        key = self._stage("train", inputs, [layout.BEST_CHECKPOINT], action)
+        return self.dir.path(layout.BEST_CHECKPOINT), key
 
     def compress_encoder(self, mapset: MapSet, checkpoint: Path, train_key: str):
-        from cosmossl.training import compress
+        from cosmossl.summaries.compress import compress
 
-        out = layout.summaries(ENCODER)
+        out = layout.summaries(layout.ENCODER)
 
         def action() -> None:
             summaries = compress(
@@ -181,17 +164,17 @@ class _Job:
             )
             write_summaries(self.dir.path(out), summaries)
 
-        key = self._stage(f"compress-{ENCODER}", {"train": train_key}, [out], action)
+        key = self._stage(f"compress-{layout.ENCODER}", {"train": train_key}, [out], action)
         return out, key
 
     def compress_statistic(self, mapset: MapSet, data_key: str):
-        from cosmossl.training import compress_statistic
+        from cosmossl.summaries.compress import compress_statistic
 
-        spec = self.config.component("statistic")
+        spec = self.config.require("statistic")
         out = layout.summaries(spec.type)
 
         def action() -> None:
-            statistic = build_component(spec, meta=mapset.meta)
+            statistic = create("statistic", spec.type, spec.params, meta=mapset.meta)
             summaries = compress_statistic(
                 mapset,
                 statistic,
@@ -206,12 +189,13 @@ class _Job:
         return out, key
 
     def infer(self, label: str, summaries: str, summaries_key: str) -> dict[str, Any]:
-        from cosmossl.inference import infer
+        from cosmossl.job.infer import infer
 
         out_dir = layout.inference(label)
+        metrics = f"{out_dir}/{layout.METRICS}"
         inputs = {
             "summaries": summaries_key,
-            "backend": self.config.component("backend").to_table(),
+            "backend": self.config.require("backend").to_table(),
             "inference": self.settings.inference.model_dump(mode="json"),
             "seed": self.settings.seed,
         }
@@ -224,8 +208,8 @@ class _Job:
                 progress=self.progress,
             )
 
-        self._stage(f"infer-{label}", inputs, [f"{out_dir}/metrics.json"], action)
-        return _read_json(self.dir.path(out_dir, "metrics.json"))
+        self._stage(f"infer-{label}", inputs, [metrics], action)
+        return read_json(self.dir.path(metrics))
 
     def fisher(
         self,
@@ -246,40 +230,30 @@ class _Job:
         }
 
         def action() -> None:
-            from cosmossl.training import load_encoder
+            from cosmossl.information.check import information
+            from cosmossl.summaries.summarize import encoder_summary, numpy_summarizer
+            from cosmossl.training.checkpoint import load_encoder
 
+            device = self.settings.device
             summarizers = {}
             if checkpoint is not None:
                 encoder, standardizer, _ = load_encoder(checkpoint)
-                summarizers[ENCODER] = encoder_summarizer(
-                    encoder, standardizer, device=self.settings.device
-                )
+                summary = encoder_summary(encoder, standardizer, device)
+                summarizers[layout.ENCODER] = numpy_summarizer(summary, device=device)
             if statistic_spec is not None:
-                statistic = build_component(statistic_spec, meta=mapset.meta)
-                summarizers[statistic_spec.type] = statistic_summarizer(statistic)
+                statistic = create(
+                    "statistic", statistic_spec.type, statistic_spec.params, meta=mapset.meta
+                )
+                summarizers[statistic_spec.type] = numpy_summarizer(statistic, device="cpu")
             result = information(
                 simulator,
                 summarizers,
-                mapset.param_names,
                 n_fiducial=options.n_fiducial,
                 n_derivative=options.n_derivative,
                 step=options.step,
                 seed=self.settings.seed,
             )
-            write_json(self.dir.path(FISHER), result)
+            write_json(self.dir.path(layout.FISHER), result)
 
-        self._stage("fisher", inputs, [FISHER], action)
-        return _read_json(self.dir.path(FISHER))
-
-
-def _required(config: RunConfig, slot: str) -> ComponentSpec:
-    spec = config.component(slot)
-    if spec is None:
-        raise ConfigError(f"{config.source}: the run needs a [{slot}] table")
-    return spec
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    import json
-
-    return json.loads(path.read_text(encoding="utf-8"))
+        self._stage("fisher", inputs, [layout.FISHER], action)
+        return read_json(self.dir.path(layout.FISHER))

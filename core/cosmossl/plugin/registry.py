@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cosmossl._util.suggest import did_you_mean
+from cosmossl.components import KINDS, base_class
 from cosmossl.errors import CosmosslError, DuplicateComponentError, UnknownComponentError
-
-KINDS: tuple[str, ...] = ("dataset", "augmentation", "encoder", "loss", "backend", "statistic")
 
 
 @dataclass(frozen=True)
@@ -70,8 +69,6 @@ class ComponentEntry:
             ) from exc
 
     def _check_kind(self, obj: Any) -> None:
-        from cosmossl.components import base_class
-
         base = base_class(self.kind)
         if not (inspect.isclass(obj) and issubclass(obj, base)):
             raise CosmosslError(

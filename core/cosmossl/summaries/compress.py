@@ -1,25 +1,21 @@
-"""Compression: every map → one summary vector (a trained encoder's output, or a statistic).
+"""Compression: every map of a map set → one summary vector, with its provenance.
 
-The summary is the ENCODER output. A checkpoint also holds the loss heads (projector/expander,
-predictor), but only the ``encoder.*`` weights are loaded here: projector outputs are tuned to the
-SSL objective and discard information the encoder keeps (Bordes et al. 2022, arXiv:2206.13378).
+The summary of a trained encoder is its output (:func:`encoder_summary`), never a projector's;
+a statistic (e.g. the power spectrum) is used as it is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
-from tqdm.auto import tqdm
 
-from cosmossl._util.devices import resolve_device
 from cosmossl._version import __version__
 from cosmossl.data.mapset import MapSet
 from cosmossl.data.standardize import Standardizer
 from cosmossl.data.summaries import Summaries
+from cosmossl.summaries.summarize import SummaryFn, encoder_summary, summarize
 from cosmossl.training.checkpoint import load_encoder
 
 
@@ -53,19 +49,14 @@ def compress(
     if encoder is None:
         raise ValueError("compress needs a checkpoint or an encoder")
     standardizer = standardizer or Standardizer()
-    dev = resolve_device(device)
-    encoder = encoder.to(dev).eval()
-
-    def summarize(maps: torch.Tensor) -> torch.Tensor:
-        return encoder(standardizer(maps))
-
-    info.update({"kind": "encoder", "input_mean": standardizer.mean, "input_std": standardizer.std})
-    return _summaries(mapset, summarize, dev, batch_size, progress, {**info, **(provenance or {})})
+    info.update({"kind": "encoder", "input_standardization": standardizer.to_dict()})
+    summary = encoder_summary(encoder, standardizer, device)
+    return _compress(mapset, summary, batch_size, device, progress, {**info, **(provenance or {})})
 
 
 def compress_statistic(
     mapset: MapSet,
-    statistic: Callable[[torch.Tensor], torch.Tensor],
+    statistic: SummaryFn,
     *,
     name: str | None = None,
     batch_size: int = 256,
@@ -74,40 +65,28 @@ def compress_statistic(
     provenance: dict[str, Any] | None = None,
 ) -> Summaries:
     """Summaries of every map by a hand-crafted ``statistic`` (e.g. the power spectrum)."""
-    dev = resolve_device(device)
     params = getattr(statistic, "params", None)
     info = {
         "kind": "statistic",
         "statistic": name or type(statistic).__name__,
         "params": params.model_dump(mode="json") if hasattr(params, "model_dump") else {},
     }
-    return _summaries(mapset, statistic, dev, batch_size, progress, {**info, **(provenance or {})})
+    return _compress(
+        mapset, statistic, batch_size, device, progress, {**info, **(provenance or {})}
+    )
 
 
-@torch.no_grad()
-def _summaries(
+def _compress(
     mapset: MapSet,
-    summarize: Callable[[torch.Tensor], torch.Tensor],
-    dev: torch.device,
+    summary: SummaryFn,
     batch_size: int,
+    device: str,
     progress: bool,
     provenance: dict[str, Any],
 ) -> Summaries:
-    n = len(mapset)
-    parts = []
-    for start in tqdm(
-        range(0, n, batch_size),
-        desc="compress",
-        unit="batch",
-        disable=None if progress else True,
-        dynamic_ncols=True,
-    ):
-        rows = np.arange(start, min(n, start + batch_size))
-        maps = torch.from_numpy(mapset.read(rows)).to(dev)
-        parts.append(summarize(maps).float().cpu().numpy())
-    summaries = np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+    values = summarize(summary, mapset, batch_size=batch_size, device=device, progress=progress)
     return Summaries(
-        summaries=summaries,
+        summaries=values,
         params=mapset.params,
         param_names=mapset.param_names,
         cosmology_id=mapset.cosmology_id,
@@ -117,39 +96,4 @@ def _summaries(
         nuisance_names=mapset.nuisance_names,
         priors=mapset.priors,
         provenance={"cosmossl": __version__, **provenance},
-    )
-
-
-def fisher_of_encoder(
-    checkpoint: str | Path,
-    simulator: Any,
-    theta_fid: np.ndarray,
-    deltas: np.ndarray,
-    *,
-    n_fiducial: int = 500,
-    n_derivative: int = 250,
-    seed: int = 0,
-    device: str = "auto",
-    batch_size: int = 256,
-) -> np.ndarray:
-    """Fisher matrix ``[P, P]`` of a trained encoder's summaries at ``theta_fid``.
-
-    ``simulator`` is a dataset with ``simulate(theta [B, P], seeds)`` (e.g. ``lognormal``); the
-    maps go through the checkpoint's standardisation and encoder (not the projector); the
-    matrix comes from :func:`cosmossl.information.fisher.fisher_from_simulator` (seed-matched derivatives,
-    Hartlap-debiased covariance).
-    """
-    from cosmossl.information.check import encoder_summarizer
-    from cosmossl.information.fisher import fisher_from_simulator
-
-    encoder, standardizer, _ = load_encoder(checkpoint)
-    summarize = encoder_summarizer(encoder, standardizer, device=device, batch_size=batch_size)
-    return fisher_from_simulator(
-        simulator.simulate,
-        summarize,
-        theta_fid,
-        deltas,
-        n_fiducial=n_fiducial,
-        n_derivative=n_derivative,
-        seed=seed,
     )

@@ -1,11 +1,12 @@
-"""Training encoders with SSL objectives, and compressing maps into summaries.
+"""Training encoders with SSL objectives: the loop, view sampling, checkpoints and resume.
 
-Public names are resolved lazily: the run-file settings (:class:`TrainSettings`) import no torch.
+The loop receives built components (:func:`train_components`); building them from a run file is
+the job layer's :func:`cosmossl.train`. Names resolve lazily (they import torch).
 
 Example::
 
-    from cosmossl.training import train
-    result = train("examples/quickstart.toml")
+    from cosmossl.training import train_components
+    result = train_components(mapset, encoder, loss, run_dir="runs/mine/train")
     print(result.best_val_loss, result.checkpoint)
 """
 
@@ -16,41 +17,25 @@ from typing import TYPE_CHECKING
 from cosmossl._util.lazy import lazy_attributes
 
 _LAZY: dict[str, str] = {
-    "TrainSettings": "cosmossl.config.training",
-    "train": "cosmossl.training.api",
-    "train_components": "cosmossl.training.loop",
-    "TrainResult": "cosmossl.training.loop",
     "Checkpoint": "cosmossl.training.checkpoint",
+    "TrainJob": "cosmossl.training.loop",
+    "TrainResult": "cosmossl.training.loop",
+    "TrainState": "cosmossl.training.state",
+    "TrainingFolder": "cosmossl.training.folder",
+    "ViewSampler": "cosmossl.training.views",
     "load_checkpoint": "cosmossl.training.checkpoint",
     "load_encoder": "cosmossl.training.checkpoint",
-    "Standardizer": "cosmossl.data.standardize",
-    "compress": "cosmossl.summaries.compress",
-    "compress_statistic": "cosmossl.summaries.compress",
-    "fisher_of_encoder": "cosmossl.summaries.compress",
+    "make_views": "cosmossl.training.views",
+    "train_components": "cosmossl.training.loop",
 }
 
-__all__ = [
-    "Checkpoint",
-    "Standardizer",
-    "TrainResult",
-    "TrainSettings",
-    "compress",
-    "compress_statistic",
-    "fisher_of_encoder",
-    "load_checkpoint",
-    "load_encoder",
-    "train",
-    "train_components",
-]
-
+__all__ = sorted(_LAZY)
 
 __getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
 
-
 if TYPE_CHECKING:
-    from cosmossl.config.training import TrainSettings
-    from cosmossl.data.standardize import Standardizer
-    from cosmossl.summaries.compress import compress, compress_statistic, fisher_of_encoder
-    from cosmossl.training.api import train
     from cosmossl.training.checkpoint import Checkpoint, load_checkpoint, load_encoder
-    from cosmossl.training.loop import TrainResult, train_components
+    from cosmossl.training.folder import TrainingFolder
+    from cosmossl.training.loop import TrainJob, TrainResult, train_components
+    from cosmossl.training.state import TrainState
+    from cosmossl.training.views import ViewSampler, make_views

@@ -28,6 +28,8 @@ from cosmossl.errors import DataError
 
 FORMAT = "cosmossl-checkpoint"
 WEIGHTS, OPTIMIZER, STATE = "weights.safetensors", "optimizer.pt", "state.json"
+#: Prefix of the input standardisation statistics among the checkpoint tensors.
+INPUT_PREFIX = "input."
 
 
 @dataclass
@@ -46,9 +48,7 @@ class Checkpoint:
 
     @property
     def standardizer(self) -> Standardizer:
-        if "input.mean" not in self.tensors:
-            return Standardizer()
-        return Standardizer.from_tensors(self.tensors)
+        return Standardizer.from_tensors(self.tensors, INPUT_PREFIX)
 
 
 def save_checkpoint(

@@ -25,18 +25,21 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from cosmossl._util.devices import resolve_device
-from cosmossl.config.training import TrainSettings
+from cosmossl._util.seeds import derive_seed
+from cosmossl.config.settings import PairingSettings, TrainSettings
 from cosmossl.data.mapset import MapSet
+from cosmossl.data.splits import Split
 from cosmossl.data.standardize import Standardizer
 from cosmossl.errors import ConfigError
 from cosmossl.nn.distributed import all_reduce_mean, rank, world_size
 from cosmossl.training import resume as run_resume
-from cosmossl.training import state as run_state
+from cosmossl.training.folder import TrainingFolder
 from cosmossl.training.metrics import MetricsLog, collapse_warning, step_metrics
 from cosmossl.training.prefetch import read_ahead
-from cosmossl.training.process_group import join_process_group, seed_from
+from cosmossl.training.process_group import join_process_group
 from cosmossl.training.schedule import learning_rate
-from cosmossl.training.views import STREAMS, SmallGroups, ViewSampler, group_members, make_views
+from cosmossl.training.state import TrainState
+from cosmossl.training.views import ViewSampler, group_members, make_views
 
 log = logging.getLogger("cosmossl.training")
 
@@ -83,6 +86,33 @@ class Objective(nn.Module):
         return out.loss, out.terms, out.embeddings
 
 
+@dataclass(frozen=True)
+class TrainJob:
+    """Everything a training run is made of, besides the modules it trains.
+
+    Attributes:
+        mapset: the maps; training and validation use their ``train`` and ``val`` splits.
+        folder: where checkpoints, metrics and TensorBoard scalars go.
+        settings: the ``[train]`` table. pairing: the ``[pairing]`` table (views per group,
+            pairing level, small groups).
+        augmentations: applied to every view independently, in order.
+        seed: the run seed. device: the resolved training device.
+        record: JSON stored with each checkpoint (the run file's parts that define the run); it
+            enters the configuration hash that a resume checks.
+        progress: show a progress bar (rank 0 only).
+    """
+
+    mapset: MapSet
+    folder: TrainingFolder
+    settings: TrainSettings
+    pairing: PairingSettings
+    augmentations: tuple[Any, ...] = ()
+    seed: int = 0
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    record: dict[str, Any] = field(default_factory=dict)
+    progress: bool = True
+
+
 def train_components(
     mapset: MapSet,
     encoder: nn.Module,
@@ -91,9 +121,7 @@ def train_components(
     run_dir: str | Path,
     augmentations: Sequence[Any] = (),
     settings: TrainSettings | None = None,
-    views: int = 2,
-    level: str = "same-cosmology",
-    small_groups: SmallGroups = "replace",
+    pairing: PairingSettings | None = None,
     seed: int = 0,
     device: str = "auto",
     resume: bool = False,
@@ -101,72 +129,63 @@ def train_components(
     stop_after_steps: int | None = None,
     record: dict[str, Any] | None = None,
 ) -> TrainResult:
-    """Train ``encoder`` with ``loss`` on the training split of ``mapset``; see :func:`train`.
+    """Train ``encoder`` with ``loss`` on the training split of ``mapset``.
 
-    ``record`` is JSON stored with each checkpoint (the run file, component names); it enters the
-    configuration hash that ``resume`` checks. ``stop_after_steps`` stops (with a resumable
-    checkpoint) once that many optimiser steps were taken in total. ``views``, ``level`` and
-    ``small_groups`` are those of :class:`cosmossl.training.views.ViewSampler`.
+    ``run_dir`` is the training folder (checkpoints, ``metrics.jsonl``, TensorBoard scalars);
+    ``settings`` and ``pairing`` are the run file's ``[train]`` and ``[pairing]`` tables
+    (defaults when omitted); ``record`` is JSON stored with each checkpoint (the run file,
+    component names): it enters the configuration hash that ``resume`` checks.
+    ``stop_after_steps`` stops (with a resumable checkpoint) once that many optimiser steps were
+    taken in total. Under ``torchrun`` every process calls this; each trains on its share of
+    each batch and only rank 0 writes.
     """
     dev = resolve_device(device)
+    job = TrainJob(
+        mapset=mapset,
+        folder=TrainingFolder(Path(run_dir)),
+        settings=settings or TrainSettings(),
+        pairing=pairing or PairingSettings(),
+        augmentations=tuple(augmentations),
+        seed=seed,
+        device=dev,
+        record=record or {},
+        progress=progress,
+    )
     owns_group = join_process_group(dev)
     try:
-        trainer = _Trainer(
-            mapset,
-            encoder,
-            loss,
-            augmentations,
-            settings or TrainSettings(),
-            views,
-            level,
-            small_groups,
-            seed,
-            dev,
-            Path(run_dir),
-            progress,
-            record or {},
-        )
-        return trainer.run(resume=resume, stop_after_steps=stop_after_steps)
+        return _Trainer(job, encoder, loss).run(resume=resume, stop_after_steps=stop_after_steps)
     finally:
         if owns_group:
             torch.distributed.destroy_process_group()
 
 
 class _Trainer:
-    def __init__(
-        self,
-        mapset,
-        encoder,
-        loss,
-        augmentations,
-        settings,
-        views,
-        level,
-        small_groups,
-        seed,
-        dev,
-        run_dir,
-        progress,
-        record,
-    ) -> None:
-        self.mapset, self.settings, self.seed, self.dev = mapset, settings, seed, dev
-        self.augmentations = list(augmentations)
-        self.run_dir, self.progress = run_dir, progress
+    def __init__(self, job: TrainJob, encoder: nn.Module, loss: nn.Module) -> None:
+        self.job = job
+        self.mapset, self.settings, self.seed, self.dev = (
+            job.mapset,
+            job.settings,
+            job.seed,
+            job.device,
+        )
+        self.augmentations = list(job.augmentations)
+        self.folder, self.progress = job.folder, job.progress
         self.rank, self.world = rank(), world_size()
         self.is_main = self.rank == 0
+        pairing, settings, dev = job.pairing, job.settings, job.device
         self.train_batches = ViewSampler.from_mapset(
-            mapset,
+            job.mapset,
             "train",
-            level,
-            views,
+            pairing.level,
+            pairing.views,
             settings.batch_size,
-            seed=seed,
+            seed=job.seed,
             steps_per_epoch=settings.steps_per_epoch,
             rank=self.rank,
             world_size=self.world,
-            small_groups=small_groups,
+            small_groups=pairing.small_groups,
         )
-        self.val_batches = self._val_batches(level, views, small_groups)
+        self.val_batches = self._val_batches(pairing)
         self.steps_per_epoch = len(self.train_batches)
         self.total_steps = settings.epochs * self.steps_per_epoch
         if self.world > 1 and settings.sync_batchnorm and dev.type == "cuda":
@@ -184,22 +203,22 @@ class _Trainer:
             trainable, lr=settings.lr, weight_decay=settings.weight_decay
         )
         self.autocast = dev.type == "cuda" and settings.bf16
-        self.params = torch.as_tensor(np.asarray(mapset.params, dtype=np.float32))
-        self.state = run_state.fresh(settings)
+        self.params = torch.as_tensor(np.asarray(job.mapset.params, dtype=np.float32))
+        self.state = TrainState()
         self.standardizer = Standardizer()
-        self.log = MetricsLog(run_dir, tensorboard=settings.tensorboard, enabled=self.is_main)
+        self.log = MetricsLog(self.folder, tensorboard=settings.tensorboard, enabled=self.is_main)
         identity = run_resume.identity(
-            record=record,
+            record=job.record,
             settings=settings,
-            seed=seed,
-            views=views,
+            seed=job.seed,
+            views=pairing.views,
             world=self.world,
-            n_maps=len(mapset),
+            n_maps=len(job.mapset),
             encoder=self.encoder,
             loss=self.loss,
         )
         self.checkpoints = run_resume.RunCheckpoints(
-            run_dir, self.encoder, self.loss, self.optimizer, dev, identity, self.is_main
+            self.folder, self.encoder, self.loss, self.optimizer, dev, identity, self.is_main
         )
 
     @property
@@ -212,7 +231,8 @@ class _Trainer:
 
     # ---- setup -------------------------------------------------------------------------------
 
-    def _val_batches(self, level: str, views: int, small_groups: SmallGroups):
+    def _val_batches(self, pairing: PairingSettings) -> ViewSampler | None:
+        level, views, small_groups = pairing.level, pairing.views, pairing.small_groups
         _, members = group_members(self.mapset.group_ids(level), self.mapset.indices("val"))
         if small_groups == "skip":
             members = [m for m in members if len(m) >= views]
@@ -242,18 +262,18 @@ class _Trainer:
         if self.checkpoints.exists():
             if not resume:
                 raise ConfigError(
-                    f"run directory '{self.run_dir}' already holds a training run "
-                    "(checkpoints/last): pass --resume (resume=True) to continue it, or choose "
-                    "another run directory (--run-dir)"
+                    f"run directory '{self.folder.root}' already holds a training run "
+                    f"({TrainingFolder.LAST}): pass --resume (resume=True) to continue it, or "
+                    "choose another run directory (--run-dir)"
                 )
             self.state, self.standardizer = self.checkpoints.restore()
-            self.log.truncate_after(self.state["step"])
+            self.log.truncate_after(self.state.step)
             return
         if resume:
-            log.info("nothing to resume in %s: starting a new run", self.run_dir)
+            log.info("nothing to resume in %s: starting a new run", self.folder.root)
         torch.manual_seed(self.seed)
         if self.settings.standardize:
-            self.standardizer = Standardizer.fit(self.mapset, "train")
+            self.standardizer = Standardizer.fit_maps(self.mapset, "train")
 
     # ---- the loop ----------------------------------------------------------------------------
 
@@ -262,14 +282,14 @@ class _Trainer:
         s = self.state
         bar = tqdm(
             total=self.total_steps,
-            initial=s["step"],
+            initial=s.step,
             desc="train",
             unit="step",
             disable=None if self.progress and self.is_main else True,
             dynamic_ncols=True,
         )
         try:
-            while s["epoch"] < self.settings.epochs and not s["stopped_early"]:
+            while s.epoch < self.settings.epochs and not s.stopped_early:
                 if self._train_epoch(bar, stop_after_steps):
                     self._save_last()
                     return self._result(interrupted=True)
@@ -277,17 +297,17 @@ class _Trainer:
         finally:
             bar.close()
             self.log.close()
-        s["finished"] = True
+        s.finished = True
         self._save_last()
         return self._result()
 
     def _train_epoch(self, bar: tqdm, stop_after_steps: int | None) -> bool:
         """Steps of the current epoch from where the state stands; ``True`` when told to stop."""
         s = self.state
-        epoch, first = s["epoch"], s["step_in_epoch"]
+        epoch, first = s.epoch, s.step_in_epoch
         keys = list(range(first, self.steps_per_epoch))
         if stop_after_steps is not None:
-            keys = keys[: max(0, stop_after_steps - s["step"])]
+            keys = keys[: max(0, stop_after_steps - s.step)]
 
         def read(step_in_epoch: int) -> tuple[np.ndarray, np.ndarray]:
             rows = self.train_batches.batch(epoch, step_in_epoch)
@@ -299,18 +319,18 @@ class _Trainer:
         for step_in_epoch, (rows, maps) in zip(keys, batches):
             loss, terms, embeddings = self._step(epoch, step_in_epoch, rows, maps)
             loss_sum += loss
-            s["step"] += 1
-            s["step_in_epoch"] = step_in_epoch + 1
+            s.step += 1
+            s.step_in_epoch = step_in_epoch + 1
             bar.update(1)
-            if s["step"] % self.settings.log_every == 0:
+            if s.step % self.settings.log_every == 0:
                 self._log_step(bar, loss, terms, embeddings)
-        s["train_loss_sum"] += float(all_reduce_mean(loss_sum))
-        return s["step_in_epoch"] < self.steps_per_epoch
+        s.train_loss_sum += float(all_reduce_mean(loss_sum))
+        return s.step_in_epoch < self.steps_per_epoch
 
     def _views(self, rows: np.ndarray, maps: np.ndarray, stream: str, epoch: int, step: int):
         """Augmented, standardised views ``[B, V, C, H, W]`` and the groups' parameters."""
         generator = torch.Generator(device=self.dev)
-        generator.manual_seed(seed_from(self.seed, STREAMS[stream], epoch, step, self.rank))
+        generator.manual_seed(derive_seed(self.seed, Split.parse(stream), epoch, step, self.rank))
         views = make_views(
             self.mapset,
             rows,
@@ -327,10 +347,10 @@ class _Trainer:
         views, theta = self._views(rows, maps, "train", epoch, step_in_epoch)
         lr = learning_rate(
             self.settings,
-            s["step"],
+            s.step,
             self.steps_per_epoch,
             self.total_steps,
-            s["plateau"]["scale"],
+            s.plateau.scale,
         )
         for group in self.optimizer.param_groups:
             group["lr"] = lr
@@ -341,23 +361,21 @@ class _Trainer:
         if self.settings.grad_clip is not None:
             nn.utils.clip_grad_norm_(self.objective.parameters(), self.settings.grad_clip)
         self.optimizer.step()
-        self.loss.after_step(self.encoder, s["step"], self.total_steps)
+        self.loss.after_step(self.encoder, s.step, self.total_steps)
         return loss.detach(), terms, embeddings
 
     def _log_step(self, bar: tqdm, loss, terms, embeddings) -> None:
         s = self.state
         lr = self.optimizer.param_groups[0]["lr"]
         metrics = step_metrics(loss, terms, embeddings)
-        self.log.write(
-            {"kind": "step", "step": s["step"], "epoch": s["epoch"], "lr": lr, **metrics}
-        )
-        if "rankme" in metrics and self.is_main and s.get("warned_epoch") != s["epoch"]:
+        self.log.write({"kind": "step", "step": s.step, "epoch": s.epoch, "lr": lr, **metrics})
+        if "rankme" in metrics and self.is_main and s.warned_epoch != s.epoch:
             settings = self.settings
             dim = embeddings.shape[1]
             message = collapse_warning(metrics, dim, settings.collapse_std, settings.collapse_rank)
             if message:
-                s["warned_epoch"] = s["epoch"]  # once per epoch
-                log.warning("step %d: %s", s["step"], message)
+                s.warned_epoch = s.epoch  # once per epoch
+                log.warning("step %d: %s", s.step, message)
         bar.set_postfix({k: f"{v:.3g}" for k, v in metrics.items()}, refresh=False)
 
     @torch.no_grad()
@@ -381,43 +399,43 @@ class _Trainer:
         s = self.state
         started = time.perf_counter()
         val_loss = self._validate()
-        train_loss = s["train_loss_sum"] / self.steps_per_epoch
-        s["epoch"] += 1
-        s["step_in_epoch"] = 0
-        s["train_loss_sum"] = 0.0
+        train_loss = s.train_loss_sum / self.steps_per_epoch
+        s.epoch += 1
+        s.step_in_epoch = 0
+        s.train_loss_sum = 0.0
         metric = val_loss if val_loss is not None else train_loss
-        improved = run_state.update_trackers(s, metric, self.settings)
+        improved = s.update_trackers(metric, self.settings)
         record = {
             "kind": "epoch",
-            "epoch": s["epoch"],
-            "step": s["step"],
+            "epoch": s.epoch,
+            "step": s.step,
             "train_loss": train_loss,
             "val_loss": val_loss,
             "lr": self.optimizer.param_groups[0]["lr"],
-            "best_val_loss": s["best_val_loss"],
+            "best_val_loss": s.best_val_loss,
             "val_time_s": time.perf_counter() - started,
         }
-        s["history"].append(record)
+        s.history.append(record)
         self.log.write({k: v for k, v in record.items() if v is not None})
         if improved:
-            self.checkpoints.save(self.checkpoints.best, s, self.standardizer, optimizer=False)
+            self.checkpoints.save(self.folder.best, s, self.standardizer, optimizer=False)
         self._save_last()
 
     def _save_last(self) -> None:
-        self.checkpoints.save(self.checkpoints.last, self.state, self.standardizer, optimizer=True)
+        self.checkpoints.save(self.folder.last, self.state, self.standardizer, optimizer=True)
 
     def _result(self, *, interrupted: bool = False) -> TrainResult:
         s = self.state
         return TrainResult(
-            run_dir=self.run_dir,
-            checkpoint=self.checkpoints.best,
-            last_checkpoint=self.checkpoints.last,
-            epochs=s["epoch"],
-            steps=s["step"],
-            best_val_loss=s["best_val_loss"],
-            best_epoch=s["best_epoch"],
-            stopped_early=s["stopped_early"],
+            run_dir=self.folder.root,
+            checkpoint=self.folder.best,
+            last_checkpoint=self.folder.last,
+            epochs=s.epoch,
+            steps=s.step,
+            best_val_loss=s.best_val_loss,
+            best_epoch=s.best_epoch,
+            stopped_early=s.stopped_early,
             interrupted=interrupted,
-            history=list(s["history"]),
+            history=list(s.history),
             rank=self.rank,
         )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import math
-from pathlib import Path
 from typing import Any
+
+from cosmossl.training.folder import TrainingFolder
 
 log = logging.getLogger("cosmossl.training")
 
@@ -30,8 +31,7 @@ def collapse_warning(
 def step_metrics(loss: Any, terms: dict[str, Any], embeddings: Any) -> dict[str, float]:
     """The step's loss and named terms averaged over processes, and the collapse monitors of the
     (gathered) embeddings when there are at least two."""
-    from cosmossl.nn.distributed import all_reduce_mean
-    from cosmossl.nn.monitors import collapse_monitors
+    from cosmossl.nn import all_reduce_mean, collapse_monitors
 
     record = {"loss": float(all_reduce_mean(loss))}
     record.update({k: float(all_reduce_mean(v.detach().float())) for k, v in terms.items()})
@@ -43,14 +43,14 @@ def step_metrics(loss: Any, terms: dict[str, Any], embeddings: Any) -> dict[str,
 class MetricsLog:
     """Appends one JSON object per line to ``metrics.jsonl``; mirrors numbers to TensorBoard."""
 
-    def __init__(self, run_dir: Path, *, tensorboard: bool, enabled: bool = True) -> None:
-        self.path = run_dir / "metrics.jsonl"
+    def __init__(self, folder: TrainingFolder, *, tensorboard: bool, enabled: bool = True) -> None:
+        self.path = folder.metrics
         self.enabled = enabled
         self.writer = None
         if enabled and tensorboard:
             from torch.utils.tensorboard import SummaryWriter
 
-            self.writer = SummaryWriter(log_dir=str(run_dir / "tensorboard"))
+            self.writer = SummaryWriter(log_dir=str(folder.tensorboard))
 
     def truncate_after(self, step: int) -> None:
         """Drop lines logged after ``step`` (a resumed run logs them again)."""

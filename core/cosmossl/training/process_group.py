@@ -1,4 +1,4 @@
-"""Which device this process trains on, and joining a ``torchrun`` process group."""
+"""Joining a ``torchrun`` process group."""
 
 from __future__ import annotations
 
@@ -20,10 +20,3 @@ def join_process_group(device: torch.device) -> bool:
         torch.cuda.set_device(device)
     dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
     return True
-
-
-def seed_from(*keys: int) -> int:
-    """A 63-bit seed mixed from integers (seed, stream, epoch, step, rank, ...)."""
-    import numpy as np
-
-    return int(np.random.SeedSequence([int(k) for k in keys]).generate_state(2, np.uint64)[0] >> 1)

@@ -2,10 +2,10 @@
 
 A run's checkpoint holds everything that the next step depends on: the encoder and loss weights
 (heads, EMA targets), the AdamW state, the input standardiser, the torch RNG state (CPU and
-CUDA) and the run state (counters, trackers, history). Batches and augmentation draws are keyed
-by (seed, epoch, step, rank) and need no state, so a resumed run continues with exactly the
-numbers of an uninterrupted one. The configuration hash of :func:`identity` guards against
-resuming with another configuration.
+CUDA) and the run state (:class:`~cosmossl.training.state.TrainState`). Batches and
+augmentation draws are keyed by (seed, epoch, step, rank) and need no state, so a resumed run
+continues with exactly the numbers of an uninterrupted one. The configuration hash of
+:func:`identity` guards against resuming with another configuration.
 """
 
 from __future__ import annotations
@@ -18,11 +18,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from cosmossl.config.training import TrainSettings
+from cosmossl._util.digest import digest
+from cosmossl.config.settings import TrainSettings
 from cosmossl.data.standardize import Standardizer
 from cosmossl.errors import ConfigError
-from cosmossl.training import state as run_state
-from cosmossl.training.checkpoint import load_checkpoint, save_checkpoint
+from cosmossl.training.checkpoint import INPUT_PREFIX, STATE, load_checkpoint, save_checkpoint
+from cosmossl.training.folder import TrainingFolder
+from cosmossl.training.state import TrainState
 
 log = logging.getLogger("cosmossl.training")
 
@@ -49,17 +51,42 @@ def identity(
         "views": views,
         "world": world,
         "n_maps": n_maps,
-        "encoder": run_state.module_spec(encoder),
-        "loss": run_state.module_spec(loss),
+        "encoder": module_spec(encoder),
+        "loss": module_spec(loss),
     }
+
+
+def module_spec(module: nn.Module) -> dict[str, Any]:
+    """Name (if registered), class and parameters of a component, to rebuild it later."""
+    cls = type(module)
+    target = f"{cls.__module__}:{cls.__qualname__}"
+    params = getattr(module, "params", None)
+    spec: dict[str, Any] = {
+        "type": _registered_name(getattr(cls, "kind", ""), target),
+        "class": target,
+        "params": params.model_dump(mode="json") if hasattr(params, "model_dump") else {},
+    }
+    if hasattr(module, "input_shape"):
+        spec["input_shape"] = list(module.input_shape)
+    return spec
+
+
+def _registered_name(kind: str, target: str) -> str | None:
+    from cosmossl.plugin.host import registry
+
+    try:
+        entries = registry().entries(kind)
+    except Exception:  # an unknown kind (a bare nn.Module) is simply not registered
+        return None
+    return next((e.name for e in entries if e.target_path == target), None)
 
 
 @dataclass
 class RunCheckpoints:
-    """Writes and reads ``run_dir/checkpoints/{last,best}`` for one trainer.
+    """Writes and reads the ``last`` and ``best`` checkpoints of one trainer.
 
     Attributes:
-        run_dir: the run folder.
+        folder: the training folder.
         encoder, loss: the trained modules (unwrapped from DDP).
         optimizer: their AdamW optimiser.
         device: the training device (its CUDA RNG state is saved too).
@@ -67,7 +94,7 @@ class RunCheckpoints:
         is_main: only rank 0 writes.
     """
 
-    run_dir: Path
+    folder: TrainingFolder
     encoder: nn.Module
     loss: nn.Module
     optimizer: torch.optim.Optimizer
@@ -76,44 +103,43 @@ class RunCheckpoints:
     is_main: bool = True
 
     def __post_init__(self) -> None:
-        self.config_hash = run_state.config_hash(self.identity)
-
-    @property
-    def last(self) -> Path:
-        return self.run_dir / "checkpoints" / "last"
-
-    @property
-    def best(self) -> Path:
-        return self.run_dir / "checkpoints" / "best"
+        self.config_hash = digest(self.identity)[:16]
 
     def exists(self) -> bool:
-        return (self.last / "state.json").is_file()
+        return (self.folder.last / STATE).is_file()
 
     def save(
-        self, folder: Path, state: dict[str, Any], standardizer: Standardizer, *, optimizer: bool
+        self, checkpoint: Path, state: TrainState, standardizer: Standardizer, *, optimizer: bool
     ) -> None:
         """Write the checkpoint (rank 0 only); ``optimizer=False`` for ``best``."""
         if not self.is_main:
             return
         tensors = {f"encoder.{k}": v for k, v in self.encoder.state_dict().items()}
         tensors.update({f"loss.{k}": v for k, v in self.loss.state_dict().items()})
-        tensors.update(standardizer.tensors())
+        tensors.update(standardizer.tensors(INPUT_PREFIX))
         tensors["rng.torch"] = torch.get_rng_state()
         if self.device.type == "cuda":
             tensors["rng.cuda"] = torch.cuda.get_rng_state(self.device)
+        saved = {
+            **state.to_json(),
+            "config_hash": self.config_hash,
+            "encoder": self.identity["encoder"],
+            "loss": self.identity["loss"],
+            "identity": self.identity,
+        }
         save_checkpoint(
-            folder,
+            checkpoint,
             tensors=tensors,
-            state=run_state.to_json(state, self.identity, self.config_hash),
+            state=saved,
             optimizer={"optimizer": self.optimizer.state_dict()} if optimizer else None,
         )
 
-    def restore(self) -> tuple[dict[str, Any], Standardizer]:
+    def restore(self) -> tuple[TrainState, Standardizer]:
         """Load ``last`` into the modules, optimiser and RNGs; the run state and standardiser."""
-        ckpt = load_checkpoint(self.last, with_optimizer=True)
+        ckpt = load_checkpoint(self.folder.last, with_optimizer=True)
         if ckpt.state.get("config_hash") != self.config_hash:
             raise ConfigError(
-                f"cannot resume '{self.run_dir}': its checkpoint was made with another "
+                f"cannot resume '{self.folder.root}': its checkpoint was made with another "
                 "configuration (run file, components, seed or number of processes differ); "
                 "start a new run directory instead"
             )
@@ -123,6 +149,6 @@ class RunCheckpoints:
         torch.set_rng_state(ckpt.tensors["rng.torch"])
         if self.device.type == "cuda" and "rng.cuda" in ckpt.tensors:
             torch.cuda.set_rng_state(ckpt.tensors["rng.cuda"], self.device)
-        state = run_state.from_json(ckpt.state)
-        log.info("resuming %s at epoch %d, step %d", self.run_dir, state["epoch"], state["step"])
+        state = TrainState.from_json(ckpt.state)
+        log.info("resuming %s at epoch %d, step %d", self.folder.root, state.epoch, state.step)
         return state, ckpt.standardizer

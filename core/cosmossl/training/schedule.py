@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from cosmossl.config.training import TrainSettings
+from cosmossl.config.settings import TrainSettings
 
 
 def learning_rate(

@@ -23,14 +23,12 @@ import numpy as np
 import torch
 
 from cosmossl.data.mapset import MapSet
+from cosmossl.data.splits import Split
 from cosmossl.errors import ConfigError, DataError
 
 SmallGroups = Literal["replace", "skip", "error"]
 #: Pairing level whose groups are cosmologies and whose views come from different simulations.
 ACROSS_SIMULATIONS = "across-simulations"
-
-#: Default random streams per split: train and validation batches of one seed are independent.
-STREAMS = {"train": 0, "val": 1, "test": 2}
 
 
 class ViewSampler:
@@ -50,7 +48,8 @@ class ViewSampler:
         seed: with ``stream``, the epoch and the step, fixes the group order and the views drawn.
         steps_per_epoch: batches per epoch; default: groups // batch_size (each group once).
         stream: separates independent batch streams of one seed (the training loop uses
-            :data:`STREAMS`: 0 for training, 1 for validation).
+            the split's code, :class:`~cosmossl.data.splits.Split`: 0 for training, 1 for
+            validation).
         rank, world_size: this process and the number of processes; default: those of the
             initialised ``torch.distributed`` process group (0 and 1 without one).
         small_groups: what to do with a group that has fewer than V maps: ``"replace"`` uses
@@ -128,8 +127,9 @@ class ViewSampler:
         cls, mapset: MapSet, split: str, level: str, views: int, batch_size: int, **kwargs
     ) -> ViewSampler:
         """The sampler of one split of ``mapset`` grouped at ``level``; ``stream`` defaults to
-        the split's entry of :data:`STREAMS`. Other arguments as for the constructor."""
-        kwargs.setdefault("stream", STREAMS.get(split, 0))
+        the split's code (:class:`~cosmossl.data.splits.Split`). Other arguments as for the
+        constructor."""
+        kwargs.setdefault("stream", int(Split.parse(split)))
         if level == ACROSS_SIMULATIONS:
             kwargs.setdefault("view_groups", mapset.simulation_id)
         return cls(
@@ -250,7 +250,7 @@ def make_views(
     and passed through each augmentation in order: every map of every view draws its own random
     transform from ``generator``, which must live on ``device``, so one call over all B·V maps
     treats the views independently. ``standardize`` (e.g. the run's
-    :class:`~cosmossl.training.Standardizer`) is applied AFTER the augmentations on purpose:
+    :class:`~cosmossl.data.standardize.Standardizer`) is applied AFTER the augmentations on purpose:
     noise levels, beams and masks are specified in the units of the data, so they must act on
     the maps as stored, before the network's input scaling.
 

@@ -2,10 +2,11 @@
 
 Each map draws CAMELS-like feedback amplitudes (A_SN1, A_AGN1 log-uniform in [0.25, 4]; A_SN2,
 A_AGN2 log-uniform in [0.5, 2] by default, as the CAMELS priors), maps them to the Schneider &
-Teyssier (2015, arXiv:1510.06034) parameters with :func:`cosmossl.physics.cosmology.feedback_to_st` (our
-own toy heuristic, not a fit to simulations) and multiplies the map's Fourier modes by
-``sqrt(S(k))`` with S(k) = P_hydro/P_dmo from :func:`cosmossl.physics.cosmology.baryon_suppression`, k in
-h/Mpc from the box size. The map's power spectrum is then multiplied by S(k).
+Teyssier (2015, arXiv:1510.06034) parameters with
+:func:`cosmossl.physics.cosmology.feedback_to_st` (our own toy heuristic, not a fit to
+simulations) and multiplies the map's Fourier modes by ``sqrt(S(k))`` with S(k) = P_hydro/P_dmo
+from :func:`cosmossl.physics.cosmology.baryon_suppression`, k in h/Mpc from the box size. The
+map's power spectrum is then multiplied by S(k).
 
 The approximation, stated plainly: S(k) is a ratio of 3D matter power spectra. Here it is
 applied to a *finished 2D map* — to the field the map holds, as it reaches the augmentation (for
@@ -26,7 +27,7 @@ import torch
 from pydantic import Field, model_validator
 
 from cosmossl import Augmentation, ConfigError, MapMeta, Params
-from cosmossl.physics.cosmology import baryon_suppression, feedback_to_st
+from cosmossl.physics import cosmology
 
 
 def _log_uniform(
@@ -92,7 +93,7 @@ class Baryons(Augmentation):
             name: _log_uniform(*getattr(p, name), n, generator, device).cpu().numpy()
             for name in ("a_sn1", "a_agn1", "a_sn2", "a_agn2")
         }
-        log10_mc, eta_b = feedback_to_st(**amplitudes)
+        log10_mc, eta_b = cosmology.feedback_to_st(**amplitudes)
         return {
             **amplitudes,
             "log10_mc": np.broadcast_to(log10_mc, (n,)),
@@ -103,7 +104,7 @@ class Baryons(Augmentation):
         h, w = maps.shape[-2:]
         drawn = self.draw(maps.shape[0], generator, maps.device)
         k = self.wavenumbers(h, w)
-        suppression = baryon_suppression(
+        suppression = cosmology.baryon_suppression(
             k[None], drawn["log10_mc"][:, None, None], drawn["eta_b"][:, None, None]
         )
         factor = torch.as_tensor(np.sqrt(suppression), device=maps.device, dtype=maps.dtype)

@@ -151,9 +151,9 @@ class LampePosterior(Posterior):
         )
 
     def log_prob_standardized(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        return self.log_prob_standardized_many(theta[None], x)[0]
+        return self.log_prob_standardized_batched(theta[None], x)[0]
 
-    def log_prob_standardized_many(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    def log_prob_standardized_batched(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         u = self.transform(theta)  # [n, B, P]
         if self.params["method"] == "npe":
             return self.net(u, x) + self.transform.log_abs_det(theta)

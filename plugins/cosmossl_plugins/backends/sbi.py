@@ -156,9 +156,9 @@ class SBIPosterior(Posterior):
         return out
 
     def log_prob_standardized(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        return self.log_prob_standardized_many(theta[None], x)[0]
+        return self.log_prob_standardized_batched(theta[None], x)[0]
 
-    def log_prob_standardized_many(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    def log_prob_standardized_batched(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         lp = self.estimator.log_prob(theta, condition=x)  # [n, B]
         if self.rejection:
             # Truncating the flow to the box renormalises it by its in-box mass (one estimate

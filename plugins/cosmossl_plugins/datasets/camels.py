@@ -18,8 +18,7 @@ import numpy as np
 from pydantic import Field
 
 import cosmossl
-from cosmossl import DataError, Dataset, MapMeta, split_by_group
-from cosmossl.data.mapset import MapSet
+from cosmossl import DataError, Dataset, MapMeta, MapSet, split_by_group
 
 MAPS_PER_SIMULATION = 15
 BOX_SIZE = 25.0  # Mpc/h

@@ -6,8 +6,7 @@ from pydantic import Field
 
 import cosmossl
 from cosmossl import Dataset
-from cosmossl.data.hdf5 import read_mapset
-from cosmossl.data.mapset import MapSet
+from cosmossl.data import MapSet, read_mapset
 
 
 class HDF5(Dataset):

@@ -8,7 +8,8 @@ the 3D linear spectrum divided by the box length (P_lin(k)/1000, k in 1/Mpc, len
 A CAMELS-like geometry ("slab") projects a 5 Mpc/h slab of a 25 Mpc/h box instead, summing the 3D
 spectrum over k_z with the slab window. Optional baryonic feedback multiplies P_3D by the
 Schneider & Teyssier (2015, arXiv:1510.06034) suppression, with CAMELS-like amplitudes mapped
-onto it by OUR OWN HEURISTIC (:func:`cosmossl.physics.cosmology.feedback_to_st`, not from the literature).
+onto it by OUR OWN HEURISTIC (:func:`cosmossl.physics.cosmology.feedback_to_st`, not from the
+literature).
 
 Determinism: map j of cosmology i depends only on (seed, i, j); its feedback values on
 (seed, i, simulation). :meth:`Lognormal.simulate` makes maps at any parameters from given seeds,
@@ -26,11 +27,8 @@ from scipy.stats import qmc
 from tqdm.auto import tqdm
 
 import cosmossl
-from cosmossl import Dataset, MapMeta, split_by_group
-from cosmossl._util.devices import resolve_device
-from cosmossl.data.mapset import MapSet
-from cosmossl.information import fisher
-from cosmossl.physics import cosmology, fields
+from cosmossl import Dataset, MapMeta, MapSet, derive_seed, resolve_device, split_by_group
+from cosmossl.physics import cosmology, fields, fisher_limit
 
 PARAM_NAMES = ("omega_m", "sigma_8")
 FEEDBACK_NAMES = ("A_SN1", "A_AGN1", "A_SN2", "A_AGN2")
@@ -41,8 +39,7 @@ _FEEDBACK_STREAM = 0xFEED  # separates the feedback draws from the map seeds
 
 def map_seed(seed: int, cosmology_index: int, realisation: int) -> int:
     """The noise seed of map ``realisation`` of cosmology ``cosmology_index`` (a 63-bit int)."""
-    words = np.random.SeedSequence([seed, cosmology_index, realisation]).generate_state(2)
-    return int(words[0]) << 31 ^ int(words[1])
+    return derive_seed(seed, cosmology_index, realisation)
 
 
 class Lognormal(Dataset):
@@ -343,6 +340,11 @@ class Lognormal(Dataset):
     # --- information limit ----------------------------------------------------------------
 
     @property
+    def param_names(self) -> tuple[str, ...]:
+        """The inferred parameters: (Ω_m, σ_8)."""
+        return PARAM_NAMES
+
+    @property
     def fiducial(self) -> np.ndarray:
         """Fiducial (Ω_m, σ_8) of the Fisher analysis."""
         return np.asarray(self.params.fiducial, dtype=np.float64)
@@ -363,5 +365,5 @@ class Lognormal(Dataset):
         def spectrum(t: np.ndarray) -> np.ndarray:
             return self.gaussian_power(t[None], nuis, full_plane=True)[0][0]
 
-        dlnp = fisher.log_power_derivatives(spectrum, theta, rel_step)
-        return fisher.field_fisher(dlnp)
+        dlnp = fisher_limit.log_power_derivatives(spectrum, theta, rel_step)
+        return fisher_limit.field_fisher(dlnp)

@@ -8,8 +8,7 @@ import numpy as np
 from pydantic import Field
 
 import cosmossl
-from cosmossl import DataError, Dataset, MapMeta, split_by_group
-from cosmossl.data.mapset import MapSet
+from cosmossl import DataError, Dataset, MapMeta, MapSet, split_by_group
 
 
 def load_table(path: Path) -> np.ndarray:

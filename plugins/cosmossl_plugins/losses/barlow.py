@@ -20,9 +20,7 @@ from pydantic import Field
 from torch import nn
 
 from cosmossl import Loss, LossOutput, Params
-from cosmossl.nn.distributed import gather_with_grad
-from cosmossl.nn.heads import encode_views, expander, full_precision, per_view
-from cosmossl.nn.monitors import collapse_monitors
+from cosmossl.nn import encode_views, expander, full_precision, gather_with_grad, per_view
 
 
 def _standardise(z: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
@@ -77,5 +75,4 @@ class BarlowTwins(Loss):
         loss = sum(r[0] for r in results) / len(pairs)
         terms = {name: sum(r[1][name] for r in results) / len(pairs) for name in results[0][1]}
         embeddings = summaries.flatten(0, 1).detach()
-        terms.update(collapse_monitors(embeddings))
         return LossOutput(loss=loss, terms=terms, embeddings=embeddings)

@@ -28,8 +28,7 @@ from pydantic import Field
 from torch import nn
 
 from cosmossl import Loss, LossOutput, Params
-from cosmossl.nn.heads import byol_mlp, encode_views, full_precision, per_view
-from cosmossl.nn.monitors import collapse_monitors
+from cosmossl.nn import byol_mlp, encode_views, full_precision, per_view
 
 TARGET_PREFIX = "target_encoder."
 
@@ -123,7 +122,6 @@ class BYOL(Loss):
         loss = loss / len(pairs)
         embeddings = summaries.flatten(0, 1).detach()
         terms = {"cosine": cosine / (2 * len(pairs)), "tau": torch.tensor(self.tau)}
-        terms.update(collapse_monitors(embeddings))
         return LossOutput(loss=loss, terms=terms, embeddings=embeddings)
 
     @torch.no_grad()

@@ -22,9 +22,7 @@ from pydantic import Field
 from torch import nn
 
 from cosmossl import Loss, LossOutput, Params
-from cosmossl.nn.distributed import gather_with_grad, rank
-from cosmossl.nn.heads import encode_views, expander, full_precision, per_view
-from cosmossl.nn.monitors import collapse_monitors
+from cosmossl.nn import encode_views, expander, full_precision, gather_with_grad, per_view, rank
 
 
 @full_precision
@@ -85,5 +83,4 @@ class SimCLR(Loss):
         loss = sum(r[0] for r in results) / len(pairs)
         terms = {name: sum(r[1][name] for r in results) / len(pairs) for name in results[0][1]}
         embeddings = summaries.flatten(0, 1).detach()
-        terms.update(collapse_monitors(embeddings))
         return LossOutput(loss=loss, terms=terms, embeddings=embeddings)

@@ -18,8 +18,7 @@ from pydantic import Field
 from torch import nn
 
 from cosmossl import Loss, LossOutput, Params
-from cosmossl.nn.heads import encode_views, full_precision
-from cosmossl.nn.monitors import collapse_monitors
+from cosmossl.nn import encode_views, full_precision
 
 
 def cholesky_factor(raw: torch.Tensor, param_dim: int, min_diag: float = 1e-4) -> torch.Tensor:
@@ -93,5 +92,4 @@ class Supervised(Loss):
         mean, scale_tril = self.predict(summaries.flatten(0, 1))
         loss, terms = gaussian_nll_loss(mean, scale_tril, theta.repeat(n_views, 1))
         embeddings = summaries.flatten(0, 1).detach()
-        terms.update(collapse_monitors(embeddings))
         return LossOutput(loss=loss, terms=terms, embeddings=embeddings)

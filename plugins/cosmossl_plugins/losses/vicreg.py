@@ -28,9 +28,7 @@ from pydantic import Field
 from torch import nn
 
 from cosmossl import Loss, LossOutput, Params
-from cosmossl.nn.distributed import gather_with_grad
-from cosmossl.nn.heads import encode_views, expander, full_precision, per_view
-from cosmossl.nn.monitors import collapse_monitors
+from cosmossl.nn import encode_views, expander, full_precision, gather_with_grad, per_view
 
 
 def _variance_term(z: torch.Tensor) -> torch.Tensor:
@@ -121,5 +119,4 @@ class VICReg(Loss):
         p = self.params
         loss, terms = vicreg_multiview_loss(z, p.sim_weight, p.var_weight, p.cov_weight)
         embeddings = summaries.flatten(0, 1).detach()
-        terms.update(collapse_monitors(embeddings))
         return LossOutput(loss=loss, terms=terms, embeddings=embeddings)

@@ -11,7 +11,7 @@ from pydantic import Field
 
 import cosmossl
 from cosmossl import MapMeta, Statistic
-from cosmossl.physics.fields import PowerSpectrumBins
+from cosmossl.physics import PowerSpectrumBins
 
 
 class PowerSpectrum(Statistic):

@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cosmossl._util.files import save_figure, write_json
 from cosmossl.config.run_file import RunConfig
 from cosmossl.job.report.document import Report
-from cosmossl.job.stages import RunDirectory
-
-if TYPE_CHECKING:
-    from cosmossl.job.run import RunResult
-
-TRAINING_METRICS = "train/metrics.jsonl"
-TRAINING_CURVES = "training_curves.png"
-
-
-def epoch_history(path: Path) -> list[dict[str, Any]]:
-    """The per-epoch records of a training ``metrics.jsonl`` (empty if there is none)."""
-    if not path.exists():
-        return []
-    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    return [r for r in records if r.get("kind") == "epoch"]
+from cosmossl.job.results import RunResult, epoch_history, headline
+from cosmossl.job.run_dir import (
+    REPORT,
+    RESULTS,
+    TRAINING_CURVES,
+    TRAINING_METRICS,
+    RunDirectory,
+    inference,
+)
 
 
 def plot_training_curves(history: list[dict[str, Any]], path: Path) -> Path:
@@ -46,23 +39,6 @@ def plot_training_curves(history: list[dict[str, Any]], path: Path) -> Path:
     lr.plot(epochs, [r["lr"] for r in history], color="0.6", lw=1, ls="--")
     lr.set_ylabel("learning rate", color="0.4")
     return save_figure(fig, path)
-
-
-def headline(metrics: dict[str, Any]) -> dict[str, Any]:
-    """The numbers of an inference ``metrics.json`` that a comparison table shows."""
-    out = {
-        "nll": metrics["nll"],
-        "coverage_error": metrics["coverage"]["mean_abs_error"],
-        "tarp_atc": metrics["tarp"]["atc"],
-        "tarp_ks_pvalue": metrics["tarp"]["ks_pvalue"],
-        "log_fom": metrics["log_fom_mean"],
-    }
-    for name, p in metrics["params"].items():
-        out[f"std_{name}"] = p["posterior_std"]
-        out[f"bias_{name}"] = p["bias_sigma"]
-        out[f"rmse_{name}"] = p["rmse"]
-        out[f"r2_{name}"] = p["r2"]
-    return out
 
 
 def _inference_section(
@@ -137,10 +113,10 @@ def write_run_report(config: RunConfig, run_dir: RunDirectory, result: RunResult
     if result.fisher:
         _fisher_section(report, result.fisher)
     for label, metrics in result.metrics.items():
-        _inference_section(report, label, metrics, run_dir.root, f"inference/{label}")
-    md, _ = report.write(run_dir.root)
+        _inference_section(report, label, metrics, run_dir.root, inference(label))
+    md, _ = report.write(run_dir.root, stem=REPORT)
     write_json(
-        run_dir.path("results.json"),
+        run_dir.path(RESULTS),
         {
             "name": config.settings.name,
             "stages": result.ran,

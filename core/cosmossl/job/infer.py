@@ -10,12 +10,13 @@ import numpy as np
 
 from cosmossl.config.run_file import RunConfig, load_run_config
 from cosmossl.data.summaries import read_summaries
-from cosmossl.errors import ConfigError
 from cosmossl.inference.diagnostics import evaluate, write_metrics
 from cosmossl.inference.posterior import Posterior
 from cosmossl.inference.prior import BoxPrior
 from cosmossl.inference.split import inference_split
 from cosmossl.job import run_dir as layout
+from cosmossl.job.run_dir import run_directory
+from cosmossl.plugin.factory import create
 
 
 @dataclass
@@ -40,17 +41,13 @@ def infer(
     :meth:`Posterior.save`), ``metrics.json``, and ``corner_<i>.png``, ``coverage.png``,
     ``tarp.png``, ``predicted_vs_true.png``.
     """
-    from cosmossl.components.backend import resolve_device
-    from cosmossl.plugin.host import registry as default_registry
+    from cosmossl._util.devices import resolve_device
+    from cosmossl.inference.fitting import fit
 
     cfg = config if isinstance(config, RunConfig) else load_run_config(config, registry=registry)
     settings = cfg.settings
-    spec = cfg.component("backend")
-    if spec is None:
-        raise ConfigError(
-            f'{cfg.source}: infer needs a [backend] table, e.g. [backend] type = "sbi"'
-        )
-    run_dir = settings.run_dir.replace("{name}", settings.name)
+    spec = cfg.require("backend", "infer", 'type = "sbi"')
+    run_dir = str(run_directory(cfg))
     options = settings.inference
     s_path = Path(summaries or options.summaries.replace("{run_dir}", run_dir))
     s = read_summaries(s_path)
@@ -58,9 +55,10 @@ def infer(
         s, val_fraction=options.val_fraction, seed=settings.seed, fit_on=options.fit_on
     )
     prior = BoxPrior.from_ranges(s.priors, s.param_names)
-    backend = (registry or default_registry()).load("backend", spec.type)(spec.params)
+    backend = create("backend", spec.type, spec.params, registry=registry)
     device = resolve_device(settings.device)
-    posterior = backend.fit(
+    posterior = fit(
+        backend,
         (s.params[split.train], s.summaries[split.train]),
         (s.params[split.val], s.summaries[split.val]),
         prior,
@@ -69,7 +67,7 @@ def infer(
         device=device,
     )
     out_dir = Path(out or Path(run_dir) / layout.inference(s_path.stem))
-    files = [posterior.save(out_dir / "posterior")]
+    files = [posterior.save(out_dir / layout.POSTERIOR)]
     test = split.test
     if options.max_test and test.size > options.max_test:
         rng = np.random.default_rng(settings.seed)
@@ -96,7 +94,7 @@ def infer(
         "fit": {k: v for k, v in posterior.info.items() if not isinstance(v, list)},
         **result.metrics,
     }
-    files.append(write_metrics(out_dir / "metrics.json", metrics))
+    files.append(write_metrics(out_dir / layout.METRICS, metrics))
     if options.plots:
         files += _plots(result, posterior, options.n_corner, out_dir)
     return InferenceResult(posterior, metrics, out_dir, files)

@@ -1,0 +1,194 @@
+"""The run file's settings: every table that is not a component slot, as typed models.
+
+``[train]`` (:class:`TrainSettings`), ``[inference]`` (:class:`InferenceSettings`),
+``[pairing]``, ``[fisher]``, ``[compare]`` and the top-level keys (:class:`RunSettings`). Each
+model rejects unknown keys; ``docs/configuration.md`` is generated from their descriptions.
+This module imports no torch so that reading a run file stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TrainSettings(_Section):
+    """How an encoder is trained (``[train]`` in the run file)."""
+
+    epochs: int = Field(50, ge=1, description="Passes over the training groups.")
+    batch_size: int = Field(
+        64,
+        ge=2,
+        description="Groups per optimiser step (the GLOBAL batch: under DDP each of the W "
+        "processes takes batch_size / W groups). Each group contributes `pairing.views` maps.",
+    )
+    steps_per_epoch: int | None = Field(
+        None,
+        ge=1,
+        description="Optimiser steps per epoch; default: training groups // batch_size (every "
+        "group once per epoch).",
+    )
+    lr: float = Field(2e-4, gt=0, description="Peak learning rate of AdamW.")
+    weight_decay: float = Field(1e-4, ge=0, description="AdamW decoupled weight decay.")
+    schedule: Literal["cosine", "plateau", "constant"] = Field(
+        "plateau",
+        description="'cosine': linear warm-up then cosine decay to 0 per step; 'plateau': "
+        "multiply the lr by plateau_factor when the validation loss has not improved for "
+        "plateau_patience epochs (the reference paper's choice); 'constant'.",
+    )
+    warmup_epochs: float = Field(
+        0.0, ge=0, description="Linear warm-up length in epochs (all schedules)."
+    )
+    plateau_factor: float = Field(0.3, gt=0, lt=1, description="lr factor of 'plateau'.")
+    plateau_patience: int = Field(5, ge=0, description="Epochs without improvement of 'plateau'.")
+    grad_clip: float | None = Field(
+        None, gt=0, description="Clip the global gradient norm to this value (none: no clipping)."
+    )
+    early_stopping: int | None = Field(
+        None,
+        ge=1,
+        description="Stop when the validation loss has not improved for this many epochs "
+        "(none: train all epochs).",
+    )
+    standardize: bool = Field(
+        True,
+        description="Divide inputs by one global mean/std measured on the training split "
+        "(stored with the checkpoint and reused by compression).",
+    )
+    workers: int = Field(
+        0,
+        ge=0,
+        description="Background threads reading the next batches from the map store while the "
+        "current one trains (0: read in the training thread).",
+    )
+    bf16: bool = Field(True, description="bf16 autocast on CUDA (ignored on CPU).")
+    sync_batchnorm: bool = Field(
+        True,
+        description="Under DDP on GPUs, convert BatchNorm layers to SyncBatchNorm so statistics "
+        "cover the global batch (as in one process); on CPU each process normalises its share.",
+    )
+    log_every: int = Field(
+        10, ge=1, description="Steps between metric lines in metrics.jsonl and TensorBoard."
+    )
+    tensorboard: bool = Field(True, description="Also write TensorBoard scalars.")
+    collapse_std: float = Field(
+        0.1,
+        gt=0,
+        description="Warn of collapse when the std of L2-normalised embeddings falls below "
+        "collapse_std / sqrt(D) (a healthy representation has about 1 / sqrt(D)).",
+    )
+    collapse_rank: float = Field(
+        1.5, gt=0, description="Warn of collapse when RankMe (effective rank) falls below this."
+    )
+
+
+class InferenceSettings(_Section):
+    """How ``cosmossl infer`` splits, evaluates and plots (the backend: the ``[backend]`` slot)."""
+
+    summaries: str = Field(
+        "{run_dir}/summaries/encoder.h5",
+        description="Summaries file to fit on ({run_dir} is replaced); --summaries overrides it.",
+    )
+    fit_on: Literal["train", "train+val"] = Field(
+        "train",
+        description="Rows the backend trains and validates on: the file's train split, "
+        "or its train and val splits pooled. Test rows are always the file's test split.",
+    )
+    val_fraction: float = Field(
+        0.1,
+        gt=0,
+        lt=1,
+        description="Fraction of cosmology groups of "
+        "the fit rows held out for the backend's early stopping.",
+    )
+    n_samples: int = Field(
+        1000, ge=10, description="Posterior samples per test point for the diagnostics."
+    )
+    max_test: int = Field(
+        0,
+        ge=0,
+        description="Evaluate at most this many test points "
+        "(0: all), chosen at random with the run seed.",
+    )
+    n_bootstrap: int = Field(200, ge=1, description="Bootstrap resamples for the TARP bands.")
+    n_corner: int = Field(3, ge=0, description="Test points shown in corner plots.")
+    plots: bool = Field(True, description="Write PNG plots next to the metrics.")
+
+
+class PairingSettings(_Section):
+    """How positive pairs are drawn (see docs/concepts.md)."""
+
+    level: Literal["same-simulation", "same-cosmology", "across-simulations"] = Field(
+        "same-cosmology",
+        description="Which maps are positives: 'same-simulation' (maps of one simulation), "
+        "'same-cosmology' (any maps with the same cosmology: other seeds, other feedback, or the "
+        "same simulation), or 'across-simulations' (same cosmology, every view from a different "
+        "simulation: positives never share seed or feedback).",
+    )
+    views: int = Field(2, ge=2, description="Views drawn per group in each batch.")
+    small_groups: Literal["replace", "skip", "error"] = Field(
+        "replace",
+        description="A group with fewer maps than `views`: 'replace' repeats its maps (after "
+        "using each once), 'skip' leaves it out, 'error' stops with the groups named.",
+    )
+
+
+class FisherSettings(_Section):
+    """The information check of the main job (simulators with an analytic Fisher limit only)."""
+
+    enabled: bool = Field(True, description="Compute the Fisher information of the summaries.")
+    n_fiducial: int = Field(
+        500, ge=10, description="Maps at the fiducial point for the summaries' covariance."
+    )
+    n_derivative: int = Field(
+        250, ge=2, description="Seed-matched maps at each θ ± δ for the mean derivatives."
+    )
+    step: float = Field(
+        0.005,
+        gt=0,
+        lt=0.5,
+        description="Finite-difference step δ relative to θ (5-point stencil θ ± δ, θ ± 2δ; "
+        "larger steps bias a network's derivatives, docs/formats.md).",
+    )
+
+
+class CompareSettings(_Section):
+    """What ``cosmossl compare`` runs head-to-head on the same data, encoder and budget."""
+
+    losses: list[str] = Field(
+        default_factory=lambda: ["vicreg", "simclr", "byol", "barlow"],
+        description="SSL losses to compare (any registered loss, built-in or third-party).",
+    )
+    baselines: list[str] = Field(
+        default_factory=lambda: ["supervised", "power-spectrum"],
+        description="Baselines: loss names trained the same way (e.g. 'supervised') and "
+        "statistic names used directly as summaries (e.g. 'power-spectrum').",
+    )
+    seeds: list[int] = Field(
+        default_factory=lambda: [0, 1, 2], description="Run seeds; every entry runs with each."
+    )
+    loss_params: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Per-loss parameters, e.g. [compare.loss_params.vicreg] sim_weight = 5.",
+    )
+
+
+class RunSettings(_Section):
+    """The top-level keys and core tables of a run file."""
+
+    name: str = Field("run", description="A label for the run, used in reports.")
+    seed: int = Field(0, ge=0, description="The one run seed; every stage derives its own.")
+    device: str = Field("auto", description="'auto' (CUDA when present, else CPU), 'cpu', 'cuda'.")
+    run_dir: str = Field("runs/{name}", description="Output folder ({name} is replaced).")
+    pairing: PairingSettings = Field(
+        default_factory=PairingSettings, description="[pairing] table: positive pairs."
+    )
+    train: TrainSettings = Field(default_factory=TrainSettings)
+    inference: InferenceSettings = Field(default_factory=InferenceSettings)
+    fisher: FisherSettings = Field(default_factory=FisherSettings)
+    compare: CompareSettings = Field(default_factory=CompareSettings)

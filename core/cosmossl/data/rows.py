@@ -1,0 +1,101 @@
+"""What map sets and summaries files share: one row per map, with parameters, groups and split."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cosmossl.data.splits import Split
+from cosmossl.errors import DataError
+
+
+@dataclass(kw_only=True)
+class GroupedRows:
+    """Per-row parameters, group ids and split, validated on construction.
+
+    Attributes:
+        params: ``[N, P]`` float32 parameters the summaries should capture (e.g. Ω_m, σ_8).
+        param_names: the P names.
+        cosmology_id: ``[N]`` int64, rows with equal ids share cosmological parameters.
+        simulation_id: ``[N]`` int64, rows with equal ids come from one simulation (same
+            cosmology, nuisance values and seed).
+        split: ``[N]`` int8 :class:`~cosmossl.data.splits.Split` codes (0 train, 1 val, 2 test),
+            assigned by group so no cosmology straddles two splits.
+        nuisance: ``[N, Q]`` float32 nuisance parameters (e.g. feedback amplitudes), or ``[N, 0]``.
+        nuisance_names: the Q names.
+        priors: ``{name: (low, high)}`` box prior of each parameter (and nuisance parameter).
+    """
+
+    params: np.ndarray
+    param_names: tuple[str, ...]
+    cosmology_id: np.ndarray
+    simulation_id: np.ndarray
+    split: np.ndarray
+    nuisance: np.ndarray | None = None
+    nuisance_names: tuple[str, ...] = ()
+    priors: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    #: Used in messages: what the rows are part of ("map set") and what each row is ("maps").
+    what = "rows"
+    row_noun = "rows"
+
+    def _validate_rows(self, n: int) -> None:
+        """Normalise dtypes and check every per-row array against ``n`` rows."""
+        self.params = np.asarray(self.params, dtype=np.float32)
+        self.cosmology_id = np.asarray(self.cosmology_id, dtype=np.int64)
+        self.simulation_id = np.asarray(self.simulation_id, dtype=np.int64)
+        self.split = np.asarray(self.split, dtype=np.int8)
+        self.param_names = tuple(self.param_names)
+        self.nuisance_names = tuple(self.nuisance_names)
+        if self.nuisance is None:
+            self.nuisance = np.zeros((n, 0), dtype=np.float32)
+        self.nuisance = np.asarray(self.nuisance, dtype=np.float32)
+        rows = {
+            "params": self.params.shape[:1],
+            "cosmology_id": self.cosmology_id.shape,
+            "simulation_id": self.simulation_id.shape,
+            "split": self.split.shape,
+            "nuisance": self.nuisance.shape[:1],
+        }
+        for name, shape in rows.items():
+            if tuple(shape) != (n,):
+                raise DataError(
+                    f"{self.what}: '{name}' has {shape[0] if shape else 0} rows, "
+                    f"{self.row_noun} have {n}"
+                )
+        if self.params.ndim != 2 or self.params.shape[1] != len(self.param_names):
+            raise DataError(
+                f"{self.what}: {self.params.shape[1:]} parameter columns but "
+                f"{len(self.param_names)} names {self.param_names}"
+            )
+        if self.nuisance.shape[1] != len(self.nuisance_names):
+            raise DataError(
+                f"{self.what}: {self.nuisance.shape[1]} nuisance columns but "
+                f"{len(self.nuisance_names)} names {self.nuisance_names}"
+            )
+        bad = sorted(set(np.unique(self.split).tolist()) - {int(s) for s in Split})
+        if bad:
+            raise DataError(
+                f"{self.what}: split codes must be 0 (train), 1 (val), 2 (test); found {bad}"
+            )
+        self.priors = {k: (float(v[0]), float(v[1])) for k, v in self.priors.items()}
+        for name, (low, high) in self.priors.items():
+            if not low < high:
+                raise DataError(f"{self.what}: prior of '{name}' has low {low} >= high {high}")
+
+    def indices(self, split: str | Split) -> np.ndarray:
+        """Row indices of one split (``"train"``, ``"val"`` or ``"test"``)."""
+        return np.flatnonzero(self.split == Split.parse(split))
+
+    def box(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(low, high)`` arrays ``[P]`` of the box prior, in ``param_names`` order."""
+        missing = [n for n in self.param_names if n not in self.priors]
+        if missing:
+            raise DataError(
+                f"{self.what}: no prior range for parameter(s) {', '.join(missing)}; "
+                f"priors given: {', '.join(self.priors) or 'none'}"
+            )
+        low = np.array([self.priors[n][0] for n in self.param_names], dtype=np.float64)
+        high = np.array([self.priors[n][1] for n in self.param_names], dtype=np.float64)
+        return low, high

@@ -1,0 +1,67 @@
+"""What a run produced, read back: the result of :func:`cosmossl.job.run.run`, the training
+history and the headline numbers of an inference."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class RunResult:
+    """What :func:`cosmossl.run` did and where it put it.
+
+    Attributes:
+        run_dir: the run directory.
+        ran: stage name → whether it ran (``False``: skipped, inputs unchanged).
+        metrics: summary label (``"encoder"`` or a statistic name) → inference metrics.
+        fisher: the information check (``None`` without a simulator or when disabled).
+        report: path of ``report.md`` (``report.html`` beside it).
+    """
+
+    run_dir: Path
+    ran: dict[str, bool] = field(default_factory=dict)
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    fisher: dict[str, Any] | None = None
+    report: Path | None = None
+
+
+@dataclass
+class CompareResult:
+    """Per-run rows, the per-entry aggregate over seeds, and the files written."""
+
+    out_dir: Path
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    table: list[dict[str, Any]] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+
+
+def epoch_history(path: Path) -> list[dict[str, Any]]:
+    """The per-epoch records of a training ``metrics.jsonl`` (empty if there is none)."""
+    if not path.exists():
+        return []
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return [r for r in records if r.get("kind") == "epoch"]
+
+
+def headline(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The numbers of an inference ``metrics.json`` that a comparison table shows."""
+    out = {
+        "nll": metrics["nll"],
+        "coverage_error": metrics["coverage"]["mean_abs_error"],
+        "tarp_atc": metrics["tarp"]["atc"],
+        "tarp_ks_pvalue": metrics["tarp"]["ks_pvalue"],
+        "log_fom": metrics["log_fom_mean"],
+    }
+    for name, p in metrics["params"].items():
+        out[f"std_{name}"] = p["posterior_std"]
+        out[f"bias_{name}"] = p["bias_sigma"]
+        out[f"rmse_{name}"] = p["rmse"]
+        out[f"r2_{name}"] = p["r2"]
+    return out
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))

@@ -1,0 +1,28 @@
+"""The modules a plugin may import: the public boundary between cosmossl and its plugins.
+
+Built-in components (``cosmossl_plugins``) follow the same rule as third-party ones; a test
+enforces it, and ``docs/plugins.md`` shows the list rendered by :func:`plugin_api_markdown`.
+Everything else in ``cosmossl`` is the engine's own and may change without notice.
+"""
+
+from __future__ import annotations
+
+#: Importable module → what a plugin finds there. Import from these modules only, never from
+#: their submodules (``from cosmossl.nn import expander``, not ``cosmossl.nn.heads``).
+PLUGIN_API: dict[str, str] = {
+    "cosmossl": "component base classes (`Dataset`, `Augmentation`, `Encoder`, `Loss`, "
+    "`Backend`, `Statistic`), `Params`, `MapMeta`, `MapSet`, errors, `hookimpl`, `create`, "
+    "`derive_seed`, `resolve_device`, `split_by_group`",
+    "cosmossl.data": "map sets and their HDF5 files, summaries files, `Split`, `Standardizer`",
+    "cosmossl.nn": "for losses and encoders: expanders and predictors, `encode_views`, "
+    "`per_view`, `full_precision`, collapse monitors, `gather_with_grad` and other DDP helpers",
+    "cosmossl.physics": "for simulators and statistics: the `cosmology`, `fields` and "
+    "`fisher_limit` modules, `PowerSpectrumBins`",
+    "cosmossl.inference": "for backends: `BoxPrior`, `FitData`, `Posterior`, `SavedPosterior`, "
+    "`ThetaTransform`, sampling helpers",
+}
+
+
+def plugin_api_markdown() -> str:
+    """The list as Markdown bullets (what ``docs/plugins.md`` shows)."""
+    return "\n".join(f"- `{module}`: {what}." for module, what in PLUGIN_API.items()) + "\n"
