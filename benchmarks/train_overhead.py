@@ -21,10 +21,9 @@ import numpy as np
 import torch
 
 import cosmossl
-from cosmossl import MapMeta
+from cosmossl import MapMeta, TrainSettings
 from cosmossl._util.files import write_json
 from cosmossl.data.mapset import MapSet
-from cosmossl import TrainSettings
 from cosmossl.training import train_components
 
 

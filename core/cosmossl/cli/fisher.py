@@ -63,9 +63,7 @@ def run(args: argparse.Namespace) -> int:
     from cosmossl._util.validation import validate_model
     from cosmossl.components.dataset import Simulator
     from cosmossl.config.settings import FisherSettings
-    from cosmossl.information.check import information
-    from cosmossl.summaries.summarize import encoder_summary, numpy_summarizer
-    from cosmossl.training.checkpoint import load_encoder
+    from cosmossl.job.fisher import check_information
 
     config = load_config(args.config)
     dataset = build_dataset(config, "fisher")
@@ -85,22 +83,11 @@ def run(args: argparse.Namespace) -> int:
         where="command line:",
     )
     names = list(dataset.param_names)
-    device = config.settings.device
-    summarizers = {}
+    statistics = {}
     if args.statistic:
-        statistic = build_statistic(config, args.statistic, dataset.meta)
-        summarizers[args.statistic] = numpy_summarizer(statistic, device="cpu")
-    if args.checkpoint:
-        encoder, standardizer, _ = load_encoder(args.checkpoint)
-        summary = encoder_summary(encoder, standardizer, device)
-        summarizers["encoder"] = numpy_summarizer(summary, device=device)
-    info = information(
-        dataset,
-        summarizers,
-        n_fiducial=options.n_fiducial,
-        n_derivative=options.n_derivative,
-        step=options.step,
-        seed=config.settings.seed,
+        statistics[args.statistic] = build_statistic(config, args.statistic, dataset.meta)
+    info = check_information(
+        config, dataset, checkpoint=args.checkpoint, statistics=statistics, options=options
     )
     common = {k: info[k] for k in ("n_fiducial", "n_derivative", "delta", "estimator", "stencil")}
     result: dict[str, Any] = {

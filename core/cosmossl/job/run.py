@@ -219,39 +219,25 @@ class _Job:
         train_key: str | None,
         data_key: str,
     ) -> dict[str, Any]:
-        options = self.settings.fisher
         statistic_spec = self.config.component("statistic")
         inputs = {
             "data": data_key,
             "train": train_key,
             "statistic": statistic_spec.to_table() if statistic_spec else None,
-            "fisher": options.model_dump(mode="json"),
+            "fisher": self.settings.fisher.model_dump(mode="json"),
             "seed": self.settings.seed,
         }
 
         def action() -> None:
-            from cosmossl.information.check import information
-            from cosmossl.summaries.summarize import encoder_summary, numpy_summarizer
-            from cosmossl.training.checkpoint import load_encoder
+            from cosmossl.job.fisher import check_information
 
-            device = self.settings.device
-            summarizers = {}
-            if checkpoint is not None:
-                encoder, standardizer, _ = load_encoder(checkpoint)
-                summary = encoder_summary(encoder, standardizer, device)
-                summarizers[layout.ENCODER] = numpy_summarizer(summary, device=device)
+            statistics = {}
             if statistic_spec is not None:
-                statistic = create(
+                statistics[statistic_spec.type] = create(
                     "statistic", statistic_spec.type, statistic_spec.params, meta=mapset.meta
                 )
-                summarizers[statistic_spec.type] = numpy_summarizer(statistic, device="cpu")
-            result = information(
-                simulator,
-                summarizers,
-                n_fiducial=options.n_fiducial,
-                n_derivative=options.n_derivative,
-                step=options.step,
-                seed=self.settings.seed,
+            result = check_information(
+                self.config, simulator, checkpoint=checkpoint, statistics=statistics
             )
             write_json(self.dir.path(layout.FISHER), result)
 

@@ -1,0 +1,54 @@
+"""`cosmossl train` and `cosmossl compress` on the built-in simulator, encoder and loss."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from support.configs import TINY_RUN as CONFIG
+
+from cosmossl.cli import main
+from cosmossl.data.summaries import read_summaries
+from cosmossl.training import load_checkpoint
+
+
+def _config(tmp_path):
+    path = tmp_path / "run.toml"
+    path.write_text(CONFIG.format(run_dir=tmp_path / "run"))
+    return str(path)
+
+
+def test_train_resume_and_compress_from_the_command_line(tmp_path, capsys):
+    config = _config(tmp_path)
+    assert main(["-q", "train", config, "--run-dir", str(tmp_path / "full")]) == 0
+    assert main(["-q", "train", config, "--max-steps", "3"]) == 0
+    assert "interrupted (resume with --resume)" in capsys.readouterr().out
+    assert main(["-q", "train", config, "--resume"]) == 0
+    full = load_checkpoint(tmp_path / "full" / "train" / "checkpoints" / "last")
+    resumed = load_checkpoint(tmp_path / "run" / "train" / "checkpoints" / "last")
+    assert resumed.state["step"] == full.state["step"] == 4
+    for key, value in full.tensors.items():
+        assert torch.equal(resumed.tensors[key], value), key
+
+    assert main(["-q", "compress", config]) == 0
+    summaries = read_summaries(tmp_path / "run" / "summaries" / "encoder.h5")
+    assert summaries.summaries.shape == (32, 4)  # the encoder's D, not VICReg's expander width
+    assert summaries.provenance["encoder"]["type"] == "cnn"
+    assert np.isfinite(summaries.summaries).all()
+
+    assert main(["-q", "compress", config, "--statistic", "power-spectrum"]) == 0
+    spectra = read_summaries(tmp_path / "run" / "summaries" / "power-spectrum.h5")
+    assert spectra.provenance["statistic"] == "power-spectrum"
+    assert len(spectra) == 32
+
+
+def test_training_twice_into_one_run_dir_is_a_user_error(tmp_path, capsys):
+    config = _config(tmp_path)
+    assert main(["-q", "train", config, "--max-steps", "1"]) == 0
+    assert main(["-q", "train", config]) == 2
+    err = capsys.readouterr().err
+    assert "already holds a training run (checkpoints/last): pass --resume" in err
+
+
+def test_compress_without_a_checkpoint_is_a_user_error(tmp_path, capsys):
+    assert main(["-q", "compress", _config(tmp_path)]) == 2
+    assert "is not a cosmossl checkpoint" in capsys.readouterr().err

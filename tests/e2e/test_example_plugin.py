@@ -1,0 +1,105 @@
+"""The example plugin's systematic augmentation (PSF + pixel noise), imported from its folder."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import pytest
+import torch
+from support.paths import REPO
+
+import cosmossl
+
+EXAMPLE = REPO / "examples/plugins/cosmossl-example"
+
+
+@pytest.fixture
+def example():
+    sys.path.insert(0, str(EXAMPLE))
+    try:
+        yield (
+            importlib.import_module("cosmossl_example.psf"),
+            importlib.import_module("cosmossl_example.plugin"),
+        )
+    finally:
+        sys.path.remove(str(EXAMPLE))
+
+
+def _maps() -> torch.Tensor:
+    return torch.randn(4, 1, 32, 32, generator=torch.Generator().manual_seed(0))
+
+
+def _power(maps: torch.Tensor, k_min: float) -> torch.Tensor:
+    """Mean |FFT|² of the modes with |k| > k_min (radians per pixel)."""
+    k = 2 * torch.pi * torch.fft.fftfreq(maps.shape[-1])
+    high = (k[:, None] ** 2 + k[None, :] ** 2).sqrt() > k_min
+    return (torch.fft.fft2(maps).abs() ** 2)[..., high].mean()
+
+
+def test_psf_is_a_systematic_that_keeps_the_shape(example):
+    psf_module, _ = example
+    psf = psf_module.PSF()
+    assert psf.role == "systematic"
+    assert psf(_maps(), torch.Generator().manual_seed(1)).shape == (4, 1, 32, 32)
+
+
+def test_psf_is_reproducible_from_the_generator(example):
+    psf = example[0].PSF()
+    first = psf(_maps(), torch.Generator().manual_seed(2))
+    assert torch.equal(first, psf(_maps(), torch.Generator().manual_seed(2)))
+    assert not torch.equal(first, psf(_maps(), torch.Generator().manual_seed(3)))
+
+
+def test_psf_smooths_power_at_high_k(example):
+    psf = example[0].PSF(example[0].PSF.Params(fwhm_min=3.0, fwhm_max=3.0, noise=0.0))
+    maps = _maps()
+    out = psf(maps, torch.Generator().manual_seed(4))
+    assert _power(out, 2.0) < 0.05 * _power(maps, 2.0)
+    assert _power(out, 0.0).item() > 0.0
+    torch.testing.assert_close(out.mean(dim=(-2, -1)), maps.mean(dim=(-2, -1)))
+
+
+def test_psf_adds_pixel_noise_of_the_requested_amplitude(example):
+    psf = example[0].PSF(example[0].PSF.Params(fwhm_min=0.0, fwhm_max=0.0, noise=0.3))
+    maps = torch.zeros(2, 1, 64, 64)
+    out = psf(maps, torch.Generator().manual_seed(5))
+    assert out.std().item() == pytest.approx(0.3, rel=0.03)
+
+
+def test_plugin_hook_registers_the_psf(example):
+    psf_module, plugin = example
+    registry = cosmossl.Registry()
+    plugin.register_components(registry)
+    assert registry.load("augmentation", "example-psf") is psf_module.PSF
+    assert "Systematic" in registry.get("augmentation", "example-psf").summary
+
+
+def test_psf_trains_an_encoder_in_a_short_run(example, tmp_path):
+    import math
+
+    from support.training import tiny_mapset
+
+    from cosmossl import TrainSettings
+    from cosmossl.config import PairingSettings
+    from cosmossl.training import train_components
+
+    mapset = tiny_mapset()
+    torch.manual_seed(0)
+    encoder = cosmossl.create("encoder", "cnn", width=4, depth=2, input_shape=(1, 16, 16))
+    loss = cosmossl.create("loss", "vicreg", summary_dim=16, expander_dims=[32, 32])
+    psf = example[0].PSF(meta=mapset.meta)
+    result = train_components(
+        mapset,
+        encoder,
+        loss,
+        run_dir=tmp_path,
+        augmentations=[psf],
+        settings=TrainSettings(epochs=2, batch_size=4, tensorboard=False),
+        pairing=PairingSettings(views=2, level="same-cosmology"),
+        seed=0,
+        device="cpu",
+        progress=False,
+    )
+    assert result.steps == 4 and result.epochs == 2
+    assert all(math.isfinite(epoch["train_loss"]) for epoch in result.history)

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: paths, tiny data and components, fake plugin distributions."""
