@@ -13,9 +13,9 @@ Each runs through :func:`cosmossl.job.run.run` on one shared simulated data set.
 measure (1) the feedback information kept: held-out R² of a linear (ridge) and an MLP probe
 (:mod:`cosmossl.information.probes`) predicting the log of each feedback amplitude, and the two
 combinations that matter under our heuristic mapping (log10 M_c, log10 η_b); (2) the cosmology
-information kept: test NLL and figure of merit of the fitted posterior, Fisher FoM fraction at the fiducial
-feedback; (3) robustness: on fresh test maps whose feedback is drawn from a SHIFTED prior (and
-on the same maps with the unshifted prior, same seeds), the mean of (posterior mean − truth) /
+information kept: test NLL and figure of merit of the fitted posterior, Fisher FoM fraction at the
+fiducial feedback; (3) robustness: on fresh test maps whose feedback is drawn from a SHIFTED prior
+(and on the same maps with the unshifted prior, same seeds), the mean of (posterior mean − truth) /
 posterior σ for Ω_m and σ_8, with the posteriors fitted in (2).
 
 Usage::
