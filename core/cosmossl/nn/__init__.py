@@ -13,6 +13,7 @@ from cosmossl._util.lazy import lazy_attributes
 _LAZY: dict[str, str] = {
     # heads (expanders, projectors, predictors) and helpers for views
     "BatchNormScope": "cosmossl.nn.heads",
+    "average_over_pairs": "cosmossl.nn.heads",
     "GlobalBatchNorm1d": "cosmossl.nn.heads",
     "batch_norm_1d": "cosmossl.nn.heads",
     "byol_mlp": "cosmossl.nn.heads",
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from cosmossl.nn.heads import (
         BatchNormScope,
         GlobalBatchNorm1d,
+        average_over_pairs,
         batch_norm_1d,
         byol_mlp,
         encode_views,

@@ -12,6 +12,7 @@ a single process.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Sequence
 from typing import Literal, TypeVar
 
@@ -60,13 +61,16 @@ def batch_norm_1d(dim: int, scope: BatchNormScope = "sync", affine: bool = True)
 
 
 def expander(
-    in_dim: int, dims: Sequence[int], *, batch_norm: BatchNormScope = "sync"
+    in_dim: int, dims: Sequence[int] | None = None, *, batch_norm: BatchNormScope = "sync"
 ) -> nn.Sequential:
     """VICReg/Barlow Twins expander: (Linear–BN–ReLU) per hidden width, final Linear, no bias.
 
     ``dims`` lists the hidden widths followed by the output width, e.g. ``[64, 64, 64]`` for two
-    hidden layers of 64 and a 64-d output (the reference paper used 4·D everywhere).
+    hidden layers of 64 and a 64-d output; the default is ``[4·in_dim] * 3`` (two hidden layers
+    of 4·D, as the reference paper).
     """
+    if dims is None:
+        dims = [4 * in_dim] * 3
     if not dims:
         raise ValueError("an expander needs at least its output width in 'dims'")
     layers: list[nn.Module] = []
@@ -102,6 +106,25 @@ def encode_views(encoder: nn.Module, views: torch.Tensor) -> torch.Tensor:
     batch, n_views = views.shape[:2]
     flat = views.transpose(0, 1).reshape(batch * n_views, *views.shape[2:])
     return encoder(flat).unflatten(0, (n_views, batch))
+
+
+def average_over_pairs(
+    loss: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, dict[str, torch.Tensor]]],
+    z: Sequence[torch.Tensor],
+    name: str = "this loss",
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """A two-view ``loss(z_a, z_b) -> (loss, terms)`` averaged over all pairs of the views ``z``.
+
+    With k views this is the mean over the k(k − 1)/2 pairs (for k = 2 the two-view loss
+    itself); ``name`` goes into the error for fewer than two views.
+    """
+    pairs = list(itertools.combinations(range(len(z)), 2))
+    if not pairs:
+        raise ValueError(f"{name} needs at least 2 views per group")
+    results = [loss(z[i], z[j]) for i, j in pairs]
+    total = sum(r[0] for r in results) / len(pairs)
+    terms = {key: sum(r[1][key] for r in results) / len(pairs) for key in results[0][1]}
+    return total, terms
 
 
 def per_view(head: nn.Module, x: torch.Tensor) -> torch.Tensor:

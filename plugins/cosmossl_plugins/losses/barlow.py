@@ -12,7 +12,6 @@ k > 2 views the loss is averaged over all pairs of views.
 
 from __future__ import annotations
 
-import itertools
 from typing import Literal
 
 import torch
@@ -20,7 +19,14 @@ from pydantic import Field
 from torch import nn
 
 from cosmossl import Loss, LossOutput, Params
-from cosmossl.nn import encode_views, expander, full_precision, gather_with_grad, per_view
+from cosmossl.nn import (
+    average_over_pairs,
+    encode_views,
+    expander,
+    full_precision,
+    gather_with_grad,
+    per_view,
+)
 
 
 def _standardise(z: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
@@ -60,19 +66,17 @@ class BarlowTwins(Loss):
 
     def __init__(self, params=None, *, summary_dim: int, param_dim: int | None = None) -> None:
         super().__init__(params, summary_dim=summary_dim, param_dim=param_dim)
-        dims = self.params.expander_dims or [4 * self.summary_dim] * 3
-        self.expander = expander(self.summary_dim, dims, batch_norm=self.params.batch_norm)
+        p = self.params
+        self.expander = expander(self.summary_dim, p.expander_dims, batch_norm=p.batch_norm)
 
     def forward(
         self, encoder: nn.Module, views: torch.Tensor, theta: torch.Tensor | None = None
     ) -> LossOutput:
         summaries = encode_views(encoder, views)
         z = list(per_view(self.expander, summaries))
-        pairs = list(itertools.combinations(range(len(z)), 2))
-        if not pairs:
-            raise ValueError("Barlow Twins needs at least 2 views per group")
-        results = [barlow_twins_loss(z[i], z[j], self.params.lambd) for i, j in pairs]
-        loss = sum(r[0] for r in results) / len(pairs)
-        terms = {name: sum(r[1][name] for r in results) / len(pairs) for name in results[0][1]}
+        lambd = self.params.lambd
+        loss, terms = average_over_pairs(
+            lambda a, b: barlow_twins_loss(a, b, lambd), z, "Barlow Twins"
+        )
         embeddings = summaries.flatten(0, 1).detach()
         return LossOutput(loss=loss, terms=terms, embeddings=embeddings)

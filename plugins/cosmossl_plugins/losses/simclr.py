@@ -13,7 +13,6 @@ loss is averaged over all pairs of views.
 
 from __future__ import annotations
 
-import itertools
 from typing import Literal
 
 import torch
@@ -22,7 +21,15 @@ from pydantic import Field
 from torch import nn
 
 from cosmossl import Loss, LossOutput, Params
-from cosmossl.nn import encode_views, expander, full_precision, gather_with_grad, per_view, rank
+from cosmossl.nn import (
+    average_over_pairs,
+    encode_views,
+    expander,
+    full_precision,
+    gather_with_grad,
+    per_view,
+    rank,
+)
 
 
 @full_precision
@@ -68,19 +75,15 @@ class SimCLR(Loss):
 
     def __init__(self, params=None, *, summary_dim: int, param_dim: int | None = None) -> None:
         super().__init__(params, summary_dim=summary_dim, param_dim=param_dim)
-        dims = self.params.projector_dims or [4 * self.summary_dim] * 3
-        self.projector = expander(self.summary_dim, dims, batch_norm=self.params.batch_norm)
+        p = self.params
+        self.projector = expander(self.summary_dim, p.projector_dims, batch_norm=p.batch_norm)
 
     def forward(
         self, encoder: nn.Module, views: torch.Tensor, theta: torch.Tensor | None = None
     ) -> LossOutput:
         summaries = encode_views(encoder, views)
         z = list(per_view(self.projector, summaries))
-        pairs = list(itertools.combinations(range(len(z)), 2))
-        if not pairs:
-            raise ValueError("SimCLR needs at least 2 views per group")
-        results = [nt_xent_loss(z[i], z[j], self.params.temperature) for i, j in pairs]
-        loss = sum(r[0] for r in results) / len(pairs)
-        terms = {name: sum(r[1][name] for r in results) / len(pairs) for name in results[0][1]}
+        temperature = self.params.temperature
+        loss, terms = average_over_pairs(lambda a, b: nt_xent_loss(a, b, temperature), z, "SimCLR")
         embeddings = summaries.flatten(0, 1).detach()
         return LossOutput(loss=loss, terms=terms, embeddings=embeddings)

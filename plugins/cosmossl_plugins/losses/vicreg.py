@@ -108,8 +108,8 @@ class VICReg(Loss):
 
     def __init__(self, params=None, *, summary_dim: int, param_dim: int | None = None) -> None:
         super().__init__(params, summary_dim=summary_dim, param_dim=param_dim)
-        dims = self.params.expander_dims or [4 * self.summary_dim] * 3
-        self.expander = expander(self.summary_dim, dims, batch_norm=self.params.batch_norm)
+        p = self.params
+        self.expander = expander(self.summary_dim, p.expander_dims, batch_norm=p.batch_norm)
 
     def forward(
         self, encoder: nn.Module, views: torch.Tensor, theta: torch.Tensor | None = None
