@@ -55,3 +55,31 @@ class Simulator(Protocol):
 
     def fisher_limit(self, theta_fiducial: np.ndarray | None = None) -> np.ndarray:
         """The analytic Fisher matrix ``[P, P]`` of the field at ``theta_fiducial``."""
+
+
+@runtime_checkable
+class TrainingSimulator(Simulator, Protocol):
+    """A simulator cheap enough to make training maps afresh at every step.
+
+    With ``[train] fresh = "auto"`` (the default) a dataset that implements this protocol and
+    sets ``fresh_by_default`` trains on new realisations of its training cosmologies at every
+    step, so the encoder never sees the same map twice; validation and test keep the stored maps.
+    """
+
+    #: Whether ``fresh = "auto"`` trains on fresh realisations (cheap simulators say ``True``).
+    fresh_by_default: bool
+
+    def simulate_tensor(
+        self,
+        theta: np.ndarray,
+        seeds: Sequence[int],
+        nuisance: np.ndarray | None = None,
+        *,
+        device: Any = "cpu",
+    ) -> Any:
+        """Maps ``[B, C, H, W]`` float32 as a tensor on ``device``; the same values as
+        :meth:`simulate` (one noise seed per map; ``nuisance`` ``[B, Q]`` or None)."""
+
+    def draw_nuisance(self, seeds: Sequence[int]) -> np.ndarray:
+        """Nuisance parameters ``[B, Q]`` drawn from their prior, one draw per seed (``Q = 0``
+        when the simulator has no nuisance)."""

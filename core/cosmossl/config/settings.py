@@ -21,6 +21,14 @@ class TrainSettings(_Section):
     """How an encoder is trained (``[train]`` in the run file)."""
 
     epochs: int = Field(50, ge=1, description="Passes over the training groups.")
+    fresh: bool | Literal["auto"] = Field(
+        "auto",
+        description="Train on new realisations of the training cosmologies at every step, "
+        "simulated on the training device, so the encoder never sees the same map twice "
+        "(true; needs a simulator dataset), on the stored maps (false), or 'auto': fresh when "
+        "the dataset is a simulator cheap enough (the built-in lognormal). Validation and test "
+        "always use the stored maps.",
+    )
     batch_size: int = Field(
         64,
         ge=2,

@@ -51,7 +51,7 @@ def information(
     (:func:`cosmossl.information.fisher.estimate_fisher`); ``raw`` is the plain plug-in estimate,
     biased high by ``noise_bias``. Derivatives use the 5-point stencil by default
     (``stencil=3`` for plain central differences); ``fom_fraction_interval`` is the 68%
-    bootstrap interval of the debiased FoM fraction.
+    jackknife interval of the debiased FoM fraction (it contains the estimate).
     """
     theta = np.asarray(simulator.fiducial, dtype=np.float64)
     delta = step * np.abs(theta)

@@ -7,7 +7,7 @@
   simulated derivatives (Coulton & Wandelt 2023, arXiv:2305.08994); raw and debiased together;
 - :func:`fom_fraction`, :func:`cramer_rao`: the figure-of-merit fraction
   sqrt(det F_t / det F_limit) and the Cramér–Rao bounds σ_a = sqrt((F⁻¹)_aa);
-  :func:`fom_fraction_interval` its bootstrap interval.
+  :func:`fom_fraction_interval` its jackknife interval.
 
 The analytic limit of a field is in :mod:`cosmossl.physics.fisher_limit`; the information check
 of the main job (every summary against the limit) in :mod:`cosmossl.information.check`.
@@ -114,28 +114,49 @@ def fom_fraction_interval(
     derivatives: np.ndarray,
     fisher_limit: np.ndarray,
     *,
-    n_bootstrap: int = 200,
     level: float = 0.68,
+    blocks: int = 50,
     seed: int = 0,
 ) -> tuple[float, float]:
-    """Bootstrap interval of the debiased FoM fraction (central ``level``, default 68%).
+    """Central ``level`` interval (default 68%) of the debiased FoM fraction, by the jackknife.
 
-    Resamples the fiducial simulations and the derivative simulations (the same draw for every
-    parameter, keeping the seed matching). When Ω_m and σ_8 are nearly degenerate the FoM
-    depends on the weak direction of F, which the simulated derivatives measure poorly: a wide
-    interval says the number needs more ``n_derivative`` before it can be read.
+    The fiducial and the derivative simulations are each cut into ``blocks`` random blocks;
+    leaving out block k of both gives one re-estimate (every derivative simulation keeps its
+    seed matching). The jackknife standard deviation σ_J = sqrt((K − 1)/K · Σ (f_k − f̄)²)
+    gives the interval f̂ ± z σ_J (clipped at 0), which contains the estimate by construction.
+
+    Why not the bootstrap: a bootstrap resample repeats simulations, which breaks both
+    debiasing steps (the Hartlap factor assumes n independent fiducial simulations, the noise
+    bias m independent derivatives) and shifts the whole bootstrap distribution above the
+    estimate. Each jackknife re-estimate is itself debiased for its smaller n and m. On a
+    linear-Gaussian problem with a known Fisher matrix the 68% interval covers the truth in
+    68–74% of repeated experiments (the jackknife variance errs on the large side); see the
+    test of this function. When Ω_m and σ_8 are nearly degenerate the FoM rests on the weak
+    direction of F, which the derivatives measure poorly: a wide interval says the number needs
+    more ``n_derivative`` before it can be read.
     """
+    from scipy.stats import norm
+
     fid = np.asarray(summaries_fid, dtype=np.float64)
     derivs = np.asarray(derivatives, dtype=np.float64)
-    rng = np.random.default_rng([seed, 0xB007])
-    values = []
-    for _ in range(n_bootstrap):
-        pick_fid = rng.integers(0, len(fid), len(fid))
-        pick = rng.integers(0, derivs.shape[1], derivs.shape[1])
-        estimate = estimate_fisher(fid[pick_fid], derivs[:, pick])
-        values.append(fom_fraction(estimate.fisher, fisher_limit))
-    low, high = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
-    return float(low), float(high)
+    blocks = max(2, min(blocks, len(fid), derivs.shape[1]))
+    rng = np.random.default_rng([seed, 0x7ACC])
+    fid_blocks = np.array_split(rng.permutation(len(fid)), blocks)
+    derivative_blocks = np.array_split(rng.permutation(derivs.shape[1]), blocks)
+    values = np.array([
+        fom_fraction(
+            estimate_fisher(
+                np.delete(fid, fid_blocks[k], axis=0),
+                np.delete(derivs, derivative_blocks[k], axis=1),
+            ).fisher,
+            fisher_limit,
+        )
+        for k in range(blocks)
+    ])  # fmt: skip
+    spread = float(np.sqrt((blocks - 1) / blocks * np.square(values - values.mean()).sum()))
+    estimate = fom_fraction(estimate_fisher(fid, derivs).fisher, fisher_limit)
+    half = float(norm.ppf((1 + level) / 2)) * spread
+    return max(0.0, estimate - half), estimate + half
 
 
 def fom_fraction(fisher: np.ndarray, fisher_limit: np.ndarray) -> float:

@@ -10,6 +10,7 @@ from cosmossl.config.run_file import RunConfig, load_run_config
 from cosmossl.data.mapset import MapSet
 from cosmossl.job.run_dir import TRAIN, run_directory
 from cosmossl.plugin.factory import create
+from cosmossl.training.fresh import fresh_simulator
 from cosmossl.training.loop import TrainResult, train_components
 
 
@@ -40,8 +41,8 @@ def train(
     dataset_spec = config.require("dataset", "training")
     encoder_spec = config.require("encoder", "training")
     loss_spec = config.require("loss", "training")
+    dataset = create("dataset", dataset_spec.type, dataset_spec.params)
     if mapset is None:
-        dataset = create("dataset", dataset_spec.type, dataset_spec.params)
         mapset = dataset.load(seed=settings.seed, progress=progress)
     torch.manual_seed(settings.seed)
     encoder = create("encoder", encoder_spec.type, encoder_spec.params,
@@ -65,4 +66,5 @@ def train(
         progress=progress,
         stop_after_steps=stop_after_steps,
         record=config.training_record(),
+        simulator=fresh_simulator(settings.train.fresh, dataset),
     )

@@ -26,6 +26,7 @@ from tqdm.auto import tqdm
 
 from cosmossl._util.devices import resolve_device
 from cosmossl._util.seeds import derive_seed
+from cosmossl.components.dataset import TrainingSimulator
 from cosmossl.config.settings import PairingSettings, TrainSettings
 from cosmossl.data.mapset import MapSet
 from cosmossl.data.splits import Split
@@ -34,6 +35,7 @@ from cosmossl.errors import ConfigError
 from cosmossl.nn.distributed import all_reduce_mean, rank, world_size
 from cosmossl.training import resume as run_resume
 from cosmossl.training.folder import TrainingFolder
+from cosmossl.training.fresh import FreshMaps
 from cosmossl.training.metrics import MetricsLog, collapse_warning, step_metrics
 from cosmossl.training.prefetch import read_ahead
 from cosmossl.training.process_group import join_process_group
@@ -100,6 +102,8 @@ class TrainJob:
         record: JSON stored with each checkpoint (the run file's parts that define the run); it
             enters the configuration hash that a resume checks.
         progress: show a progress bar (rank 0 only).
+        simulator: when given, every training step draws new realisations of its cosmologies
+            from it (:mod:`cosmossl.training.fresh`); validation keeps the stored maps.
     """
 
     mapset: MapSet
@@ -111,6 +115,7 @@ class TrainJob:
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     record: dict[str, Any] = field(default_factory=dict)
     progress: bool = True
+    simulator: TrainingSimulator | None = None
 
 
 def train_components(
@@ -128,6 +133,7 @@ def train_components(
     progress: bool = True,
     stop_after_steps: int | None = None,
     record: dict[str, Any] | None = None,
+    simulator: TrainingSimulator | None = None,
 ) -> TrainResult:
     """Train ``encoder`` with ``loss`` on the training split of ``mapset``.
 
@@ -136,8 +142,10 @@ def train_components(
     (defaults when omitted); ``record`` is JSON stored with each checkpoint (the run file,
     component names): it enters the configuration hash that ``resume`` checks.
     ``stop_after_steps`` stops (with a resumable checkpoint) once that many optimiser steps were
-    taken in total. Under ``torchrun`` every process calls this; each trains on its share of
-    each batch and only rank 0 writes.
+    taken in total. ``simulator`` (a :class:`~cosmossl.components.dataset.TrainingSimulator`)
+    makes every training batch afresh from the cosmologies of the training split. Under
+    ``torchrun`` every process calls this; each trains on its share of each batch (and
+    simulates only that share) and only rank 0 writes.
     """
     dev = resolve_device(device)
     job = TrainJob(
@@ -150,6 +158,7 @@ def train_components(
         device=dev,
         record=record or {},
         progress=progress,
+        simulator=simulator,
     )
     owns_group = join_process_group(dev)
     try:
@@ -173,11 +182,13 @@ class _Trainer:
         self.rank, self.world = rank(), world_size()
         self.is_main = self.rank == 0
         pairing, settings, dev = job.pairing, job.settings, job.device
+        # With fresh maps the sampler only picks the cosmologies (one map index per row).
+        fresh = job.simulator is not None
         self.train_batches = ViewSampler.from_mapset(
             job.mapset,
             "train",
             pairing.level,
-            pairing.views,
+            1 if fresh else pairing.views,
             settings.batch_size,
             seed=job.seed,
             steps_per_epoch=settings.steps_per_epoch,
@@ -185,6 +196,17 @@ class _Trainer:
             world_size=self.world,
             small_groups=pairing.small_groups,
         )
+        self.fresh = None
+        if fresh:
+            self.fresh = FreshMaps(
+                job.simulator,
+                job.mapset,
+                pairing.level,
+                pairing.views,
+                job.seed,
+                dev,
+                first_row=self.rank * (settings.batch_size // self.world),
+            )
         self.val_batches = self._val_batches(pairing)
         self.steps_per_epoch = len(self.train_batches)
         self.total_steps = settings.epochs * self.steps_per_epoch
@@ -309,8 +331,10 @@ class _Trainer:
         if stop_after_steps is not None:
             keys = keys[: max(0, stop_after_steps - s.step)]
 
-        def read(step_in_epoch: int) -> tuple[np.ndarray, np.ndarray]:
+        def read(step_in_epoch: int) -> tuple[np.ndarray, np.ndarray | torch.Tensor]:
             rows = self.train_batches.batch(epoch, step_in_epoch)
+            if self.fresh is not None:
+                return self.fresh(epoch, step_in_epoch, rows)
             return rows, self.mapset.read(rows.reshape(-1))
 
         self.objective.train()
@@ -327,7 +351,7 @@ class _Trainer:
         s.train_loss_sum += float(all_reduce_mean(loss_sum))
         return s.step_in_epoch < self.steps_per_epoch
 
-    def _views(self, rows: np.ndarray, maps: np.ndarray, stream: str, epoch: int, step: int):
+    def _views(self, rows: np.ndarray, maps: Any, stream: str, epoch: int, step: int):
         """Augmented, standardised views ``[B, V, C, H, W]`` and the groups' parameters."""
         generator = torch.Generator(device=self.dev)
         generator.manual_seed(derive_seed(self.seed, Split.parse(stream), epoch, step, self.rank))
@@ -342,7 +366,7 @@ class _Trainer:
         )
         return views, self.params[rows[:, 0]].to(self.dev, non_blocking=True)
 
-    def _step(self, epoch: int, step_in_epoch: int, rows: np.ndarray, maps: np.ndarray):
+    def _step(self, epoch: int, step_in_epoch: int, rows: np.ndarray, maps: Any):
         s = self.state
         views, theta = self._views(rows, maps, "train", epoch, step_in_epoch)
         lr = learning_rate(
@@ -413,6 +437,7 @@ class _Trainer:
             "val_loss": val_loss,
             "lr": self.optimizer.param_groups[0]["lr"],
             "best_val_loss": s.best_val_loss,
+            "maps_seen": s.step * self.settings.batch_size * self.job.pairing.views,
             "val_time_s": time.perf_counter() - started,
         }
         s.history.append(record)

@@ -241,12 +241,13 @@ def make_views(
     device: torch.device | str = "cpu",
     *,
     standardize: Callable[[torch.Tensor], torch.Tensor] | None = None,
-    maps: np.ndarray | None = None,
+    maps: np.ndarray | torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Read the maps of ``batch_indices`` ``[B, V]`` and augment each view independently.
 
     Maps are read once (or taken from ``maps``, the already read ``[B·V, C, H, W]`` array of
-    ``batch_indices.reshape(-1)``, e.g. read ahead in a background thread), moved to ``device``
+    ``batch_indices.reshape(-1)``, e.g. read ahead in a background thread, or a tensor of freshly
+    simulated maps, :mod:`cosmossl.training.fresh`), moved to ``device``
     and passed through each augmentation in order: every map of every view draws its own random
     transform from ``generator``, which must live on ``device``, so one call over all B·V maps
     treats the views independently. ``standardize`` (e.g. the run's
@@ -262,7 +263,7 @@ def make_views(
         raise ValueError(f"batch_indices must be [B, V], got shape {batch_indices.shape}")
     if maps is None:
         maps = mapset.read(batch_indices.reshape(-1))
-    x = torch.from_numpy(maps).to(device, non_blocking=True)
+    x = torch.as_tensor(maps).to(device, non_blocking=True)
     for augmentation in augmentations:
         x = augmentation(x, generator)
     if standardize is not None:

@@ -37,6 +37,11 @@ CAMELS_FEEDBACK_PRIORS = {"A_SN1": (0.25, 4.0), "A_AGN1": (0.25, 4.0),
 _FEEDBACK_STREAM = 0xFEED  # separates the feedback draws from the map seeds
 
 
+def _rows(values, count: int, width: int) -> np.ndarray:
+    """``values`` (``[width]`` or ``[count, width]``) as a float64 ``[count, width]`` array."""
+    return np.broadcast_to(np.asarray(values, dtype=np.float64), (count, width))
+
+
 def map_seed(seed: int, cosmology_index: int, realisation: int) -> int:
     """The noise seed of map ``realisation`` of cosmology ``cosmology_index`` (a 63-bit int)."""
     return derive_seed(seed, cosmology_index, realisation)
@@ -215,28 +220,50 @@ class Lognormal(Dataset):
 
     # --- simulation -----------------------------------------------------------------------
 
+    #: Simulating a batch costs a few per cent of a training step: train on fresh maps.
+    fresh_by_default = True
+
     def simulate(self, theta: np.ndarray, seeds, nuisance: np.ndarray | None = None) -> np.ndarray:
         """Maps ``[B, 1, n, n]`` float32 at parameters ``theta`` (``[2]`` or ``[B, 2]``).
 
         ``seeds`` ``[B]`` are noise seeds (see :func:`map_seed`): equal seeds give the same
         noise at any θ. ``nuisance`` ``[4]`` or ``[B, 4]`` feedback amplitudes (used only when
         ``feedback`` is on; default the fiducial 1, 1, 1, 1, never a random draw: the Fisher
-        check simulates with the nuisance fixed where :meth:`fisher_limit` holds it).
+        check simulates with the nuisance fixed where :meth:`fisher_limit` holds it). The
+        FFTs run on the ``device`` parameter.
         """
         seeds = [int(s) for s in np.atleast_1d(seeds)]
-        theta = np.broadcast_to(np.asarray(theta, dtype=np.float64), (len(seeds), 2))
-        if nuisance is not None:
-            nuisance = np.broadcast_to(np.asarray(nuisance, dtype=np.float64), (len(seeds), 4))
         out = np.empty((len(seeds), 1, self.params.n_pixels, self.params.n_pixels), np.float32)
         step = self.params.batch_size
+        device = resolve_device(self.params.device)
         for start in range(0, len(seeds), step):
             part = slice(start, start + step)
-            nuis = None if nuisance is None else nuisance[part]
-            out[part, 0] = self._simulate_batch(theta[part], seeds[part], nuis)
+            maps = self.simulate_tensor(
+                _rows(theta, len(seeds), 2)[part],
+                seeds[part],
+                None if nuisance is None else _rows(nuisance, len(seeds), 4)[part],
+                device=device,
+            )
+            out[part] = maps.cpu().numpy()
         return out
 
-    def _simulate_batch(self, theta, seeds, nuisance) -> np.ndarray:
-        device = resolve_device(self.params.device)
+    def simulate_tensor(
+        self,
+        theta: np.ndarray,
+        seeds,
+        nuisance: np.ndarray | None = None,
+        *,
+        device: torch.device | str = "cpu",
+    ) -> torch.Tensor:
+        """:meth:`simulate` as a float32 tensor ``[B, 1, n, n]`` made on ``device``.
+
+        Each map depends only on its seed, θ and nuisance: not on the batch, the device's
+        chunking or the other maps (the noise of each map is drawn from its own generator).
+        """
+        device = resolve_device(device)
+        seeds = [int(s) for s in np.atleast_1d(seeds)]
+        theta = _rows(theta, len(seeds), 2)
+        nuisance = None if nuisance is None else _rows(nuisance, len(seeds), 4)
         rows = (
             theta if nuisance is None or not self.params.feedback else np.hstack([theta, nuisance])
         )
@@ -250,11 +277,11 @@ class Lognormal(Dataset):
         if variance is not None:
             var_t = torch.as_tensor(variance, dtype=torch.float32, device=device)
         n = self.params.n_pixels
-        out = np.empty((len(seeds), n, n), dtype=np.float32)
+        out = torch.empty((len(seeds), 1, n, n), dtype=torch.float32, device=device)
         # CPU: cache-sized chunks (FFTs over a batch that overflows the caches are up to 3×
         # slower per map); GPU: one batched call. Each map is computed alone, so values do not
         # depend on the chunking.
-        step = fields.cpu_chunk_size(n) if device.type == "cpu" else len(seeds)
+        step = fields.cpu_chunk_size(n) if device.type == "cpu" else max(1, len(seeds))
         for start in range(0, len(seeds), step):
             part = slice(start, start + step)
             rows = inverse[part]
@@ -265,8 +292,20 @@ class Lognormal(Dataset):
             variance = None
             if var_t is not None:
                 variance = var_t[pick] if isinstance(pick, int) else var_t[pick][:, None, None]
-            out[part] = self._finish(g, variance).cpu().numpy()
+            out[part, 0] = self._finish(g, variance)
         return out
+
+    def draw_nuisance(self, seeds) -> np.ndarray:
+        """Feedback amplitudes ``[B, 4]`` drawn log-uniformly from the (shifted) priors, one draw
+        per seed; ``[B, 0]`` without feedback."""
+        seeds = [int(s) for s in np.atleast_1d(seeds)]
+        if not self.params.feedback:
+            return np.zeros((len(seeds), 0))
+        priors = self.feedback_priors
+        low = np.log([priors[name][0] for name in FEEDBACK_NAMES])
+        high = np.log([priors[name][1] for name in FEEDBACK_NAMES])
+        unit = np.stack([np.random.default_rng(s).uniform(size=4) for s in seeds])
+        return np.exp(low + unit * (high - low))
 
     def _finish(self, g: torch.Tensor, variance: torch.Tensor | None) -> torch.Tensor:
         """The output map from the Gaussian field g (``variance``: σ_G² of the exact recipe)."""

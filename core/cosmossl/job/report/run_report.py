@@ -78,7 +78,7 @@ def _fisher_section(report: Report, fisher: dict[str, Any]) -> None:
         f"fiducial and {fisher['n_derivative']} seed-matched derivative simulations per "
         "parameter; the limit is the field's analytic Fisher matrix. The figure-of-merit "
         "fraction is sqrt(det F / det F_limit) (1 = all the information); the interval is a "
-        "68% bootstrap over the simulations."
+        "68% jackknife interval over the simulations."
     )
     rows = [("analytic limit", 1.0, "", *fisher["limit"]["sigma"])]
     for label, entry in fisher["summaries"].items():

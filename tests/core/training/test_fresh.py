@@ -1,0 +1,150 @@
+"""Training on fresh realisations: new maps every step, deterministic, exact on resume, sharded."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from support.training import TinyLoss, tiny_components, tiny_mapset, weights
+
+import cosmossl
+from cosmossl import ConfigError, TrainSettings
+from cosmossl.config import PairingSettings
+from cosmossl.training import train_components
+from cosmossl.training.fresh import FreshMaps, fresh_simulator
+
+FAST = {"batch_size": 4, "lr": 1e-2, "tensorboard": False, "log_every": 1, "epochs": 2}
+
+
+def simulator(feedback: bool = False):
+    return cosmossl.create(
+        "dataset", "lognormal", n_cosmologies=12, n_simulations=2, n_pixels=16, feedback=feedback,
+        split=(0.5, 0.25, 0.25),
+    )  # fmt: skip
+
+
+def _train(run_dir, sim, *, seed=0, views=2, level="same-cosmology", spy=None, **kwargs):
+    mapset = sim.load(seed=seed)
+    torch.manual_seed(seed)
+    encoder = cosmossl.create("encoder", "cnn", summary_dim=4, width=4, depth=2, hidden_dim=8,
+                              input_shape=mapset.meta.shape)  # fmt: skip
+    loss = TinyLoss(summary_dim=4, param_dim=2)
+    if spy is not None:
+        forward = loss.forward
+
+        def spying(encoder, views, theta=None):
+            if loss.training:
+                spy.append(views.detach().clone())
+            return forward(encoder, views, theta)
+
+        loss.forward = spying
+    result = train_components(
+        mapset,
+        encoder,
+        loss,
+        run_dir=run_dir,
+        settings=TrainSettings(**{**FAST, **kwargs.pop("settings", {})}),
+        pairing=PairingSettings(views=views, level=level),
+        seed=seed,
+        device="cpu",
+        progress=False,
+        simulator=sim,
+        **kwargs,
+    )
+    return result, mapset, encoder
+
+
+def test_every_step_sees_maps_it_never_saw_before(tmp_path):
+    seen: list[torch.Tensor] = []
+    result, mapset, _ = _train(tmp_path, simulator(), spy=seen, settings={"standardize": False})
+    assert result.steps == len(seen) == 2 * (6 // 4)
+    maps = torch.cat([v.flatten(0, 1) for v in seen])  # [steps·B·V, 1, 16, 16]
+    flat = maps.flatten(1)
+    # No map is repeated, and none is a stored training map.
+    assert torch.unique(flat.abs().sum(1).round(decimals=3)).numel() == len(flat)
+    stored = torch.from_numpy(mapset.read(mapset.indices("train"))).flatten(1)
+    assert not np.isin(
+        flat.abs().sum(1).round(decimals=3).numpy(), stored.abs().sum(1).round(decimals=3).numpy()
+    ).any()
+
+
+def test_views_of_a_row_are_realisations_of_its_cosmology():
+    sim = simulator()
+    mapset = sim.load(seed=0)
+    fresh = FreshMaps(sim, mapset, "same-cosmology", views=3, seed=0, device=torch.device("cpu"))
+    rows = mapset.indices("train")[:4, None]
+    out_rows, maps = fresh(0, 0, rows)
+    assert out_rows.shape == (4, 3) and maps.shape == (12, 1, 16, 16)
+    seeds = fresh.seeds(0, 0, 4)
+    expected = sim.simulate(np.repeat(mapset.params[rows[:, 0]], 3, 0), seeds.reshape(-1))
+    np.testing.assert_array_equal(maps.numpy(), expected)
+    assert len(set(seeds.reshape(-1).tolist())) == 12
+
+
+def test_two_processes_draw_together_what_one_draws():
+    sim = simulator()
+    mapset = sim.load(seed=0)
+    rows = mapset.indices("train")[:4, None]
+
+    def fresh(first_row: int) -> FreshMaps:
+        return FreshMaps(sim, mapset, "same-cosmology", 2, 0, torch.device("cpu"), first_row)
+
+    _, whole = fresh(0)(1, 2, rows)
+    _, first = fresh(0)(1, 2, rows[:2])
+    _, second = fresh(2)(1, 2, rows[2:])
+    assert torch.equal(whole, torch.cat([first, second]))
+
+
+@pytest.mark.parametrize(
+    ("level", "shared"), [("same-simulation", True), ("same-cosmology", False)]
+)
+def test_nuisance_draws_follow_the_pairing_level(level, shared):
+    sim = simulator(feedback=True)
+    fresh = FreshMaps(sim, sim.load(seed=0), level, 2, 0, torch.device("cpu"))
+    nuisance = fresh.nuisance(0, 0, 3).reshape(3, 2, 4)
+    assert np.array_equal(nuisance[:, 0], nuisance[:, 1]) is shared
+    low, high = np.array([sim.feedback_priors[n] for n in ("A_SN1", "A_AGN1", "A_SN2", "A_AGN2")]).T
+    assert np.all((nuisance >= low) & (nuisance <= high))
+
+
+def test_fresh_training_is_deterministic_and_resumes_exactly(tmp_path):
+    sim = simulator()
+    _, _, enc_full = _train(tmp_path / "full", sim)
+    _, _, enc_again = _train(tmp_path / "again", sim)
+    first, _, _ = _train(tmp_path / "cut", sim, stop_after_steps=1)
+    assert first.interrupted
+    _, _, enc_resumed = _train(tmp_path / "cut", sim, resume=True)
+    for key, value in weights(enc_full).items():
+        assert torch.equal(value, weights(enc_again)[key]), key
+        assert torch.equal(value, weights(enc_resumed)[key]), key
+
+
+def test_fresh_setting_resolves_against_the_dataset():
+    sim = simulator()
+    assert fresh_simulator("auto", sim) is sim
+    assert fresh_simulator(True, sim) is sim
+    assert fresh_simulator(False, sim) is None
+    files = cosmossl.create("dataset", "hdf5", path="maps.h5")
+    assert fresh_simulator("auto", files) is None
+    with pytest.raises(ConfigError, match=r"fresh = true needs a dataset that simulates maps"):
+        fresh_simulator(True, files)
+
+
+def test_stored_maps_are_used_when_fresh_is_off(tmp_path):
+    seen: list[torch.Tensor] = []
+    mapset = tiny_mapset()
+    encoder, loss = tiny_components(mapset)
+    forward = loss.forward
+
+    def spying(encoder, views, theta=None):
+        seen.append(views.detach().clone())
+        return forward(encoder, views, theta)
+
+    loss.forward = spying
+    train_components(mapset, encoder, loss, run_dir=tmp_path,
+                     settings=TrainSettings(**{**FAST, "epochs": 1, "standardize": False}),
+                     device="cpu", progress=False)  # fmt: skip
+    stored = torch.from_numpy(mapset.maps).flatten(1).abs().sum(1).round(decimals=3)
+    for views in seen:
+        sums = views.flatten(0, 1).flatten(1).abs().sum(1).round(decimals=3)
+        assert np.isin(sums.numpy(), stored.numpy()).all()
