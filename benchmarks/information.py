@@ -1,0 +1,308 @@
+"""How much of the Fisher information learned summaries keep, against the training budget.
+
+For each geometry — the quickstart (32², `examples/quickstart.toml`) and the reference paper's
+lognormal benchmark (100² maps of a 1000 Mpc box, `examples/paper-lognormal.toml`) — and each
+map transform (`log1p`: the network sees log(1 + δ), as in the paper; `none`: the lognormal δ
+itself, where the binned power spectrum is no longer nearly sufficient), this script:
+
+- fits the power spectrum's posterior and measures its Fisher fraction (the baseline);
+- trains VICReg and the supervised baseline on fresh realisations (`[train] fresh`), with the run
+  file's budget, and at several points of that one run (a learning curve) measures the
+  figure-of-merit fraction of the encoder's summaries against the analytic limit (with its 68%
+  jackknife interval), the test NLL of a neural posterior fitted on them, and its calibration.
+
+Every number comes from the product's own stages (`cosmossl.train`, `compress`, `infer`, the
+information check of `cosmossl run`). Records are appended to
+`benchmarks/results/information.json` as they are measured (a rerun replaces records with the
+same geometry, transform, summary and budget) and summarised in `information.md` and
+`information.png`.
+
+    OMP_NUM_THREADS=1 python benchmarks/information.py                     # everything (hours)
+    OMP_NUM_THREADS=1 python benchmarks/information.py --geometry quickstart
+    OMP_NUM_THREADS=1 python benchmarks/information.py --quick             # smoke test, ~1 min
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+import cosmossl
+from cosmossl._util.files import save_figure, write_json, write_text
+from cosmossl.config import RunConfig, load_run_config, parse_run_config
+from cosmossl.data import write_summaries
+from cosmossl.job.fisher import check_information
+from cosmossl.job.infer import infer
+from cosmossl.summaries import compress, compress_statistic
+from cosmossl.training import TrainingFolder
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+RESULTS = HERE / "results"
+GEOMETRIES = {
+    "quickstart": REPO / "examples" / "quickstart.toml",
+    "paper": REPO / "examples" / "paper-lognormal.toml",
+}
+TRANSFORMS = ("log1p", "none")
+STATISTIC = "power-spectrum"
+KEY = ("geometry", "summary", "maps_seen")
+
+log = logging.getLogger("benchmarks.information")
+
+
+def variant(base: RunConfig, geometry: str, transform: str, args: argparse.Namespace) -> RunConfig:
+    """The run file of one geometry and transform, with the benchmark's overrides."""
+    table = base.to_table()
+    table["name"] = f"information-{geometry}-{transform}"
+    table["device"] = args.device
+    table["dataset"] = {**table["dataset"], "transform": transform}
+    if args.quick:
+        table["dataset"].update(n_cosmologies=64, n_simulations=2)
+        table["train"] = {**table.get("train", {}), "epochs": 2, "batch_size": 16}
+        table["fisher"] = {"n_fiducial": 60, "n_derivative": 20}
+        table["inference"] = {**table.get("inference", {}), "n_samples": 50, "plots": False}
+        table["backend"] = {"type": "lampe", "max_epochs": 3}
+    table.pop("compare", None)
+    return parse_run_config(table, source=f"{base.source} [{geometry}, transform {transform}]")
+
+
+def with_loss(config: RunConfig, loss: str) -> RunConfig:
+    table = {k: v for k, v in config.to_table().items() if k != "statistic"}
+    table["loss"] = {"type": loss, **(config.settings.compare.loss_params.get(loss, {}))}
+    return parse_run_config(table, source=f"{config.source} [loss {loss}]")
+
+
+def inference_record(config: RunConfig, summaries: Any, folder: Path) -> dict[str, Any]:
+    """Fit the run's backend on ``summaries``; the test NLL and calibration."""
+    path = write_summaries(folder / "summaries.h5", summaries)
+    metrics = infer(config, summaries=path, out=folder / "inference", progress=False).metrics
+    return {
+        "test_nll": metrics["nll"],
+        "coverage_error": metrics["coverage"]["mean_abs_error"],
+        "tarp_atc": metrics["tarp"]["atc"],
+        "tarp_ks_pvalue": metrics["tarp"]["ks_pvalue"],
+        "r2": {name: p["r2"] for name, p in metrics["params"].items()},
+    }
+
+
+def fisher_record(entry: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "fom_fraction": entry["fom_fraction"],
+        "fom_interval": entry["fom_fraction_interval"],
+        "sigma_ratio": entry["sigma_ratio"],
+    }
+
+
+def measure_statistic(config, dataset, mapset, folder: Path, geometry: str) -> dict[str, Any]:
+    statistic = cosmossl.create("statistic", STATISTIC, meta=mapset.meta)
+    summaries = compress_statistic(mapset, statistic, name=STATISTIC, progress=False)
+    info = check_information(config, dataset, statistics={STATISTIC: statistic})
+    return {
+        "geometry": geometry,
+        "summary": STATISTIC,
+        "maps_seen": 0,
+        "train_seconds": 0.0,
+        **fisher_record(info["summaries"][STATISTIC]),
+        **inference_record(config, summaries, folder),
+    }
+
+
+def measure_loss(config, dataset, mapset, folder: Path, geometry: str, budgets: list[float]):
+    """Train once; evaluate the last checkpoint at each fraction of the run's steps."""
+    train = config.settings.train
+    views = config.settings.pairing.views
+    steps_per_epoch = train.steps_per_epoch or (
+        len(np.unique(mapset.cosmology_id[mapset.indices("train")])) // train.batch_size
+    )
+    total = train.epochs * steps_per_epoch
+    cpu = wall = 0.0
+    for fraction in budgets:
+        stop = max(1, round(fraction * total))
+        start_cpu, start_wall = time.process_time(), time.perf_counter()
+        result = cosmossl.train(config, folder, mapset=mapset, resume=True,
+                                stop_after_steps=stop, progress=False)  # fmt: skip
+        cpu += time.process_time() - start_cpu
+        wall += time.perf_counter() - start_wall
+        checkpoint = TrainingFolder(folder / "train").last
+        info = check_information(config, dataset, checkpoint=checkpoint)
+        summaries = compress(mapset, checkpoint, device=config.settings.device, progress=False)
+        loss = config.require("loss").type
+        record = {
+            "geometry": geometry,
+            "summary": loss,
+            "maps_seen": result.steps * train.batch_size * views,
+            "steps": result.steps,
+            "train_seconds": cpu,
+            "train_wall_seconds": wall,
+            **fisher_record(info["summaries"]["encoder"]),
+            **inference_record(config, summaries, folder / f"eval-{result.steps}"),
+        }
+        log.warning(
+            "%s %s: %d maps seen, %.0f CPU s, FoM fraction %.3f [%.3f, %.3f], test NLL %.3f",
+            geometry, loss, record["maps_seen"], cpu, record["fom_fraction"],
+            *record["fom_interval"], record["test_nll"],
+        )  # fmt: skip
+        yield record
+
+
+def simulation_fraction(config: RunConfig, dataset: Any, mapset: Any) -> dict[str, float]:
+    """Seconds to simulate one training batch against one training step on it (same process)."""
+    from cosmossl.training.fresh import FreshMaps
+
+    train, views = config.settings.train, config.settings.pairing.views
+    device = cosmossl.resolve_device(config.settings.device)
+    rows = mapset.indices("train")[: train.batch_size, None]
+    fresh = FreshMaps(dataset, mapset, config.settings.pairing.level, views, 0, device)
+    torch.manual_seed(0)
+    encoder = cosmossl.create("encoder", config.require("encoder").type,
+                              config.require("encoder").params, input_shape=mapset.meta.shape)
+    loss = cosmossl.create("loss", "vicreg", summary_dim=encoder.summary_dim, param_dim=2)
+    optimizer = torch.optim.AdamW([*encoder.parameters(), *loss.parameters()])
+    sim, step = [], []
+    for repeat in range(4):
+        start = time.perf_counter()
+        _, maps = fresh(0, repeat, rows)
+        sim.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        out = loss(encoder, maps.reshape(len(rows), views, *maps.shape[1:]))
+        optimizer.zero_grad()
+        out.loss.backward()
+        optimizer.step()
+        step.append(time.perf_counter() - start)
+    simulate, train_step = float(np.median(sim)), float(np.median(step))
+    return {"simulate_seconds": simulate, "step_seconds": train_step,
+            "fraction_of_step": simulate / (simulate + train_step)}  # fmt: skip
+
+
+def load_records(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    return json.loads(path.read_text(encoding="utf-8")).get("records", [])
+
+
+def save(path: Path, records: list[dict[str, Any]], meta: dict[str, Any]) -> None:
+    write_json(path, {"machine": meta, "records": records})
+
+
+def upsert(records: list[dict[str, Any]], record: dict[str, Any]) -> list[dict[str, Any]]:
+    key = tuple(record[k] for k in KEY)
+    return [r for r in records if tuple(r[k] for k in KEY) != key] + [record]
+
+
+def table(records: list[dict[str, Any]]) -> str:
+    lines = [
+        "| geometry | summary | maps seen | CPU s | FoM fraction | 68% interval | test NLL "
+        "| coverage error |",
+        "|---|---|---:|---:|---:|---|---:|---:|",
+    ]
+    for r in sorted(records, key=lambda r: (r["geometry"], r["summary"], r["maps_seen"])):
+        low, high = r["fom_interval"]
+        lines.append(
+            f"| {r['geometry']} | {r['summary']} | {r['maps_seen']:,} | {r['train_seconds']:.0f} "
+            f"| {r['fom_fraction']:.3f} | [{low:.3f}, {high:.3f}] | {r['test_nll']:.3f} "
+            f"| {r['coverage_error']:.3f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def plot(records: list[dict[str, Any]], path: Path) -> Path | None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    geometries = sorted({r["geometry"] for r in records})
+    if not geometries:
+        return None
+    fig, axes = plt.subplots(1, len(geometries), figsize=(4.6 * len(geometries), 3.6),
+                             squeeze=False, constrained_layout=True)  # fmt: skip
+    for ax, geometry in zip(axes[0], geometries):
+        rows = [r for r in records if r["geometry"] == geometry]
+        for i, summary in enumerate(sorted({r["summary"] for r in rows if r["maps_seen"]})):
+            curve = sorted((r for r in rows if r["summary"] == summary), key=lambda r: r["maps_seen"])
+            x = [r["maps_seen"] for r in curve]
+            y = [r["fom_fraction"] for r in curve]
+            low = [r["fom_interval"][0] for r in curve]
+            high = [r["fom_interval"][1] for r in curve]
+            ax.plot(x, y, "o-", color=f"C{i}", label=summary)
+            ax.fill_between(x, low, high, color=f"C{i}", alpha=0.2)
+        for r in rows:
+            if r["summary"] == STATISTIC:
+                ax.axhline(r["fom_fraction"], color="0.4", ls=":", label="power spectrum")
+        ax.axhline(1.0, color="k", lw=0.8, ls="--", label="analytic limit")
+        ax.set_xscale("log")
+        ax.set_xlabel("training maps seen")
+        ax.set_ylabel("Fisher FoM fraction")
+        ax.set_title(geometry, fontsize=10)
+        ax.legend(fontsize=8, loc="lower right")
+    return save_figure(fig, path)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--geometry", choices=[*GEOMETRIES, "all"], default="all")
+    parser.add_argument("--transform", choices=[*TRANSFORMS, "all"], default="all")
+    parser.add_argument("--losses", nargs="+", default=["vicreg", "supervised"])
+    parser.add_argument("--budgets", nargs="+", type=float, default=[0.125, 0.25, 0.5, 1.0],
+                        help="fractions of the run's training steps at which to evaluate")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--runs", type=Path, default=REPO / "runs" / "information")
+    parser.add_argument("--out", type=Path, default=RESULTS / "information.json")
+    parser.add_argument("--quick", action="store_true", help="tiny smoke test (numbers meaningless)")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+
+    meta = {
+        "machine": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "torch_threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "cosmossl": cosmossl.__version__,
+        "device": str(cosmossl.resolve_device(args.device)),
+        "date": time.strftime("%Y-%m-%d"),
+        "command": "OMP_NUM_THREADS=1 python benchmarks/information.py",
+    }
+    if args.quick:  # never touch the real results
+        args.out = args.runs / "quick" / "information.json"
+    records = load_records(args.out)
+    geometries = list(GEOMETRIES) if args.geometry == "all" else [args.geometry]
+    transforms = list(TRANSFORMS) if args.transform == "all" else [args.transform]
+    timings = {}
+    for geometry in geometries:
+        base = load_run_config(GEOMETRIES[geometry])
+        for transform in transforms:
+            name = geometry if transform == "log1p" else f"{geometry}-delta"
+            config = variant(base, geometry, transform, args)
+            root = args.runs / ("quick" if args.quick else "") / name
+            dataset = cosmossl.create("dataset", "lognormal", config.require("dataset").params)
+            mapset = dataset.load(seed=config.settings.seed)
+            timings[name] = simulation_fraction(config, dataset, mapset)
+            log.warning("%s: simulating a batch is %.1f%% of a training step", name,
+                        100 * timings[name]["fraction_of_step"])  # fmt: skip
+            record = measure_statistic(config, dataset, mapset, root / STATISTIC, name)
+            records = upsert(records, record)
+            save(args.out, records, {**meta, "simulation": timings})
+            for loss in args.losses:
+                loss_config = with_loss(config, loss)
+                curve = measure_loss(loss_config, dataset, mapset, root / loss, name, args.budgets)
+                for record in curve:
+                    records = upsert(records, record)
+                    save(args.out, records, {**meta, "simulation": timings})
+    text = table(records)
+    print(text)
+    write_text(args.out.with_suffix(".md"), text)
+    plot(records, args.out.with_suffix(".png"))
+
+
+if __name__ == "__main__":
+    main()
