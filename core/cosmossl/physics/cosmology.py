@@ -24,6 +24,19 @@ from __future__ import annotations
 import numpy as np
 
 T_CMB = 2.7255
+#: How figures write the usual parameters (LaTeX without dollars): a dataset declares the labels
+#: of its parameters (``MapSet.param_labels``), for these names from this table.
+PARAM_LABELS = {
+    "omega_m": r"\Omega_{\rm m}",
+    "sigma_8": r"\sigma_8",
+    "omega_b": r"\Omega_{\rm b}",
+    "h": "h",
+    "n_s": r"n_{\rm s}",
+    "A_SN1": r"A_{\rm SN1}",
+    "A_AGN1": r"A_{\rm AGN1}",
+    "A_SN2": r"A_{\rm SN2}",
+    "A_AGN2": r"A_{\rm AGN2}",
+}
 #: CAMELS fixed parameters (also the library defaults).
 OMEGA_B, HUBBLE, N_S = 0.049, 0.6711, 0.9624
 #: k grid (h/Mpc) of the σ_8 integral: the top-hat window is negligible outside it.

@@ -351,6 +351,7 @@ class Lognormal(Dataset):
             nuisance=nuisance.astype(np.float32),
             nuisance_names=FEEDBACK_NAMES if p.feedback else (),
             priors=priors,
+            param_labels={name: cosmology.PARAM_LABELS[name] for name in priors},
             attrs={"generator": "lognormal", "seed": seed, "config": p.model_dump(mode="json")},
         )
 

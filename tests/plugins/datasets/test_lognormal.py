@@ -50,6 +50,7 @@ def test_ids_split_and_priors_of_a_loaded_set():
     strata = np.floor((p.params[::3, 1] - 0.65) / 0.3 * 20).astype(int)
     assert sorted(strata.tolist()) == list(range(20))
     assert p.priors == {"omega_m": (0.15, 0.45), "sigma_8": (0.65, 0.95)}
+    assert p.param_labels == {"omega_m": r"\Omega_{\rm m}", "sigma_8": r"\sigma_8"}
 
 
 def test_feedback_draws_nuisance_per_simulation_within_shifted_priors():
