@@ -23,6 +23,22 @@ def test_components_does_not_import_torch():
     assert "torch" not in out.stdout
 
 
+def test_import_and_components_load_no_plotting_or_cosmology_library():
+    code = (
+        "import sys, io, contextlib\n"
+        "import cosmossl, cosmossl.physics, cosmossl.inference\n"
+        "from cosmossl.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    assert main(['components']) == 0\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert out.returncode == 0, out.stderr
+    loaded = out.stdout
+    for heavy in ("torch", "getdist", "colossus", "matplotlib"):
+        assert f"'{heavy}'" not in loaded
+
+
 def test_components_json_lists_builtins_with_provider(cli):
     result = cli("components", "--json")
     assert result.returncode == 0, result.stderr
