@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from cosmossl.config.run_file import RunConfig, load_run_config
-from cosmossl.data.summaries import read_summaries
+from cosmossl.data.summaries import Summaries, read_summaries
 from cosmossl.inference.diagnostics import evaluate, write_metrics
 from cosmossl.inference.posterior import Posterior
 from cosmossl.inference.prior import BoxPrior
@@ -101,7 +101,7 @@ def infer(
 
 
 def _plots(
-    result: Any, posterior: Posterior, s: Any, label: str, n_corner: int, out_dir: Path
+    result: Any, posterior: Posterior, s: Summaries, label: str, n_corner: int, out_dir: Path
 ) -> list[Path]:
     from cosmossl.inference import plots
 

@@ -11,7 +11,7 @@ from support.inference import ShiftedGaussian
 
 from cosmossl.data.summaries import Summaries, write_summaries
 from cosmossl.inference import plots
-from cosmossl.job.report import posterior_figures as figures_module
+from cosmossl.inference import posterior as posterior_module
 from cosmossl.job.report.posterior_figures import (
     PosteriorSource,
     choose_test_maps,
@@ -55,7 +55,7 @@ def source(tmp_path, label: str, s: Summaries, fisher=None) -> PosteriorSource:
 def calls(monkeypatch):
     """The triangle plots asked for (arguments), instead of drawing them."""
     made = []
-    monkeypatch.setattr(figures_module, "load_posterior", lambda path, device: ShiftedGaussian())
+    monkeypatch.setattr(posterior_module, "load_posterior", lambda path, device: ShiftedGaussian())
     monkeypatch.setattr(plots, "triangle", lambda *args, **kw: made.append((args, kw)))
     return made
 

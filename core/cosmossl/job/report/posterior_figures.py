@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 
 from cosmossl.data.summaries import Summaries, read_summaries
-from cosmossl.inference.posterior import CONFIG_FILE, load_posterior
 from cosmossl.job import run_dir as layout
 
 log = logging.getLogger(__name__)
@@ -89,6 +88,7 @@ def posterior_figures(
     source's Cramér–Rao ellipse at its fiducial point.
     """
     from cosmossl.inference import plots
+    from cosmossl.inference.posterior import load_posterior  # torch: only when drawing
 
     loaded = _read(sources)
     if not loaded or n_maps <= 0:
@@ -134,7 +134,7 @@ def posterior_figures(
 def _read(sources: Sequence[PosteriorSource]) -> list[tuple[PosteriorSource, Summaries]]:
     out: list[tuple[PosteriorSource, Summaries]] = []
     for source in sources:
-        if not source.summaries.is_file() or not (source.posterior / CONFIG_FILE).is_file():
+        if not source.summaries.is_file() or not source.posterior.is_dir():
             log.info("no posterior figure for %s: %s or %s missing", source.label,
                      source.summaries, source.posterior)  # fmt: skip
             continue
