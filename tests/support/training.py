@@ -29,6 +29,7 @@ def tiny_mapset(n_groups: int = 12, per_group: int = 4, size: int = 16, seed: in
         split=split,
         meta=MapMeta(shape=(1, size, size), box_size=100.0),
         priors={"a": (0.5, 1.5), "b": (0.5, 1.5)},
+        param_labels={"a": "a_1"},
     )
 
 

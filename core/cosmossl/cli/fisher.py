@@ -92,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
     common = {k: info[k] for k in ("n_fiducial", "n_derivative", "delta", "estimator", "stencil")}
     result: dict[str, Any] = {
         "fiducial": dict(zip(names, info["fiducial"])),
+        "simulator": info.get("simulator", {}),
         "limit": info["limit"],
         **common,
     }
@@ -104,6 +105,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
+    for what, how in result["simulator"].items():
+        print(f"{what}: {how}")
     print(f"fiducial {', '.join(f'{n} = {v:g}' for n, v in result['fiducial'].items())}")
     _print_entry("analytic Fisher limit", names, result["limit"])
     if args.statistic:

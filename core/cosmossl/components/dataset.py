@@ -35,7 +35,10 @@ class Simulator(Protocol):
 
     The main job uses it for the Fisher check of learned summaries: seed-matched simulations at
     θ ± δθ around ``fiducial`` give the summaries' Fisher matrix, compared with
-    ``fisher_limit()``, the analytic limit of the field. These members are all the engine reads.
+    ``fisher_limit()``, the analytic limit of the field. These members are all the engine reads,
+    with one optional method: ``describe() -> dict[str, str]``, what is simulated in words (e.g.
+    ``{"linear P(k)": "Eisenstein & Hu (1998) with baryon acoustic oscillations"}``), which
+    ``cosmossl fisher`` prints and ``fisher.json`` keeps.
     """
 
     @property

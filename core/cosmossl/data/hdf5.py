@@ -3,7 +3,8 @@
 Layout (format version 1, documented in docs/formats.md)::
 
     /maps            float32 [N, C, H, W], chunked one map per chunk
-    /params          float32 [N, P]        attrs: names (JSON list)
+    /params          float32 [N, P]        attrs: names (JSON list), labels (JSON
+                                           {name: LaTeX}, optional)
     /cosmology_id    int64   [N]
     /simulation_id   int64   [N]
     /split           int8    [N]           0 train, 1 val, 2 test
@@ -52,6 +53,7 @@ def write_mapset(mapset: MapSet, path: str | Path, *, chunk_maps: int = 1024) ->
             maps[start:stop] = np.asarray(mapset.maps[start:stop], dtype=np.float32)
         f.create_dataset("params", data=np.asarray(mapset.params, dtype=np.float32))
         f["params"].attrs["names"] = json.dumps(list(mapset.param_names))
+        f["params"].attrs["labels"] = json.dumps(mapset.param_labels)
         f.create_dataset("cosmology_id", data=np.asarray(mapset.cosmology_id, np.int64))
         f.create_dataset("simulation_id", data=np.asarray(mapset.simulation_id, np.int64))
         f.create_dataset("split", data=np.asarray(mapset.split, dtype=np.int8))
@@ -161,6 +163,7 @@ def read_mapset(path: str | Path) -> MapSet:
             nuisance=f["nuisance"][...],
             nuisance_names=tuple(json.loads(f["nuisance"].attrs["names"])),
             priors={k: tuple(v) for k, v in json.loads(f.attrs["priors"]).items()},
+            param_labels=json.loads(f["params"].attrs.get("labels", "{}")),
             attrs={**json.loads(f.attrs["attrs"]),
                    "cosmossl_version": str(f.attrs["cosmossl_version"]),
                    "path": str(path)},

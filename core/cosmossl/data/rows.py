@@ -25,6 +25,9 @@ class GroupedRows:
         nuisance: ``[N, Q]`` float32 nuisance parameters (e.g. feedback amplitudes), or ``[N, 0]``.
         nuisance_names: the Q names.
         priors: ``{name: (low, high)}`` box prior of each parameter (and nuisance parameter).
+        param_labels: ``{name: LaTeX}`` how figures write a parameter (or nuisance parameter),
+            without dollars, e.g. ``{"omega_m": r"\\Omega_{\\rm m}"}``; the dataset declares
+            them, names without one are written as they are.
     """
 
     params: np.ndarray
@@ -35,6 +38,7 @@ class GroupedRows:
     nuisance: np.ndarray | None = None
     nuisance_names: tuple[str, ...] = ()
     priors: dict[str, tuple[float, float]] = field(default_factory=dict)
+    param_labels: dict[str, str] = field(default_factory=dict)
 
     #: Used in messages: what the rows are part of ("map set") and what each row is ("maps").
     what = "rows"
@@ -78,6 +82,13 @@ class GroupedRows:
         if bad:
             raise DataError(
                 f"{self.what}: split codes must be 0 (train), 1 (val), 2 (test); found {bad}"
+            )
+        self.param_labels = {str(k): str(v) for k, v in self.param_labels.items()}
+        unknown = sorted(set(self.param_labels) - {*self.param_names, *self.nuisance_names})
+        if unknown:
+            raise DataError(
+                f"{self.what}: param_labels for unknown parameter(s) {', '.join(unknown)}; "
+                f"parameters: {', '.join((*self.param_names, *self.nuisance_names))}"
             )
         self.priors = {k: (float(v[0]), float(v[1])) for k, v in self.priors.items()}
         for name, (low, high) in self.priors.items():

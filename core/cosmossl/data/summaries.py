@@ -76,6 +76,7 @@ def write_summaries(path: str | Path, s: Summaries) -> Path:
         f.attrs["param_names"] = json.dumps(list(s.param_names))
         f.attrs["nuisance_names"] = json.dumps(list(s.nuisance_names))
         f.attrs["priors"] = json.dumps({k: list(v) for k, v in s.priors.items()})
+        f.attrs["param_labels"] = json.dumps(s.param_labels)
         f.attrs["provenance"] = json.dumps(s.provenance, default=str)
     return path
 
@@ -96,6 +97,8 @@ def read_summaries(path: str | Path) -> Summaries:
         arrays = {k: f[k][()] for k in _DATASETS}
         try:
             meta = {k: json.loads(f.attrs[k]) for k in _ATTRS}
+            # Files written before labels existed have none: figures then use the names.
+            labels = json.loads(f.attrs.get("param_labels", "{}"))
         except (TypeError, ValueError) as exc:
             raise DataError(f"'{path}': malformed attribute: {exc}") from None
     try:
@@ -104,6 +107,7 @@ def read_summaries(path: str | Path) -> Summaries:
             param_names=tuple(meta["param_names"]),
             nuisance_names=tuple(meta["nuisance_names"]),
             priors={k: tuple(v) for k, v in meta["priors"].items()},
+            param_labels=labels,
             provenance=meta["provenance"],
         )
     except DataError as exc:

@@ -1,8 +1,9 @@
-"""Diagnostic plots (PNG, matplotlib Agg): corner, coverage, TARP, predicted vs true."""
+"""Diagnostic plots (PNG, matplotlib Agg): posterior triangle plots (GetDist), coverage, TARP,
+predicted vs true."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,52 +25,136 @@ def _save(fig: Any, path: Path) -> Path:
     return save_figure(fig, path, bbox_inches="tight")
 
 
-def corner(
-    samples: np.ndarray,
-    truth: np.ndarray,
+def latex_label(name: str, labels: Mapping[str, str] | None = None) -> str:
+    """How a figure writes parameter ``name``: its declared LaTeX label, else the name upright."""
+    if labels and name in labels:
+        return labels[name]
+    return r"\mathrm{" + name.replace("_", r"\_") + "}"
+
+
+#: Credibility of the two contours of the triangle plots (GetDist's default levels).
+CONTOURS = (0.68, 0.95)
+
+
+def triangle(
+    samples: Mapping[str, np.ndarray],
     names: Sequence[str],
     path: Path,
-    low: np.ndarray | None = None,
-    high: np.ndarray | None = None,
+    *,
+    labels: Mapping[str, str] | None = None,
+    truth: np.ndarray | None = None,
+    ranges: Mapping[str, tuple[float, float]] | None = None,
+    fiducial: np.ndarray | None = None,
+    limit: np.ndarray | None = None,
+    cramer_rao: Mapping[str, np.ndarray] | None = None,
+    title: str | None = None,
 ) -> Path:
-    """Corner plot of ``samples [n, P]`` for one test point, with the truth ``[P]`` marked."""
-    plt = _pyplot()
-    p = samples.shape[1]
-    fig, axes = plt.subplots(p, p, figsize=(2.2 * p + 0.5, 2.2 * p + 0.5), squeeze=False)
-    ranges = []
-    for i in range(p):
-        # Include the truth, so a posterior that misses it still shows where it is.
-        lo = min(float(samples[:, i].min()), float(truth[i]))
-        hi = max(float(samples[:, i].max()), float(truth[i]))
-        pad = 0.05 * (hi - lo or 1.0)
-        ranges.append((lo - pad, hi + pad))
-    for i in range(p):
-        for j in range(p):
-            ax = axes[i, j]
-            if j > i:
-                ax.axis("off")
-                continue
-            if i == j:
-                ax.hist(samples[:, i], bins=40, range=ranges[i], color="C0", histtype="step")
-                ax.axvline(truth[i], color="C3")
-                ax.set_yticks([])
-            else:
-                ax.hist2d(
-                    samples[:, j],
-                    samples[:, i],
-                    bins=40,
-                    range=[ranges[j], ranges[i]],
-                    cmap="Blues",
-                )
-                ax.plot(truth[j], truth[i], "o", color="C3", ms=4)
-                ax.axvline(truth[j], color="C3", lw=0.7)
-                ax.axhline(truth[i], color="C3", lw=0.7)
-            if i == p - 1:
-                ax.set_xlabel(names[j])
-            if j == 0 and i > 0:
-                ax.set_ylabel(names[i])
-    fig.suptitle("posterior (truth in red)")
-    return _save(fig, path)
+    """GetDist triangle plot of posteriors of one observation, several overlaid.
+
+    ``samples`` maps a legend label to posterior samples ``[n, P]`` (filled 68% and 95%
+    contours, one colour each); ``names`` are the P parameter names, written with ``labels``
+    (LaTeX, see :func:`latex_label`). ``truth`` ``[P]`` is marked by dotted lines. ``ranges``
+    (``{name: (low, high)}``, the prior box) keep the density estimates inside the prior.
+    ``limit`` (a Fisher matrix ``[P, P]``) adds the analytic limit's 68/95% ellipses (black) and
+    ``cramer_rao`` (legend label of ``samples`` → its Fisher matrix) each summary's Cramér–Rao
+    ellipses (dashed, in its colour), all centred on ``fiducial`` ``[P]``: the contours of the
+    Gaussian N(fiducial, F⁻¹), drawn exactly (with its marginals on the diagonal). ``title``
+    heads the legend.
+    """
+    import contextlib
+    import io
+
+    _pyplot()
+    from getdist import MCSamples, plots
+
+    keys = [f"p{i}" for i in range(len(names))]  # GetDist names; the labels carry the text
+    tex = [latex_label(name, labels) for name in names]
+    bounds = {k: ranges[n] for k, n in zip(keys, names) if ranges and n in ranges}
+    colors = {label: f"C{i}" for i, label in enumerate(samples)}
+    roots = []
+    # GetDist prints a line per MCSamples ("Removed no burn in"): keep stdout clean.
+    with contextlib.redirect_stdout(io.StringIO()):
+        for label, draws in samples.items():
+            roots.append(MCSamples(samples=np.asarray(draws, dtype=np.float64), names=keys,
+                                   labels=tex, label=label, ranges=bounds))  # fmt: skip
+    ellipses: list[tuple[str, np.ndarray, str, str]] = []  # legend, covariance, colour, style
+    if limit is not None or cramer_rao:
+        if fiducial is None:
+            raise ValueError("Fisher ellipses need the fiducial point they are centred on")
+        if limit is not None:
+            ellipses.append(("Fisher limit", np.linalg.inv(limit), "k", "-"))
+        for label, fisher in (cramer_rao or {}).items():
+            covariance = np.linalg.inv(np.asarray(fisher, dtype=np.float64))
+            ellipses.append((f"{label}, Cramér–Rao", covariance, colors.get(label, "0.4"), "--"))
+    plotter = plots.get_subplot_plotter(width_inch=2.2 * len(names) + 1.6)
+    plotter.settings.num_plot_contours = len(CONTOURS)
+    plotter.triangle_plot(
+        roots,
+        filled=True,
+        contour_colors=list(colors.values()),
+        legend_labels=[],  # our legend below also lists the ellipses
+        markers=None if truth is None else dict(zip(keys, map(float, truth))),
+        marker_args={"color": "0.25", "ls": ":", "lw": 1.0},
+    )
+    box = [ranges.get(name) if ranges else None for name in names]
+    for _, covariance, color, style in ellipses:
+        centre = np.asarray(fiducial, np.float64)
+        _draw_gaussian(plotter.subplots, centre, covariance, color, style, box)
+    _legend(plotter.fig, colors, ellipses, title)
+    # GetDist already laid the figure out tightly: no second pass (bbox_inches) needed.
+    return save_figure(plotter.fig, path)
+
+
+def _draw_gaussian(
+    axes: np.ndarray,
+    centre: np.ndarray,
+    covariance: np.ndarray,
+    color: str,
+    style: str,
+    box: Sequence[tuple[float, float] | None],
+) -> None:
+    """The 68/95% contours of N(centre, covariance) on a triangle's 2D panels, its marginals
+    (peak 1, as GetDist's) on the diagonal; widens the axes to show the 95% contour, but not
+    beyond the prior ``box`` (``(low, high)`` or None per parameter)."""
+    sigma = np.sqrt(np.diag(covariance))
+    reach = np.sqrt(-2.0 * np.log(1.0 - max(CONTOURS)))  # 95% contour's half-width in σ
+    n = len(centre)
+    for j in range(n):  # widen column j (x) and row j (y) where the contour would be cut
+        low, high = axes[j, j].get_xlim()
+        want = (centre[j] - reach * sigma[j], centre[j] + reach * sigma[j])
+        if box[j] is not None:
+            want = (max(want[0], box[j][0]), min(want[1], box[j][1]))
+        low, high = min(low, want[0]), max(high, want[1])
+        for i in range(j, n):
+            axes[i, j].set_xlim(low, high)
+        for k in range(j):
+            axes[j, k].set_ylim(low, high)
+    angle = np.linspace(0.0, 2.0 * np.pi, 241)
+    circle = np.stack([np.cos(angle), np.sin(angle)])
+    for i in range(n):
+        x = np.linspace(*axes[i, i].get_xlim(), 400)
+        axes[i, i].plot(x, np.exp(-0.5 * ((x - centre[i]) / sigma[i]) ** 2), color=color,
+                        ls=style, lw=1.0)  # fmt: skip
+        for j in range(i):
+            block = covariance[np.ix_([j, i], [j, i])]
+            values, vectors = np.linalg.eigh(block)
+            for level in CONTOURS:
+                radius = np.sqrt(-2.0 * np.log(1.0 - level))  # Δχ² of a 2D Gaussian
+                xy = centre[[j, i], None] + vectors @ (np.sqrt(values)[:, None] * radius * circle)
+                axes[i, j].plot(xy[0], xy[1], color=color, ls=style, lw=1.0)
+
+
+def _legend(
+    fig: Any, colors: Mapping[str, str], ellipses: Sequence[tuple], title: str | None
+) -> None:
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = [Patch(facecolor=c, edgecolor=c, alpha=0.7) for c in colors.values()]
+    handles += [Line2D([], [], color=color, ls=style) for _, _, color, style in ellipses]
+    texts = [*colors, *(legend for legend, *_ in ellipses)]
+    fig.legend(handles, texts, loc="upper right", frameon=False, fontsize=9, title=title,
+               title_fontsize=9, alignment="left")  # fmt: skip
 
 
 def coverage_curve(coverage: dict[str, Any], path: Path) -> Path:
@@ -102,9 +187,13 @@ def tarp_curve(tarp: dict[str, Any], path: Path) -> Path:
 
 
 def predicted_vs_true(
-    samples: np.ndarray, truth: np.ndarray, names: Sequence[str], path: Path
+    samples: np.ndarray,
+    truth: np.ndarray,
+    names: Sequence[str],
+    path: Path,
+    labels: Mapping[str, str] | None = None,
 ) -> Path:
-    """Posterior mean ± std against the truth, one panel per parameter."""
+    """Posterior mean ± std against the truth, one panel per parameter (``labels``: LaTeX)."""
     plt = _pyplot()
     p = truth.shape[1]
     mean, std = samples.mean(0), samples.std(0)
@@ -115,6 +204,7 @@ def predicted_vs_true(
         ax.errorbar(
             truth[:, k], mean[:, k], yerr=std[:, k], fmt=".", ms=3, elinewidth=0.6, alpha=0.7
         )
-        ax.set_xlabel(f"true {names[k]}")
-        ax.set_ylabel(f"posterior mean {names[k]}")
+        tex = latex_label(names[k], labels)
+        ax.set_xlabel(f"true ${tex}$")
+        ax.set_ylabel(f"posterior mean ${tex}$")
     return _save(fig, path)

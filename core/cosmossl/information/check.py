@@ -46,7 +46,8 @@ def information(
 
     Returns ``{"param_names", "fiducial", "delta", "n_fiducial", "n_derivative", "estimator",
     "limit": {fisher, sigma}, "summaries": {label: {fisher, sigma, fom_fraction, sigma_ratio,
-    fom_fraction_interval, "raw": {fisher, sigma, fom_fraction, sigma_ratio}, "noise_bias"}}}``.
+    fom_fraction_interval, "raw": {fisher, sigma, fom_fraction, sigma_ratio}, "noise_bias"}},
+    "simulator": {what: how}}``, the last only for a simulator with a ``describe()`` method.
     The reported ``fisher`` is the noise-debiased estimate
     (:func:`cosmossl.information.fisher.estimate_fisher`); ``raw`` is the plain plug-in estimate,
     biased high by ``noise_bias``. Derivatives use the 5-point stencil by default
@@ -67,6 +68,9 @@ def information(
         "limit": fisher_entry(limit, None),
         "summaries": {},
     }
+    describe = getattr(simulator, "describe", None)
+    if callable(describe):
+        result["simulator"] = {str(k): str(v) for k, v in describe().items()}
     for label, summarize in summarizers.items():
         fid, derivatives = fisher.simulate_summaries(
             simulator.simulate, summarize, theta, delta,

@@ -109,6 +109,7 @@ def compare(
             )  # fmt: skip
             label = layout.ENCODER if kind == "loss" else name
             result.rows.append(_row(name, kind, seed, label, outcome, sub))
+            result.first_runs.setdefault(name, run_dir)
     result.table = aggregate(result.rows)
     result.files = write_compare_report(config, root, result)
     return result

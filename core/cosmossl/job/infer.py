@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from cosmossl.config.run_file import RunConfig, load_run_config
-from cosmossl.data.summaries import read_summaries
+from cosmossl.data.summaries import Summaries, read_summaries
 from cosmossl.inference.diagnostics import evaluate, write_metrics
 from cosmossl.inference.posterior import Posterior
 from cosmossl.inference.prior import BoxPrior
@@ -96,11 +96,13 @@ def infer(
     }
     files.append(write_metrics(out_dir / layout.METRICS, metrics))
     if options.plots:
-        files += _plots(result, posterior, options.n_corner, out_dir)
+        files += _plots(result, posterior, s, s_path.stem, options.n_corner, out_dir)
     return InferenceResult(posterior, metrics, out_dir, files)
 
 
-def _plots(result: Any, posterior: Posterior, n_corner: int, out_dir: Path) -> list[Path]:
+def _plots(
+    result: Any, posterior: Posterior, s: Summaries, label: str, n_corner: int, out_dir: Path
+) -> list[Path]:
     from cosmossl.inference import plots
 
     names = posterior.param_names
@@ -108,12 +110,19 @@ def _plots(result: Any, posterior: Posterior, n_corner: int, out_dir: Path) -> l
         plots.coverage_curve(result.metrics["coverage"], out_dir / "coverage.png"),
         plots.tarp_curve(result.metrics["tarp"], out_dir / "tarp.png"),
         plots.predicted_vs_true(
-            result.samples, result.truth, names, out_dir / "predicted_vs_true.png"
+            result.samples, result.truth, names, out_dir / "predicted_vs_true.png", s.param_labels
         ),
     ]
     for i in range(min(n_corner, result.truth.shape[0])):
         files.append(
-            plots.corner(result.samples[:, i], result.truth[i], names, out_dir / f"corner_{i}.png")
+            plots.triangle(
+                {label: result.samples[:, i]},
+                names,
+                out_dir / f"corner_{i}.png",
+                labels=s.param_labels,
+                truth=result.truth[i],
+                ranges=s.priors,
+            )
         )
     return files
 

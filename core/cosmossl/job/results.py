@@ -30,12 +30,14 @@ class RunResult:
 
 @dataclass
 class CompareResult:
-    """Per-run rows, the per-entry aggregate over seeds, and the files written."""
+    """Per-run rows, the per-entry aggregate over seeds, the files written, and the run
+    directory of each entry's first seed (the posterior figures overlay those runs)."""
 
     out_dir: Path
     rows: list[dict[str, Any]] = field(default_factory=list)
     table: list[dict[str, Any]] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
+    first_runs: dict[str, Path] = field(default_factory=dict)
 
 
 def epoch_history(path: Path) -> list[dict[str, Any]]:

@@ -55,6 +55,11 @@ def inference(label: str) -> str:
     return f"inference/{label}"
 
 
+def posterior_figure(index: int) -> str:
+    """The report's triangle plot of the posteriors of its ``index``-th test map."""
+    return f"posteriors_{index}.png"
+
+
 def run_directory(config: RunConfig, override: str | Path | None = None) -> Path:
     """``override`` if given, else the run file's ``run_dir`` with ``{name}`` filled in."""
     if override is not None:

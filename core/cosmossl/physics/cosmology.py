@@ -3,7 +3,10 @@
 Units: k in h/Mpc, lengths in Mpc/h, P in (Mpc/h)³ unless a docstring says otherwise.
 
 - :func:`transfer_eh98`: the Eisenstein & Hu (1998, ApJ 496, 605, arXiv:astro-ph/9709112)
-  no-wiggle transfer function (their eqs. 26, 29–31).
+  transfer function with baryon acoustic oscillations (their eqs. 2–24), cold dark matter plus
+  baryons, no massive neutrinos.
+- :func:`transfer_eh98_no_wiggle`: their no-wiggle ("zero baryon") fit (eqs. 26, 29–31): the
+  same shape without the oscillations.
 - :func:`linear_power`: P_lin(k) = A k^{n_s} T(k)², with A fixed so that σ(8 Mpc/h) = σ_8.
 - :func:`projected_power`: the 2D spectrum of a slab of thickness Δ in a periodic box, by the sum
   over k_z with the slab window sinc²(k_z Δ/2).
@@ -21,6 +24,19 @@ from __future__ import annotations
 import numpy as np
 
 T_CMB = 2.7255
+#: How figures write the usual parameters (LaTeX without dollars): a dataset declares the labels
+#: of its parameters (``MapSet.param_labels``), for these names from this table.
+PARAM_LABELS = {
+    "omega_m": r"\Omega_{\rm m}",
+    "sigma_8": r"\sigma_8",
+    "omega_b": r"\Omega_{\rm b}",
+    "h": "h",
+    "n_s": r"n_{\rm s}",
+    "A_SN1": r"A_{\rm SN1}",
+    "A_AGN1": r"A_{\rm AGN1}",
+    "A_SN2": r"A_{\rm SN2}",
+    "A_AGN2": r"A_{\rm AGN2}",
+}
 #: CAMELS fixed parameters (also the library defaults).
 OMEGA_B, HUBBLE, N_S = 0.049, 0.6711, 0.9624
 #: k grid (h/Mpc) of the σ_8 integral: the top-hat window is negligible outside it.
@@ -40,7 +56,7 @@ def alpha_gamma_eh98(omega_m: float, omega_b: float = OMEGA_B, h: float = HUBBLE
     return 1.0 - 0.328 * np.log(431.0 * wm) * fb + 0.38 * np.log(22.3 * wm) * fb**2
 
 
-def transfer_eh98(
+def transfer_eh98_no_wiggle(
     k: np.ndarray,
     omega_m: float | np.ndarray,
     omega_b: float | np.ndarray = OMEGA_B,
@@ -60,6 +76,74 @@ def transfer_eh98(
     return l0 / (l0 + c0 * q_eff**2)
 
 
+def transfer_eh98(
+    k: np.ndarray,
+    omega_m: float | np.ndarray,
+    omega_b: float | np.ndarray = OMEGA_B,
+    h: float = HUBBLE,
+    t_cmb: float = T_CMB,
+) -> np.ndarray:
+    """EH98 transfer function T(k) with baryon acoustic oscillations, k in h/Mpc.
+
+    T = f_b T_b + f_c T_c (eq. 8): the cold dark matter part (eqs. 9–12, 17–20) and the baryon
+    part with its acoustic oscillations, Silk damping and the shifted nodes (eqs. 13–15, 21–24),
+    with the sound horizon at the drag epoch from eqs. 2–7. Broadcasts over all arguments.
+    """
+    k_mpc = np.asarray(k, dtype=np.float64) * h  # 1/Mpc
+    om = np.asarray(omega_m, dtype=np.float64)
+    fb = np.asarray(omega_b, dtype=np.float64) / om
+    fc = 1.0 - fb
+    wm, wb = om * h**2, fb * om * h**2
+    theta = t_cmb / 2.7
+    # Matter-radiation equality and the drag epoch (eqs. 2–4).
+    z_eq = 2.50e4 * wm * theta**-4
+    k_eq = 7.46e-2 * wm * theta**-2
+    b1 = 0.313 * wm**-0.419 * (1.0 + 0.607 * wm**0.674)
+    b2 = 0.238 * wm**0.223
+    z_d = 1291.0 * wm**0.251 / (1.0 + 0.659 * wm**0.828) * (1.0 + b1 * wb**b2)
+    # Baryon-to-photon momentum ratio R (eq. 5), sound horizon (eq. 6), Silk scale (eq. 7).
+    r_d = 31.5 * wb * theta**-4 * (1.0e3 / z_d)
+    r_eq = 31.5 * wb * theta**-4 * (1.0e3 / z_eq)
+    s = (
+        2.0 / (3.0 * k_eq) * np.sqrt(6.0 / r_eq)
+        * np.log((np.sqrt(1.0 + r_d) + np.sqrt(r_d + r_eq)) / (1.0 + np.sqrt(r_eq)))
+    )  # fmt: skip
+    k_silk = 1.6 * wb**0.52 * wm**0.73 * (1.0 + (10.4 * wm) ** -0.95)
+    q = k_mpc / (13.41 * k_eq)  # eq. 10
+    ks = k_mpc * s
+
+    def t0(alpha_c, beta_c):  # eqs. 19–20
+        log = np.log(np.e + 1.8 * beta_c * q)
+        c = 14.2 / alpha_c + 386.0 / (1.0 + 69.9 * q**1.08)
+        return log / (log + c * q**2)
+
+    # Cold dark matter (eqs. 9, 11, 12, 18).
+    a1 = (46.9 * wm) ** 0.670 * (1.0 + (32.1 * wm) ** -0.532)
+    a2 = (12.0 * wm) ** 0.424 * (1.0 + (45.0 * wm) ** -0.582)
+    alpha_c = a1**-fb * a2 ** -(fb**3)
+    c1 = 0.944 / (1.0 + (458.0 * wm) ** -0.708)
+    c2 = (0.395 * wm) ** -0.0266
+    beta_c = 1.0 / (1.0 + c1 * (fc**c2 - 1.0))
+    f = 1.0 / (1.0 + (ks / 5.4) ** 4)
+    t_cdm = f * t0(1.0, beta_c) + (1.0 - f) * t0(alpha_c, beta_c)
+    # Baryons (eqs. 14, 15, 21–24).
+    y = (1.0 + z_eq) / (1.0 + z_d)
+    root = np.sqrt(1.0 + y)
+    g = y * (-6.0 * root + (2.0 + 3.0 * y) * np.log((root + 1.0) / (root - 1.0)))
+    alpha_b = 2.07 * k_eq * s * (1.0 + r_d) ** -0.75 * g
+    beta_b = 0.5 + fb + (3.0 - 2.0 * fb) * np.sqrt((17.2 * wm) ** 2 + 1.0)
+    beta_node = 8.41 * wm**0.435
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s_tilde = s / np.cbrt(1.0 + (beta_node / ks) ** 3)
+        x = k_mpc * s_tilde
+        j0 = np.where(x > 0, np.sin(x) / x, 1.0)
+        t_b = (
+            t0(1.0, 1.0) / (1.0 + (ks / 5.2) ** 2)
+            + alpha_b / (1.0 + (beta_b / ks) ** 3) * np.exp(-((k_mpc / k_silk) ** 1.4))
+        ) * j0
+    return fb * t_b + fc * t_cdm
+
+
 def tophat_sigma2(k: np.ndarray, power: np.ndarray, radius: float = 8.0) -> np.ndarray:
     """σ²(R) = (1/2π²) ∫ dk k² P(k) W(kR)², by the trapezoid rule on ``k`` (last axis)."""
     x = k * radius
@@ -74,23 +158,27 @@ def linear_power(
     omega_b: float = OMEGA_B,
     h: float = HUBBLE,
     n_s: float = N_S,
+    *,
+    wiggles: bool = False,
 ) -> np.ndarray:
-    """σ_8-normalised linear P(k) at z = 0 in (Mpc/h)³, k in h/Mpc.
+    """σ_8-normalised linear P(k) at z = 0 in (Mpc/h)³, k in h/Mpc, from the EH98 fit.
 
-    ``omega_m`` and ``sigma_8`` may be arrays of shape ``[B]``; the result then has shape
-    ``[B, *k.shape]``. Scalars give ``k.shape``.
+    ``wiggles`` selects :func:`transfer_eh98` (with the baryon acoustic oscillations) over
+    :func:`transfer_eh98_no_wiggle` (the default). ``omega_m`` and ``sigma_8`` may be arrays of
+    shape ``[B]``; the result then has shape ``[B, *k.shape]``. Scalars give ``k.shape``.
     """
+    transfer = transfer_eh98 if wiggles else transfer_eh98_no_wiggle
     k = np.asarray(k, dtype=np.float64)
     om = np.asarray(omega_m, dtype=np.float64)
     s8 = np.asarray(sigma_8, dtype=np.float64)
     om, s8 = np.broadcast_arrays(om, s8)
     om_col = np.reshape(om, om.shape + (1,) * k.ndim)
     # Normalise on the fixed σ_8 grid: P ∝ σ_8² exactly.
-    shape_grid = _SIGMA_K**n_s * transfer_eh98(_SIGMA_K, om[..., None], omega_b, h) ** 2
+    shape_grid = _SIGMA_K**n_s * transfer(_SIGMA_K, om[..., None], omega_b, h) ** 2
     amplitude = s8**2 / tophat_sigma2(_SIGMA_K, shape_grid)
     amplitude = np.reshape(amplitude, om.shape + (1,) * k.ndim)
     with np.errstate(divide="ignore", invalid="ignore"):
-        power = amplitude * k**n_s * transfer_eh98(k, om_col, omega_b, h) ** 2
+        power = amplitude * k**n_s * transfer(k, om_col, omega_b, h) ** 2
     return np.where(k > 0, power, 0.0)
 
 

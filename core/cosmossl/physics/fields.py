@@ -175,7 +175,9 @@ class PowerSpectrumBins:
 
     Default: linear bins of width k_F = 2π/L, the first centred on k_F, up to the corner of the
     grid (√2·k_F·n/2) so that every mode is used: the corner modes beyond the 1D Nyquist
-    frequency hold 1 − π/4 ≈ 21% of the modes and of the information. ``bin_width`` (in k_F),
+    frequency hold 1 − π/4 ≈ 21% of the modes and of the information. When the corner mode
+    (n/2, n/2) lies beyond the last whole bin, that bin is widened up to ``k_max`` (the corner
+    + k_F/2) to hold it. ``bin_width`` (in k_F),
     ``n_bins``, ``k_min``/``k_max`` (h/Mpc) and ``log_bins`` change that.
 
     Attributes: ``edges`` ``[n_bins+1]``, ``k`` (mode-weighted mean |k| per bin), ``counts``
@@ -196,7 +198,9 @@ class PowerSpectrumBins:
         self.n, self.box_size = n, box_size
         k_f = 2.0 * math.pi / box_size
         k_min = 0.5 * k_f if k_min is None else k_min
-        k_max = k_f * (np.sqrt(2.0) * (n // 2) + 0.5) if k_max is None else k_max
+        k_corner = k_f * np.sqrt(2.0) * (n // 2)  # the largest |k| of the grid
+        default_k_max = k_max is None
+        k_max = k_corner + 0.5 * k_f if k_max is None else k_max
         if not 0 < k_min < k_max:
             raise ValueError(f"power spectrum bins need 0 < k_min < k_max, got {k_min}, {k_max}")
         if log_bins:
@@ -207,6 +211,10 @@ class PowerSpectrumBins:
         else:
             width = bin_width * k_f
             edges = k_min + width * np.arange(int(np.floor((k_max - k_min) / width + 1e-9)) + 1)
+            if default_k_max and edges[-1] <= k_corner:
+                # Bins are [lo, hi): widen the last one to take the corner modes rather than
+                # drop them (n = 32, 100, 128) or give them a bin of their own (often 1 mode).
+                edges[-1] = k_max
         self.edges = torch.as_tensor(edges, dtype=torch.float64)
         k = wavenumbers(n, box_size).reshape(-1)
         weights = full_plane_weights(n)[None, :].expand(n, -1).reshape(-1)

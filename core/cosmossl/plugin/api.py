@@ -16,8 +16,9 @@ PLUGIN_API: dict[str, str] = {
     "cosmossl.data": "map sets and their HDF5 files, summaries files, `Split`, `Standardizer`",
     "cosmossl.nn": "for losses and encoders: expanders and predictors, `encode_views`, "
     "`per_view`, `full_precision`, collapse monitors, `gather_with_grad` and other DDP helpers",
-    "cosmossl.physics": "for simulators and statistics: the `cosmology`, `fields` and "
-    "`fisher_limit` modules, `PowerSpectrumBins`",
+    "cosmossl.physics": "for simulators and statistics: the `cosmology`, `fields`, "
+    "`fisher_limit` and `power_providers` modules, `PowerSpectrumBins`, `LinearPower`, "
+    "`linear_power_provider`",
     "cosmossl.inference": "for backends: `BoxPrior`, `FitData`, `Posterior`, `SavedPosterior`, "
     "`ThetaTransform`, sampling helpers",
 }

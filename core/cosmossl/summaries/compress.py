@@ -95,5 +95,6 @@ def _compress(
         nuisance=mapset.nuisance,
         nuisance_names=mapset.nuisance_names,
         priors=mapset.priors,
+        param_labels=mapset.param_labels,
         provenance={"cosmossl": __version__, **provenance},
     )

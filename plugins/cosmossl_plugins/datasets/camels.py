@@ -19,6 +19,7 @@ from pydantic import Field
 
 import cosmossl
 from cosmossl import DataError, Dataset, MapMeta, MapSet, split_by_group
+from cosmossl.physics import cosmology
 
 MAPS_PER_SIMULATION = 15
 BOX_SIZE = 25.0  # Mpc/h
@@ -196,6 +197,8 @@ class Camels(Dataset):
         if names[0]["suite"].endswith("Astrid"):
             priors["A_AGN2"] = (0.25, 4.0)
         nuisance_names = tuple(columns[2:])
+        labels = {n: cosmology.PARAM_LABELS[n] for n in ("omega_m", "sigma_8", *nuisance_names)
+                  if n in cosmology.PARAM_LABELS}  # fmt: skip
         return MapSet(
             maps=CamelsMaps(arrays, paths, log, p.remove_mean),
             params=rows[:, :2].astype(np.float32),
@@ -208,6 +211,7 @@ class Camels(Dataset):
             nuisance_names=nuisance_names,
             priors={k: v for k, v in priors.items() if k in ("omega_m", "sigma_8",
                                                              *nuisance_names)},
+            param_labels=labels,
             attrs={"source": [str(x) for x in paths], "params_file": str(params_path),
                    "fields": [n["field"] for n in names], "suite": names[0]["suite"],
                    "set": names[0]["set"], "redshift": float(names[0]["z"])},

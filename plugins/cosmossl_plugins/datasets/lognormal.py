@@ -4,6 +4,9 @@ The reference paper's lognormal benchmark (Akhmetzhanova, Mishra-Sharma & Dvorki
 arXiv:2308.09751): 100×100 maps of a 1000 Mpc box whose Gaussian field g has as its 2D spectrum
 the 3D linear spectrum divided by the box length (P_lin(k)/1000, k in 1/Mpc, lengths in Mpc);
 δ = exp(g − var(g)/2) − 1 with the per-map sample variance; the network sees log(1 + δ).
+The paper's spectrum is Eisenstein & Hu (1998) with baryon wiggles (``linear_power = "eh98"``);
+the default is the smooth no-wiggle fit; any provider of
+:mod:`cosmossl.physics.power_providers` can be chosen (colossus, your own CAMB/CLASS wrapper).
 
 A CAMELS-like geometry ("slab") projects a 5 Mpc/h slab of a 25 Mpc/h box instead, summing the 3D
 spectrum over k_z with the slab window. Optional baryonic feedback multiplies P_3D by the
@@ -28,7 +31,7 @@ from tqdm.auto import tqdm
 
 import cosmossl
 from cosmossl import Dataset, MapMeta, MapSet, derive_seed, resolve_device, split_by_group
-from cosmossl.physics import cosmology, fields, fisher_limit
+from cosmossl.physics import cosmology, fields, fisher_limit, power_providers
 
 PARAM_NAMES = ("omega_m", "sigma_8")
 FEEDBACK_NAMES = ("A_SN1", "A_AGN1", "A_SN2", "A_AGN2")
@@ -71,6 +74,12 @@ class Lognormal(Dataset):
         omega_b: float = Field(0.05, gt=0, description="Fixed baryon density Ω_b.")
         h: float = Field(0.7, gt=0, description="Fixed reduced Hubble constant h.")
         n_s: float = Field(0.96, description="Fixed spectral index n_s.")
+        linear_power: str = Field(
+            "eh98-no-wiggle",
+            description="Linear P(k): 'eh98' (Eisenstein & Hu 1998 with baryon wiggles, the "
+            "reference paper's), 'eh98-no-wiggle' (their smooth fit), 'colossus:<model>' (the "
+            "colossus extra) or 'package.module:Class' (see docs/formats.md).",
+        )
         geometry: Literal["plane", "slab"] = Field(
             "plane",
             description="'plane': the paper's 2D field, P_lin/L with L in Mpc; 'slab': "
@@ -115,6 +124,11 @@ class Lognormal(Dataset):
         batch_size: int = Field(512, ge=1, description="Maps per batched FFT.")
         device: str = Field("cpu", description="'cpu', 'cuda' or 'auto' for the FFTs.")
 
+        @field_validator("linear_power")
+        @classmethod
+        def _known_provider(cls, value: str) -> str:
+            return power_providers.check_provider_name(value)
+
         @field_validator("transform")
         @classmethod
         def _log_needs_lognormal(cls, value: str, info: ValidationInfo) -> str:
@@ -140,6 +154,9 @@ class Lognormal(Dataset):
         super().__init__(params)
         p = self.params
         self.box_size = p.box_size or (1000.0 if p.geometry == "plane" else 25.0)
+        self.linear_power = power_providers.linear_power_provider(
+            p.linear_power, omega_b=p.omega_b, h=p.h, n_s=p.n_s
+        )
 
     # --- geometry and spectra -------------------------------------------------------------
 
@@ -175,7 +192,7 @@ class Lognormal(Dataset):
             suppression = (mc, eta)
 
         def power_3d(k_h: np.ndarray) -> np.ndarray:  # k in h/Mpc → (Mpc/h)³, [B, ...]
-            power = cosmology.linear_power(k_h, theta[:, 0], theta[:, 1], p.omega_b, h, p.n_s)
+            power = self.linear_power(k_h, theta[:, 0], theta[:, 1])
             if suppression is not None:
                 extra = (1,) * k_h.ndim
                 s = cosmology.baryon_suppression(
@@ -373,6 +390,7 @@ class Lognormal(Dataset):
             nuisance=nuisance.astype(np.float32),
             nuisance_names=FEEDBACK_NAMES if p.feedback else (),
             priors=priors,
+            param_labels={name: cosmology.PARAM_LABELS[name] for name in priors},
             attrs={"generator": "lognormal", "seed": seed, "config": p.model_dump(mode="json")},
         )
 
@@ -387,6 +405,20 @@ class Lognormal(Dataset):
     def fiducial(self) -> np.ndarray:
         """Fiducial (Ω_m, σ_8) of the Fisher analysis."""
         return np.asarray(self.params.fiducial, dtype=np.float64)
+
+    def describe(self) -> dict[str, str]:
+        """What is simulated, in words (``cosmossl fisher`` prints it, ``fisher.json`` keeps it)."""
+        p = self.params
+        geometry = (
+            f"plane, P_lin/L on a {self.box_size:g} Mpc box"
+            if p.geometry == "plane"
+            else f"{p.slab_thickness:g} Mpc/h slab of a {self.box_size:g} Mpc/h box"
+        )
+        return {
+            "linear P(k)": self.linear_power.description,
+            "field": f"{p.field}, {p.n_pixels}×{p.n_pixels} pixels, {geometry}",
+            "feedback": "Schneider & Teyssier (2015) S(k)" if p.feedback else "none",
+        }
 
     def fisher_limit(self, theta_fiducial=None, nuisance=None, rel_step: float = 1e-3):
         """Analytic Fisher matrix ``[2, 2]`` of (Ω_m, σ_8) at the fiducial point.

@@ -42,6 +42,11 @@ class Npy(Dataset):
         param_names: list[str] | None = Field(
             None, description="Names of the parameter columns (default theta_0, theta_1, ...)."
         )
+        param_labels: dict[str, str] = Field(
+            default_factory=dict,
+            description="LaTeX label of a parameter in figures, without dollars, e.g. "
+            "{theta_0 = '\\Omega_{\\rm m}'} (default: the name).",
+        )
         groups: str | None = Field(
             None,
             description="Optional group id per map (.npy or "
@@ -95,5 +100,6 @@ class Npy(Dataset):
             split=split_by_group(groups, p.split, seed),
             meta=MapMeta(shape=tuple(maps.shape[1:]), box_size=p.box_size, periodic=p.periodic),
             priors={n: (float(c.min()), float(c.max())) for n, c in zip(names, params.T)},
+            param_labels=p.param_labels,
             attrs={"source": str(path)},
         )

@@ -10,17 +10,21 @@ from support.paths import REPO
 
 
 def test_components_does_not_import_torch():
+    # Nor the plotting and cosmology libraries, also after importing the public facades.
     code = (
         "import sys, io, contextlib\n"
+        "import cosmossl, cosmossl.physics, cosmossl.inference\n"
         "from cosmossl.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    assert main(['components']) == 0\n"
-        "heavy = [m for m in ('torch', 'numpy', 'pydantic.main') if m in sys.modules]\n"
-        "print(heavy)\n"
+        "heavy = ('torch', 'numpy', 'pydantic.main', 'getdist', 'colossus', 'matplotlib')\n"
+        "print([m for m in heavy if m in sys.modules])\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert out.returncode == 0, out.stderr
     assert "torch" not in out.stdout
+    for library in ("getdist", "colossus", "matplotlib"):
+        assert library not in out.stdout
 
 
 def test_components_json_lists_builtins_with_provider(cli):

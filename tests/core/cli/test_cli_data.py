@@ -72,6 +72,30 @@ def test_fisher_text_output_names_the_sigmas(tmp_path, capsys):
     assert "analytic Fisher limit:" in text and "Cramér–Rao σ: omega_m " in text
 
 
+@pytest.mark.parametrize(
+    ("choice", "expected"),
+    [
+        ("", "linear P(k): Eisenstein & Hu (1998) no-wiggle fit (built in), Ω_b = 0.05"),
+        ('linear_power = "eh98"\n', "linear P(k): Eisenstein & Hu (1998) with baryon acoustic"),
+    ],
+)
+def test_fisher_states_which_linear_power_spectrum_the_simulator_used(
+    tmp_path, capsys, choice, expected
+):
+    config = tmp_path / "run.toml"
+    config.write_text(TINY + choice)
+    assert main(["fisher", str(config)]) == 0
+    assert expected in capsys.readouterr().out
+    assert main(["fisher", str(config), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["simulator"]["linear P(k)"].startswith(expected.removeprefix("linear P(k): "))
+
+
+def test_the_paper_example_simulates_eh98_with_wiggles():
+    config = load_run_config(REPO / "examples" / "paper-lognormal.toml")
+    assert config.require("dataset").params.linear_power == "eh98"
+
+
 def test_fisher_needs_a_simulator(tmp_path, capsys):
     config = tmp_path / "run.toml"
     config.write_text('[dataset]\ntype = "hdf5"\npath = "x.h5"\n')

@@ -28,6 +28,7 @@ def small_mapset(n: int = 6) -> MapSet:
         nuisance=rng.uniform(size=(n, 4)).astype(np.float32),
         nuisance_names=("A_SN1", "A_AGN1", "A_SN2", "A_AGN2"),
         priors={"omega_m": (0.1, 0.5)},
+        param_labels={"omega_m": r"\Omega_{\rm m}", "A_SN1": r"A_{\rm SN1}"},
         attrs={"config": {"n_pixels": 8}, "seed": np.int64(3)},
     )
 
@@ -46,6 +47,23 @@ def test_round_trip_keeps_everything(tmp_path):
     assert loaded.meta == original.meta and loaded.priors == {"omega_m": (0.1, 0.5)}
     assert loaded.attrs["config"] == {"n_pixels": 8} and loaded.attrs["seed"] == 3
     assert loaded.attrs["cosmossl_version"] == cosmossl.__version__
+
+
+def test_parameter_labels_round_trip_and_old_files_without_them_read(tmp_path):
+    path = write_mapset(small_mapset(), tmp_path / "maps.h5")
+    assert read_mapset(path).param_labels == {
+        "omega_m": r"\Omega_{\rm m}",
+        "A_SN1": r"A_{\rm SN1}",
+    }
+    with h5py.File(path, "a") as f:  # a file written before labels existed
+        del f["params"].attrs["labels"]
+    assert read_mapset(path).param_labels == {}
+
+
+def test_labels_of_unknown_parameters_are_refused():
+    with pytest.raises(cosmossl.DataError, match=r"map set: param_labels for unknown "
+                       r"parameter\(s\) Omega_m; parameters: omega_m, sigma_8, A_SN1"):  # fmt: skip
+        MapSet(**{**small_mapset().__dict__, "param_labels": {"Omega_m": "x"}})
 
 
 def test_maps_are_float32_chunked_one_map_per_chunk(tmp_path):

@@ -22,6 +22,7 @@ def _summaries(n: int = 12) -> Summaries:
         nuisance=rng.uniform(size=(n, 1)),
         nuisance_names=("A_SN1",),
         priors={"Omega_m": (0.1, 0.5), "sigma_8": (0.6, 1.0)},
+        param_labels={"Omega_m": r"\Omega_m"},
         provenance={"encoder": "cnn", "checkpoint": "runs/x/encoder.safetensors"},
     )
 
@@ -39,6 +40,14 @@ def test_round_trip_keeps_every_field(tmp_path):
     assert back.priors == {"Omega_m": (0.1, 0.5), "sigma_8": (0.6, 1.0)}
     assert back.provenance["checkpoint"] == "runs/x/encoder.safetensors"
     assert back.indices("test").tolist() == [6, 7, 8]
+
+
+def test_parameter_labels_round_trip_and_old_files_without_them_read(tmp_path):
+    path = write_summaries(tmp_path / "s.h5", _summaries())
+    assert read_summaries(path).param_labels == {"Omega_m": r"\Omega_m"}
+    with h5py.File(path, "a") as f:  # a file written before labels existed
+        del f.attrs["param_labels"]
+    assert read_summaries(path).param_labels == {}
 
 
 def test_write_leaves_no_temporary_file(tmp_path):

@@ -51,6 +51,11 @@ def test_run_writes_every_stage_and_a_report(tmp_path):
     ):
         assert section in text
     assert "data:image/png;base64," in (tmp_path / "report.html").read_text()
+    # One triangle plot per test map (n_corner = 1), every summary's posterior on it.
+    assert "## Posteriors of test maps" in text and "](posteriors_0.png)" in text
+    assert (tmp_path / "posteriors_0.png").read_bytes()[:4] == b"\x89PNG"
+    assert not (tmp_path / "posteriors_1.png").exists()
+    assert "Simulator: linear P(k): Eisenstein & Hu (1998) no-wiggle fit" in text
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["summaries"]["encoder"]["nll"] == result.metrics["encoder"]["nll"]
 
@@ -84,6 +89,23 @@ def test_compare_runs_every_entry_on_shared_data(tmp_path):
     header = (tmp_path / "compare.csv").read_text().splitlines()[0]
     assert header.startswith("entry,kind,seeds,") and "fom_fraction_std" in header
     assert (tmp_path / "compare.png").exists() and (tmp_path / "compare.html").exists()
+    assert "](posteriors_0.png)" in (tmp_path / "compare.md").read_text()
+    assert result.first_runs == {name: tmp_path / name / "seed0"
+                                 for name in ("vicreg", "simclr", "power-spectrum")}  # fmt: skip
+
+
+def test_compare_overlays_every_entrys_posterior_on_the_same_test_maps(tmp_path, monkeypatch):
+    from cosmossl.inference import plots
+
+    calls = []
+    draw = plots.triangle
+    monkeypatch.setattr(plots, "triangle", lambda *a, **k: calls.append((a, k)) or draw(*a, **k))
+    cfg = config(compare={"losses": ["vicreg"], "baselines": ["power-spectrum"], "seeds": [0]})
+    compare(cfg, out_dir=tmp_path, progress=False)
+    samples, _, path = calls[-1][0]
+    assert path == tmp_path / "posteriors_0.png"
+    assert list(samples) == ["vicreg", "power-spectrum"]
+    assert set(calls[-1][1]["cramer_rao"]) == {"vicreg", "power-spectrum"}
 
 
 def test_compare_unknown_entry_suggests_a_name(tmp_path):

@@ -11,13 +11,17 @@ from cosmossl.physics import cosmology
 def test_eh98_transfer_matches_reference_values():
     k = np.array([0.01, 0.1, 1.0, 10.0])
     expected = [0.77696, 0.12625, 4.3178e-3, 8.1831e-5]
-    np.testing.assert_allclose(cosmology.transfer_eh98(k, 0.3, 0.049, 0.6711), expected, rtol=2e-4)
+    np.testing.assert_allclose(
+        cosmology.transfer_eh98_no_wiggle(k, 0.3, 0.049, 0.6711), expected, rtol=2e-4
+    )
     assert cosmology.sound_horizon_eh98(0.3, 0.049, 0.6711) == pytest.approx(152.13, abs=0.01)
     assert cosmology.alpha_gamma_eh98(0.3, 0.049, 0.6711) == pytest.approx(0.7934, abs=1e-4)
 
 
 def test_linear_power_matches_reference_and_is_sigma8_normalised():
-    power = cosmology.linear_power(np.array([0.1, 1.0]), 0.3, 0.8, 0.049, 0.6711, 0.9624)
+    power = cosmology.linear_power(
+        np.array([0.1, 1.0]), 0.3, 0.8, 0.049, 0.6711, 0.9624, wiggles=False
+    )
     np.testing.assert_allclose(power, [5.674e3, 60.86], rtol=1e-3)
     k = np.logspace(-4, 2, 4096)
     sigma2 = cosmology.tophat_sigma2(k, cosmology.linear_power(k, 0.25, 0.9))
@@ -32,6 +36,30 @@ def test_linear_power_is_batched_over_cosmologies():
     np.testing.assert_allclose(
         cosmology.linear_power(k, 0.3, 0.4) * 4, cosmology.linear_power(k, 0.3, 0.8)
     )
+
+
+def test_eh98_with_wiggles_tends_to_one_on_large_scales_and_follows_the_no_wiggle_shape():
+    assert cosmology.transfer_eh98(np.array([0.0, 1e-5]), 0.3)[0] == 1.0
+    assert cosmology.transfer_eh98(np.array([1e-5]), 0.3)[0] == pytest.approx(1.0, abs=1e-4)
+    # The wiggles oscillate about the smooth fit and are damped on small scales (Silk damping).
+    k = np.logspace(-3, 1, 2000)
+    ratio = cosmology.transfer_eh98(k, 0.3, 0.05, 0.7) / cosmology.transfer_eh98_no_wiggle(
+        k, 0.3, 0.05, 0.7
+    )
+    assert np.abs(ratio[k < 0.005] - 1).max() < 0.01
+    assert np.abs(ratio[k > 2.0] - 1).max() < 0.02
+    bao = (k > 0.03) & (k < 0.3)
+    assert ratio[bao].max() > 1.02 and ratio[bao].min() < 0.98
+    assert np.count_nonzero(np.diff(np.sign(ratio[bao] - 1))) >= 4  # several oscillations
+
+
+def test_eh98_wiggles_change_the_paper_spectrum_by_7_percent_at_omega_m_0_3_and_31_at_0_15():
+    # The independent check: pyccl's EH98 with wiggles against our no-wiggle P(k).
+    k = np.logspace(-3, 1, 4000)
+    for omega_m, expected in ((0.3, 0.077), (0.15, 0.33)):
+        wiggles = cosmology.linear_power(k, omega_m, 0.8, 0.05, 0.7, 0.96, wiggles=True)
+        smooth = cosmology.linear_power(k, omega_m, 0.8, 0.05, 0.7, 0.96)
+        assert np.abs(wiggles / smooth - 1).max() == pytest.approx(expected, abs=0.01)
 
 
 def test_projected_power_differs_from_thick_slab_shortcut_by_0_43_at_fundamental():

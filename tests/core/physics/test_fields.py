@@ -16,6 +16,20 @@ def test_bins_count_every_full_plane_mode_once():
     assert bins.k[0].item() == pytest.approx((4 + 4 * np.sqrt(2)) / 8 * 2 * np.pi / 10.0)
 
 
+@pytest.mark.parametrize("n", [31, 32, 33, 100, 128])
+def test_default_bins_keep_the_corner_mode_for_every_grid_size(n):
+    # frac(√2·n/2) > 0.5 for n = 32, 100, 128: the corner (n/2, n/2) lay past the last edge.
+    bins = fields.PowerSpectrumBins(n, 1.0)
+    assert bins.counts.sum().item() == n * n - 1
+    k_f = 2 * np.pi
+    corner = k_f * np.sqrt(2.0) * (n // 2)
+    assert bins.edges[-2].item() <= corner < bins.edges[-1].item()
+    widths = np.diff(bins.edges.numpy()) / k_f
+    np.testing.assert_allclose(widths[:-1], 1.0)  # width k_F, the last one widened if need be
+    assert 1.0 <= widths[-1] < 2.0
+    assert bins.counts.min().item() > 1  # no bin of the corner mode alone
+
+
 def test_white_noise_has_flat_spectrum_sigma2_pixel_area():
     n, box = 32, 64.0
     maps = 3.0 * fields.white_noise(range(400), n)

@@ -50,6 +50,7 @@ def test_summaries_keep_params_ids_split_and_provenance(trained, tmp_path):
     np.testing.assert_array_equal(back.cosmology_id, mapset.cosmology_id)
     np.testing.assert_array_equal(back.split, mapset.split)
     assert back.param_names == ("a", "b")
+    assert back.param_labels == mapset.param_labels == {"a": "a_1"}
     assert back.provenance["kind"] == "encoder"
     assert back.provenance["step"] == result.steps == 4
     assert back.provenance["checkpoint"].endswith("checkpoints/best")

@@ -53,6 +53,8 @@ def test_loads_maps_log10_params_and_splits_by_simulation(tmp_path):
     np.testing.assert_allclose(mapset.params[16], ROWS[1, :2].astype(np.float32))
     np.testing.assert_allclose(mapset.nuisance[44], ROWS[2, 2:].astype(np.float32))
     assert mapset.nuisance_names == ("A_SN1", "A_AGN1", "A_SN2", "A_AGN2")
+    assert mapset.param_labels["omega_m"] == r"\Omega_{\rm m}"
+    assert mapset.param_labels["A_AGN2"] == r"A_{\rm AGN2}"
     np.testing.assert_array_equal(mapset.simulation_id, np.arange(45) // 15)
     assert sorted(np.bincount(mapset.split).tolist()) == [15, 15, 15]
     for sim in range(3):

@@ -8,7 +8,7 @@ import torch
 
 import cosmossl
 from cosmossl.information import fisher
-from cosmossl.physics import fisher_limit
+from cosmossl.physics import cosmology, fisher_limit
 from cosmossl_plugins.datasets.lognormal import Lognormal, map_seed
 
 
@@ -16,8 +16,10 @@ def make(**kwargs) -> Lognormal:
     return cosmossl.create("dataset", "lognormal", **kwargs)
 
 
-def test_paper_maps_have_the_published_pixel_statistics():
-    maps = make(n_cosmologies=1, n_simulations=200).simulate([0.3, 0.8], range(200))
+@pytest.mark.parametrize("linear_power", ["eh98-no-wiggle", "eh98"])
+def test_paper_maps_have_the_published_pixel_statistics(linear_power):
+    dataset = make(n_cosmologies=1, n_simulations=200, linear_power=linear_power)
+    maps = dataset.simulate([0.3, 0.8], range(200))
     assert maps.shape == (200, 1, 100, 100) and maps.dtype == np.float32
     assert maps.std() == pytest.approx(0.20, abs=0.01)
     assert maps.mean() == pytest.approx(-0.02, abs=0.002)
@@ -48,6 +50,7 @@ def test_ids_split_and_priors_of_a_loaded_set():
     strata = np.floor((p.params[::3, 1] - 0.65) / 0.3 * 20).astype(int)
     assert sorted(strata.tolist()) == list(range(20))
     assert p.priors == {"omega_m": (0.15, 0.45), "sigma_8": (0.65, 0.95)}
+    assert p.param_labels == {"omega_m": r"\Omega_{\rm m}", "sigma_8": r"\sigma_8"}
 
 
 def test_feedback_draws_nuisance_per_simulation_within_shifted_priors():
@@ -100,7 +103,9 @@ def test_unknown_feedback_names_are_refused():
 
 
 @pytest.mark.parametrize(
-    "geometry", [{}, {"geometry": "slab", "feedback": True}], ids=["plane", "slab-feedback"]
+    "geometry",
+    [{}, {"geometry": "slab", "feedback": True}, {"linear_power": "eh98"}],
+    ids=["plane", "slab-feedback", "plane-wiggles"],
 )
 def test_gaussian_recipe_matches_the_fisher_limit_by_score_covariance(geometry):
     # With feedback, simulate(..., nuisance=None) must hold it at the limit's fiducial (1,1,1,1):
@@ -141,3 +146,40 @@ def test_power_spectrum_reaches_the_limit_on_paper_maps():
     )
     f = fisher.estimate_fisher(*simulated).fisher
     assert fisher.fom_fraction(f, dataset.fisher_limit(theta)) > 0.9
+
+
+def test_linear_power_selects_the_spectrum_of_the_maps_and_of_the_limit():
+    wiggles, smooth = make(linear_power="eh98", n_pixels=64), make(n_pixels=64)
+    k = np.array([0.05, 0.07, 0.1])  # 1/Mpc, BAO scales
+    h = 0.7
+    expected = cosmology.linear_power(k / h, 0.3, 0.8, 0.05, h, 0.96, wiggles=True) / h**3 / 1000
+    np.testing.assert_allclose(wiggles.target_power([[0.3, 0.8]], None, k)[0], expected)
+    assert np.abs(smooth.target_power([[0.3, 0.8]], None, k)[0] / expected - 1).max() > 0.03
+    maps = [d.simulate([0.3, 0.8], range(2)) for d in (wiggles, smooth)]
+    assert not np.allclose(*maps)
+    limits = [d.fisher_limit() for d in (wiggles, smooth)]
+    assert np.abs(limits[0] / limits[1] - 1).max() > 0.01
+
+
+def test_colossus_provider_gives_the_maps_of_the_builtin_eh98():
+    pytest.importorskip("colossus")
+    ours = make(linear_power="eh98", n_pixels=32).simulate([0.3, 0.8], range(3))
+    theirs = make(linear_power="colossus:eisenstein98", n_pixels=32).simulate([0.3, 0.8], range(3))
+    np.testing.assert_allclose(theirs, ours, atol=1e-4)
+
+
+def test_describe_names_the_linear_power_spectrum():
+    described = make(linear_power="eh98").describe()
+    assert described["linear P(k)"].startswith(
+        "Eisenstein & Hu (1998) with baryon acoustic oscillations (built in), Ω_b = 0.05, h = 0.7"
+    )
+    assert described["field"] == "lognormal-paper, 100×100 pixels, plane, P_lin/L on a 1000 Mpc box"
+
+
+def test_unknown_linear_power_is_refused_with_the_choices():
+    expected = (
+        r"key 'linear_power': .*unknown linear power spectrum 'camb': "
+        r"use one of 'eh98', 'eh98-no-wiggle', 'colossus'"
+    )
+    with pytest.raises(cosmossl.ConfigError, match=expected):
+        make(linear_power="camb")

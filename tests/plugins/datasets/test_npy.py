@@ -64,3 +64,11 @@ def test_wrong_map_rank_and_missing_files_are_reported(tmp_path):
         load(tmp_path)
     with pytest.raises(cosmossl.DataError, match=r"maps file '.*absent\.npy' does not exist"):
         load(tmp_path, maps=str(tmp_path / "absent.npy"))
+
+
+def test_parameter_labels_are_declared_in_the_run_file(tmp_path):
+    np.savetxt(tmp_path / "params.txt", write(tmp_path))
+    mapset = load(tmp_path, param_names=["om", "s8"], param_labels={"om": r"\Omega_m"})
+    assert mapset.param_labels == {"om": r"\Omega_m"}
+    with pytest.raises(cosmossl.DataError, match=r"param_labels for unknown parameter\(s\) x"):
+        load(tmp_path, param_names=["om", "s8"], param_labels={"x": "x"})

@@ -13,8 +13,10 @@ from cosmossl.config.run_file import RunConfig
 from cosmossl.job.report.compare_plots import plot_comparison
 from cosmossl.job.report.document import Report
 from cosmossl.job.report.labels import label
-from cosmossl.job.results import CompareResult
-from cosmossl.job.run_dir import COMPARE
+from cosmossl.job.report.posterior_figures import run_sources
+from cosmossl.job.report.run_report import posterior_section
+from cosmossl.job.results import CompareResult, read_json
+from cosmossl.job.run_dir import COMPARE, ENCODER, FISHER
 
 #: Columns kept in the CSV and JSON but left out of the report's table.
 _NOT_SHOWN = ("rmse_", "r2_", "tarp_ks")
@@ -53,8 +55,27 @@ def write_compare_report(config: RunConfig, root: Path, result: CompareResult) -
     figures = plot_comparison(result.table, root)
     for path, caption in figures:
         report.figure(path.name, caption)
+    posteriors = _posterior_section(report, config, result, root)
     md, page = report.write(root, stem=COMPARE)
-    return [csv_path, json_path, md, page, *(p for p, _ in figures)]
+    return [csv_path, json_path, md, page, *(p for p, _ in figures), *posteriors]
+
+
+def _posterior_section(
+    report: Report, config: RunConfig, result: CompareResult, root: Path
+) -> list[Path]:
+    """Every entry's posterior (its first seed's run) on the same test maps, overlaid."""
+    sources, fisher = [], None
+    for row in result.table:
+        name = row["entry"]
+        run_dir = result.first_runs.get(name)
+        if run_dir is None:
+            continue
+        own = read_json(run_dir / FISHER) if (run_dir / FISHER).is_file() else None
+        fisher = fisher or own
+        label = ENCODER if row["kind"] == "loss" else name
+        sources += run_sources(run_dir, [label], own, legend=name)
+    return posterior_section(report, sources, root, fisher, options=config.settings.inference,
+                             seed=config.settings.compare.seeds[0])  # fmt: skip
 
 
 def _pm(row: dict[str, Any], key: str) -> str:

@@ -7,7 +7,9 @@ from typing import Any
 
 from cosmossl._util.files import save_figure, write_json
 from cosmossl.config.run_file import RunConfig
+from cosmossl.config.settings import InferenceSettings
 from cosmossl.job.report.document import Report
+from cosmossl.job.report.posterior_figures import PosteriorSource, posterior_figures, run_sources
 from cosmossl.job.results import RunResult, epoch_history, headline
 from cosmossl.job.run_dir import (
     REPORT,
@@ -62,17 +64,42 @@ def _inference_section(
         ("predicted_vs_true.png", "Posterior mean ± σ against the truth on test maps."),
         ("coverage.png", "Expected coverage of highest-density regions (diagonal: calibrated)."),
         ("tarp.png", "TARP expected coverage with bootstrap bands."),
-        ("corner_0.png", "Posterior of one test map; lines mark the truth."),
-        ("corner_1.png", "Posterior of another test map."),
     ):
         if (root / folder / name).exists():
             report.figure(f"{folder}/{name}", caption)
+
+
+def posterior_section(
+    report: Report,
+    sources: list[PosteriorSource],
+    root: Path,
+    fisher: dict[str, Any] | None,
+    *,
+    options: InferenceSettings,
+    seed: int,
+) -> list[Path]:
+    """The overlaid posteriors of a few test maps (``[inference]`` ``n_corner`` maps,
+    ``n_samples`` samples each); nothing when ``plots`` is off. Returns the figures' paths."""
+    if not options.plots:
+        return []
+    figures = posterior_figures(
+        sources, root, fisher=fisher, n_maps=options.n_corner, n_samples=options.n_samples,
+        seed=seed,
+    )  # fmt: skip
+    if figures:
+        report.heading("Posteriors of test maps")
+    for name, caption in figures:
+        report.figure(name, caption)
+    return [root / name for name, _ in figures]
 
 
 def _fisher_section(report: Report, fisher: dict[str, Any]) -> None:
     names = fisher["param_names"]
     report.heading("Information against the analytic limit")
     fiducial = ", ".join(f"{n} = {v:g}" for n, v in zip(names, fisher["fiducial"]))
+    simulator = "; ".join(f"{what}: {how}" for what, how in fisher.get("simulator", {}).items())
+    if simulator:
+        report.paragraph(f"Simulator: {simulator}.")
     report.paragraph(
         f"Fisher matrices at the fiducial point ({fiducial}) from {fisher['n_fiducial']} "
         f"fiducial and {fisher['n_derivative']} seed-matched derivative simulations per "
@@ -112,6 +139,9 @@ def write_run_report(config: RunConfig, run_dir: RunDirectory, result: RunResult
         report.figure(TRAINING_CURVES, "Loss per epoch (dashed: learning rate).")
     if result.fisher:
         _fisher_section(report, result.fisher)
+    sources = run_sources(run_dir.root, list(result.metrics), result.fisher)
+    posterior_section(report, sources, run_dir.root, result.fisher,
+                      options=config.settings.inference, seed=config.settings.seed)  # fmt: skip
     for label, metrics in result.metrics.items():
         _inference_section(report, label, metrics, run_dir.root, inference(label))
     md, _ = report.write(run_dir.root, stem=REPORT)

@@ -1,0 +1,172 @@
+"""The reports' posterior figures: for a few test maps, the posterior from every summary overlaid
+on one GetDist triangle plot, with the Fisher ellipses at the fiducial point.
+
+Every posterior is evaluated on the same test maps: the rows of the summaries files (one per
+summary, all computed from the same map set) must agree, and the maps are chosen once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cosmossl.data.summaries import Summaries, read_summaries
+from cosmossl.job import run_dir as layout
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PosteriorSource:
+    """One summary's posterior: its legend label, files, and Fisher matrix (``fisher.json``)."""
+
+    label: str
+    summaries: Path
+    posterior: Path
+    fisher: np.ndarray | None = None
+
+
+def run_sources(
+    root: Path, labels: Sequence[str], fisher: dict[str, Any] | None, legend: str | None = None
+) -> list[PosteriorSource]:
+    """The sources of the summaries ``labels`` of the run directory ``root`` (``legend``, when
+    given, replaces the label of a single summary in the legend)."""
+    out = []
+    entries = (fisher or {}).get("summaries", {})
+    for label in labels:
+        matrix = entries.get(label, {}).get("fisher")
+        out.append(
+            PosteriorSource(
+                label=legend or label,
+                summaries=root / layout.summaries(label),
+                posterior=root / layout.inference(label) / layout.POSTERIOR,
+                fisher=None if matrix is None else np.asarray(matrix, dtype=np.float64),
+            )
+        )
+    return out
+
+
+def choose_test_maps(
+    s: Summaries, n: int, *, fiducial: np.ndarray | None = None, seed: int = 0
+) -> np.ndarray:
+    """Rows of ``n`` test maps, one per test cosmology.
+
+    With a ``fiducial`` point the cosmologies closest to it (in units of the prior's width), so
+    that the Fisher ellipses drawn there apply; otherwise cosmologies drawn with ``seed``.
+    """
+    test = s.indices("test")
+    if test.size == 0 or n <= 0:
+        return test[:0]
+    _, first = np.unique(s.cosmology_id[test], return_index=True)
+    rows = test[first]  # the first test map of each cosmology
+    if fiducial is not None:
+        low, high = s.box()
+        distance = np.sum(((s.params[rows] - fiducial) / (high - low)) ** 2, axis=1)
+        return rows[np.argsort(distance, kind="stable")[:n]]
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(rows, size=min(n, rows.size), replace=False))
+
+
+def posterior_figures(
+    sources: Sequence[PosteriorSource],
+    folder: Path,
+    *,
+    fisher: dict[str, Any] | None = None,
+    n_maps: int = 3,
+    n_samples: int = 1000,
+    seed: int = 0,
+) -> list[tuple[str, str]]:
+    """Write ``posteriors_<i>.png`` into ``folder``; returns ``[(file name, caption)]``.
+
+    Sources whose files are missing, or whose rows differ from the first source's, are left
+    out (with a log message). ``fisher`` (a ``fisher.json``) adds the limit's ellipse and each
+    source's Cramér–Rao ellipse at its fiducial point.
+    """
+    from cosmossl.inference import plots
+    from cosmossl.inference.posterior import load_posterior  # torch: only when drawing
+
+    loaded = _read(sources)
+    if not loaded or n_maps <= 0:
+        return []
+    reference = loaded[0][1]
+    names = reference.param_names
+    fiducial = limit = None
+    if fisher and tuple(fisher.get("param_names", ())) == names:
+        fiducial = np.asarray(fisher["fiducial"], dtype=np.float64)
+        limit = np.asarray(fisher["limit"]["fisher"], dtype=np.float64)
+    rows = choose_test_maps(reference, n_maps, fiducial=fiducial, seed=seed)
+    draws = {}
+    for source, s in loaded:
+        posterior = load_posterior(source.posterior, device="cpu")
+        samples = posterior.sample_batched(s.summaries[rows], n_samples, seed=seed)
+        draws[source.label] = samples.cpu().numpy()  # [n, B, P]
+    cramer_rao = {}
+    if fiducial is not None:
+        cramer_rao = {src.label: src.fisher for src, _ in loaded if src.fisher is not None}
+    figures = []
+    for b, row in enumerate(rows):
+        truth = reference.params[row].astype(np.float64)
+        where = ", ".join(f"{n} = {v:.3g}" for n, v in zip(names, truth))
+        tex = [plots.latex_label(n, reference.param_labels) for n in names]
+        title = f"test map {row}\n" + "\n".join(f"${t}$ = {v:.3g}" for t, v in zip(tex, truth))
+        name = layout.posterior_figure(b)
+        plots.triangle(
+            {label: d[:, b] for label, d in draws.items()},
+            names,
+            folder / name,
+            labels=reference.param_labels,
+            truth=truth,
+            ranges=reference.priors,
+            fiducial=fiducial,
+            limit=limit,
+            cramer_rao=cramer_rao,
+            title=title,
+        )
+        figures.append((name, _caption(row, where, n_samples, fiducial, names)))
+    return figures
+
+
+def _read(sources: Sequence[PosteriorSource]) -> list[tuple[PosteriorSource, Summaries]]:
+    out: list[tuple[PosteriorSource, Summaries]] = []
+    for source in sources:
+        if not source.summaries.is_file() or not source.posterior.is_dir():
+            log.info("no posterior figure for %s: %s or %s missing", source.label,
+                     source.summaries, source.posterior)  # fmt: skip
+            continue
+        s = read_summaries(source.summaries)
+        if out and not _same_rows(out[0][1], s):
+            log.warning("posterior figures leave out %s: its summaries file %s has other rows "
+                        "than %s", source.label, source.summaries, out[0][0].summaries)  # fmt: skip
+            continue
+        out.append((source, s))
+    return out
+
+
+def _same_rows(a: Summaries, b: Summaries) -> bool:
+    return (
+        a.param_names == b.param_names
+        and np.array_equal(a.params, b.params)
+        and np.array_equal(a.cosmology_id, b.cosmology_id)
+        and np.array_equal(a.split, b.split)
+    )
+
+
+def _caption(
+    row: int, where: str, n_samples: int, fiducial: np.ndarray | None, names: Sequence[str]
+) -> str:
+    text = (
+        f"Test map {row} ({where}): 68% and 95% contours of the posterior from each summary "
+        f"({n_samples} samples each); dotted lines: the truth."
+    )
+    if fiducial is not None:
+        point = ", ".join(f"{n} = {v:g}" for n, v in zip(names, fiducial))
+        text += (
+            " Black: the analytic Fisher limit; dashed: each summary's Cramér–Rao bound; both "
+            f"as 68/95% ellipses at the fiducial point ({point}), for one map."
+        )
+    return text
