@@ -228,7 +228,8 @@ def plot(records: list[dict[str, Any]], path: Path) -> Path | None:
     for ax, geometry in zip(axes[0], geometries):
         rows = [r for r in records if r["geometry"] == geometry]
         for i, summary in enumerate(sorted({r["summary"] for r in rows if r["maps_seen"]})):
-            curve = sorted((r for r in rows if r["summary"] == summary), key=lambda r: r["maps_seen"])
+            curve = [r for r in rows if r["summary"] == summary]
+            curve.sort(key=lambda r: r["maps_seen"])
             x = [r["maps_seen"] for r in curve]
             y = [r["fom_fraction"] for r in curve]
             low = [r["fom_interval"][0] for r in curve]
@@ -257,7 +258,7 @@ def main() -> None:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--runs", type=Path, default=REPO / "runs" / "information")
     parser.add_argument("--out", type=Path, default=RESULTS / "information.json")
-    parser.add_argument("--quick", action="store_true", help="tiny smoke test (numbers meaningless)")
+    parser.add_argument("--quick", action="store_true", help="smoke test (numbers meaningless)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
