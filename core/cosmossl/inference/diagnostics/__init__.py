@@ -24,6 +24,8 @@ import numpy as np
 import torch
 
 from cosmossl._util.files import write_text
+from cosmossl.data.arrays import first_nonfinite
+from cosmossl.errors import CosmosslError
 from cosmossl.inference.diagnostics.coverage import hpd_coverage
 from cosmossl.inference.diagnostics.levels import GRID
 from cosmossl.inference.diagnostics.point import point_metrics
@@ -71,6 +73,7 @@ def evaluate(
     lp_truth = posterior.log_prob(theta_t, x_t).cpu().double().numpy()
     samples = samples_t.cpu().double().numpy()
     truth = theta_t.double().numpy()
+    _check_finite(samples, lp_samples)
     names = tuple(posterior.param_names)
     low = posterior.prior.low.cpu().double().numpy()
     high = posterior.prior.high.cpu().double().numpy()
@@ -84,6 +87,20 @@ def evaluate(
         "sbc": sbc(samples, truth, names),
     }
     return Evaluation(metrics, samples, truth)
+
+
+def _check_finite(samples: np.ndarray, lp_samples: np.ndarray) -> None:
+    """No metric is computed over non-finite samples or densities (a posterior that failed)."""
+    point, what = first_nonfinite(np.moveaxis(samples, 1, 0)), "samples"  # per test point
+    if point is None:
+        nan_density = np.flatnonzero(np.isnan(lp_samples).any(axis=0))  # [n, B] → points
+        point, what = (int(nan_density[0]) if nan_density.size else None), "log densities"
+    if point is not None:
+        raise CosmosslError(
+            f"the posterior gave NaN or inf {what} for test point {point}: its metrics would be "
+            "meaningless, so none are reported (the fit may have diverged: check the backend's "
+            "training history, or fit again with another seed or backend setting)"
+        )
 
 
 def write_metrics(path: str | Path, metrics: dict[str, Any]) -> Path:
