@@ -97,11 +97,11 @@ class RunConfig:
             "pairing": self.settings.pairing.model_dump(mode="json"),
             "augmentations": [spec.to_table() for spec in self.augmentations],
         }
-        specs = [*(self.components[s] for s in ("dataset", "encoder", "loss") if s in self.components),
-                 *self.augmentations]  # fmt: skip
+        specs = [*self.augmentations]
         for slot in ("dataset", "encoder", "loss"):
             if slot in self.components:
                 record[slot] = self.components[slot].to_table()
+                specs.append(self.components[slot])
         record["code"] = [code_identity(spec.kind, spec.type) for spec in specs]
         return record
 

@@ -131,7 +131,9 @@ def claim_folder(path: str | Path) -> dict[str, Any]:
                           "run directory (--run-dir)")  # fmt: skip
     if (root / MARKER).exists():
         return _read_marker(root)
-    entries = sorted(p.name for p in root.iterdir() if not _ignored(p.name)) if root.exists() else []
+    entries = []
+    if root.is_dir():
+        entries = sorted(p.name for p in root.iterdir() if not _ignored(p.name))
     if entries and not _legacy_state(root):
         shown = ", ".join(entries[:5]) + (", ..." if len(entries) > 5 else "")
         raise OutputError(
