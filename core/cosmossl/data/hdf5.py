@@ -116,6 +116,17 @@ class LazyMaps:
         self._file = None
 
 
+def file_format(path: str | Path) -> str | None:
+    """The ``format`` attribute of an HDF5 file (``"cosmossl-maps"``, ...); ``None`` when the
+    file is not HDF5 or has none. Used to tell cosmossl's files from others before replacing."""
+    try:
+        with h5py.File(path, "r") as f:
+            value = f.attrs.get("format")
+    except OSError:
+        return None
+    return value if isinstance(value, str) else None
+
+
 @contextmanager
 def open_checked(
     path: Path, file_format: str, version_attr: str, max_version: int, what: str, hint: str = ""

@@ -242,7 +242,7 @@ class _Job:
                 progress=self.progress,
             )
 
-        self._stage(f"infer-{label}", inputs, [metrics], action)
+        self._stage(f"infer-{label}", inputs, [metrics], action, owned=[out_dir])
         return read_json(self.dir.path(metrics))
 
     def fisher(

@@ -154,6 +154,38 @@ def claim_folder(path: str | Path) -> dict[str, Any]:
     return marker
 
 
+# ---- outputs outside a run directory ----------------------------------------------------------
+
+
+def check_output_file(path: str | Path, *, ours: Callable[[Path], bool], what: str,
+                      flag: str) -> Path:  # fmt: skip
+    """Check, before any work, that the file ``path`` (given with ``flag``) may be written: a
+    writable location, and nothing there that cosmossl did not write (``ours(path)`` says
+    whether an existing file is a ``what`` that cosmossl wrote)."""
+    path = Path(path)
+    check_writable(path, folder=False, flag=flag)
+    if path.exists() and not ours(path):
+        raise OutputError(
+            f"'{path}' exists and is not a {what}: cosmossl never overwrites a file it did not "
+            f"write. Choose another path with {flag}, or remove that file"
+        )
+    return path
+
+
+def check_output_folder(path: str | Path, *, ours: Callable[[Path], bool], what: str,
+                        flag: str) -> Path:  # fmt: skip
+    """Like :func:`check_output_file` for a folder: it may be missing, empty, or hold a
+    ``what`` that cosmossl wrote (``ours(path)``)."""
+    path = Path(path)
+    check_writable(path, folder=True, flag=flag)
+    if path.is_dir() and any(path.iterdir()) and not ours(path):
+        raise OutputError(
+            f"'{path}' is not empty and does not hold a {what}: cosmossl never writes into a "
+            f"folder it did not make. Choose another folder with {flag}, or empty it"
+        )
+    return path
+
+
 # ---- the lock ------------------------------------------------------------------------------
 
 try:
