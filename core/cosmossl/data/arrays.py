@@ -53,13 +53,19 @@ def load_npy(path: str | Path, *, what: str = "array", mmap: bool = True) -> np.
 
 
 def _why(message: str) -> str:
-    if "pickle" in message.lower() and "object" in message.lower():
-        return "holds Python objects (dtype object), which cosmossl never unpickles: save a " \
-               "float or integer array"  # fmt: skip
-    if "pickle" in message.lower():
-        return "is not a .npy file (it looks like a pickle, which cosmossl never loads): save " \
-               "the array with numpy.save"  # fmt: skip
-    if "mmap length" in message or "reshape" in message or "size" in message:
+    """What NumPy's ``ValueError`` means for the user (its wording differs between versions)."""
+    text = message.lower()
+    if "python objects" in text or "object arrays" in text:
+        return (
+            "holds Python objects (dtype object), which cosmossl never unpickles: save a float "
+            "or integer array"
+        )
+    if "pickle" in text:
+        return (
+            "is not a .npy file (it looks like a pickle, which cosmossl never loads): save the "
+            "array with numpy.save"
+        )
+    if "mmap length" in text or "reshape" in text or "size" in text:
         return "is truncated (shorter than its header says): write it again"
     return f"is not a readable .npy file ({message})"
 
