@@ -148,8 +148,8 @@ class RunCheckpoints:
         if ckpt.state.get("config_hash") != self.config_hash:
             raise ConfigError(
                 f"cannot resume '{self.folder.root}': its checkpoint was made with another "
-                "configuration (run file, components, seed or number of processes differ); "
-                "start a new run directory instead"
+                "configuration (run file, components or their code, seed or number of processes "
+                "differ); start a new run directory instead"
             )
         what = f"checkpoint '{ckpt.path}'"
         load_state(self.encoder, ckpt.part("encoder"), what, "encoder")

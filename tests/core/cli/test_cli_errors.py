@@ -121,14 +121,21 @@ def test_a_seed_beyond_64_bits(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("option", "message"),
     [
-        (["--n-fiducial", "0"], "command line: key 'n_fiducial': Input should be greater than or "
-                                "equal to 10, got 0 (expected int, default 500)."),
-        (["--step", "0"], "command line: key 'step': Input should be greater than 0, got 0.0 "
-                          "(expected float, default 0.005)."),
+        (
+            ["--n-fiducial", "0"],
+            "command line: key 'n_fiducial': Input should be greater than or "
+            "equal to 10, got 0 (expected int, default 500).",
+        ),
+        (
+            ["--step", "0"],
+            "command line: key 'step': Input should be greater than 0, got 0.0 "
+            "(expected float, default 0.005).",
+        ),
     ],
-)  # fmt: skip
-def test_command_line_numbers_are_validated_like_run_file_numbers(tmp_path, capsys, option,
-                                                                  message):  # fmt: skip
+)
+def test_command_line_numbers_are_validated_like_run_file_numbers(
+    tmp_path, capsys, option, message
+):
     assert fails(capsys, "fisher", str(run_file(tmp_path, SIMULATOR_RUN)), *option) == message
 
 
@@ -176,8 +183,15 @@ def test_a_damaged_checkpoint_is_refused_before_compressing(tmp_path, capsys):
     (tmp_path / "ckpt").mkdir()
     (tmp_path / "ckpt" / "state.json").write_text('{"step": 1}')
     (tmp_path / "ckpt" / "weights.safetensors").write_bytes(b"")
-    message = fails(capsys, "compress", str(run_file(tmp_path, SIMULATOR_RUN)),
-                    "--checkpoint", str(tmp_path / "ckpt"), "--out", str(tmp_path / "s.h5"))  # fmt: skip
+    message = fails(
+        capsys,
+        "compress",
+        str(run_file(tmp_path, SIMULATOR_RUN)),
+        "--checkpoint",
+        str(tmp_path / "ckpt"),
+        "--out",
+        str(tmp_path / "s.h5"),
+    )
     assert message.startswith(f"checkpoint '{tmp_path / 'ckpt'}': '")
     assert "is not a readable safetensors file" in message
     assert not (tmp_path / "s.h5").exists()
@@ -200,8 +214,9 @@ def test_run_never_writes_into_a_foreign_folder(tmp_path, capsys):
 def test_simulate_never_replaces_a_foreign_file(tmp_path, capsys):
     target = tmp_path / "notes.h5"
     target.write_text("not a map file")
-    message = fails(capsys, "simulate", str(run_file(tmp_path, SIMULATOR_RUN)), "--out",
-                    str(target))  # fmt: skip
+    message = fails(
+        capsys, "simulate", str(run_file(tmp_path, SIMULATOR_RUN)), "--out", str(target)
+    )
     assert message == (
         f"'{target}' exists and is not a cosmossl map file: cosmossl never overwrites a file it "
         "did not write. Choose another path with --out, or remove that file"
@@ -220,8 +235,9 @@ def test_compress_and_fisher_never_replace_foreign_files(tmp_path, capsys):
     path = run_file(tmp_path, SIMULATOR_RUN)
     target = tmp_path / "table.h5"
     target.write_text("x")
-    message = fails(capsys, "compress", str(path), "--statistic", "power-spectrum", "--out",
-                    str(target))  # fmt: skip
+    message = fails(
+        capsys, "compress", str(path), "--statistic", "power-spectrum", "--out", str(target)
+    )
     assert message.startswith(f"'{target}' exists and is not a cosmossl summaries file")
     notes = tmp_path / "notes.json"
     notes.write_text('{"mine": 1}')
@@ -237,8 +253,9 @@ def test_infer_never_writes_into_a_foreign_folder(tmp_path, capsys):
     _summaries(summaries)
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "draft.md").write_text("x")
-    message = fails(capsys, "infer", str(path), "--summaries", str(summaries), "--out",
-                    str(tmp_path / "mine"))  # fmt: skip
+    message = fails(
+        capsys, "infer", str(path), "--summaries", str(summaries), "--out", str(tmp_path / "mine")
+    )
     assert message == (
         f"'{tmp_path / 'mine'}' is not empty and does not hold a cosmossl inference output: "
         "cosmossl never writes into a folder it did not make. Choose another folder with --out, "
@@ -250,12 +267,18 @@ def _summaries(path):
     from cosmossl.data import Summaries, write_summaries
 
     n = 40
-    write_summaries(path, Summaries(
-        summaries=np.random.default_rng(0).normal(size=(n, 3)).astype(np.float32),
-        params=np.random.default_rng(1).uniform(size=(n, 1)).astype(np.float32),
-        param_names=("a",), cosmology_id=np.arange(n), simulation_id=np.arange(n),
-        split=np.array([0] * 30 + [1] * 5 + [2] * 5, np.int8), priors={"a": (0.0, 1.0)},
-    ))  # fmt: skip
+    write_summaries(
+        path,
+        Summaries(
+            summaries=np.random.default_rng(0).normal(size=(n, 3)).astype(np.float32),
+            params=np.random.default_rng(1).uniform(size=(n, 1)).astype(np.float32),
+            param_names=("a",),
+            cosmology_id=np.arange(n),
+            simulation_id=np.arange(n),
+            split=np.array([0] * 30 + [1] * 5 + [2] * 5, np.int8),
+            priors={"a": (0.0, 1.0)},
+        ),
+    )
 
 
 def test_a_file_where_a_folder_is_expected_and_the_reverse(tmp_path, capsys):
@@ -280,8 +303,15 @@ def test_a_read_only_output_folder_is_refused_before_any_work(tmp_path, capsys):
     (tmp_path / "ro").mkdir()
     (tmp_path / "ro").chmod(0o555)
     try:
-        message = fails(capsys, "infer", str(path), "--summaries", str(tmp_path / "s.h5"),
-                        "--out", str(tmp_path / "ro" / "inference"))  # fmt: skip
+        message = fails(
+            capsys,
+            "infer",
+            str(path),
+            "--summaries",
+            str(tmp_path / "s.h5"),
+            "--out",
+            str(tmp_path / "ro" / "inference"),
+        )
     finally:
         (tmp_path / "ro").chmod(0o755)
     assert message.startswith(f"cannot write '{tmp_path / 'ro' / 'inference'}': permission denied")
@@ -291,8 +321,9 @@ def test_a_full_disk_stops_simulate_with_a_clear_error(tmp_path, capsys, monkeyp
     usage = namedtuple("usage", "total used free")
     monkeypatch.setattr(files.shutil, "disk_usage", lambda path: usage(10**9, 10**9, 1000))
     target = tmp_path / "maps.h5"
-    message = fails(capsys, "simulate", str(run_file(tmp_path, SIMULATOR_RUN)), "--out",
-                    str(target))  # fmt: skip
+    message = fails(
+        capsys, "simulate", str(run_file(tmp_path, SIMULATOR_RUN)), "--out", str(target)
+    )
     assert message.startswith(f"cannot write '{target}': it needs about ")
     assert message.endswith("free some space, or write elsewhere")
     assert list(tmp_path.iterdir()) == [tmp_path / "run.toml"]
@@ -308,8 +339,9 @@ def test_a_second_run_on_a_busy_run_directory_names_the_first(tmp_path, capsys):
             time.sleep(60)
     """)
     env = {**os.environ, "PYTHONPATH": f"{REPO / 'core'}:{REPO / 'plugins'}"}
-    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
-                              env=env)  # fmt: skip
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         message = fails(capsys, "run", str(run_file(tmp_path, SIMULATOR_RUN, run_dir=out)))

@@ -74,27 +74,40 @@ def test_nothing_to_summarise_is_refused_before_any_work(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("compare_table", "message"),
     [
-        ('losses = ["vicrag"]\nbaselines = []',
-         "[compare] 'vicrag' is neither a registered loss nor a statistic. Did you mean "
-         "'vicreg'?"),
-        ('losses = ["vicreg"]\nbaselines = ["power-spectrun"]',
-         "[compare] 'power-spectrun' is neither a registered loss nor a statistic. Did you mean "
-         "'power-spectrum'?"),
-        ('losses = ["vicreg", "simclr"]\nbaselines = []\n[compare.loss_params.simclr]\n'
-         "temprature = 0.2",
-         "[compare.loss_params.simclr] unknown key 'temprature'. Did you mean 'temperature'?"),
-        ('losses = ["vicreg"]\nbaselines = []\n[compare.loss_params.vicreg]\nsim_wieght = 5',
-         "[compare.loss_params.vicreg] unknown key 'sim_wieght'. Did you mean 'sim_weight'?"),
-        ('losses = ["vicreg"]\nbaselines = []\n[compare.loss_params.vicreg]\nsim_weight = -1',
-         "[compare.loss_params.vicreg] key 'sim_weight': Input should be greater than or equal "
-         "to 0, got -1"),
-        ('losses = ["vicreg"]\nbaselines = []\n[compare.loss_params.byol]\nema = 0.9',
-         "[compare.loss_params.byol] names no compared loss. Compared losses: vicreg."),
+        (
+            'losses = ["vicrag"]\nbaselines = []',
+            "[compare] 'vicrag' is neither a registered loss nor a statistic. Did you mean "
+            "'vicreg'?",
+        ),
+        (
+            'losses = ["vicreg"]\nbaselines = ["power-spectrun"]',
+            "[compare] 'power-spectrun' is neither a registered loss nor a statistic. Did you mean "
+            "'power-spectrum'?",
+        ),
+        (
+            'losses = ["vicreg", "simclr"]\nbaselines = []\n[compare.loss_params.simclr]\n'
+            "temprature = 0.2",
+            "[compare.loss_params.simclr] unknown key 'temprature'. Did you mean 'temperature'?",
+        ),
+        (
+            'losses = ["vicreg"]\nbaselines = []\n[compare.loss_params.vicreg]\nsim_wieght = 5',
+            "[compare.loss_params.vicreg] unknown key 'sim_wieght'. Did you mean 'sim_weight'?",
+        ),
+        (
+            'losses = ["vicreg"]\nbaselines = []\n[compare.loss_params.vicreg]\nsim_weight = -1',
+            "[compare.loss_params.vicreg] key 'sim_weight': Input should be greater than or equal "
+            "to 0, got -1",
+        ),
+        (
+            'losses = ["vicreg"]\nbaselines = []\n[compare.loss_params.byol]\nema = 0.9',
+            "[compare.loss_params.byol] names no compared loss. Compared losses: vicreg.",
+        ),
     ],
     ids=["loss", "baseline", "second entry's key", "sim_wieght", "out of range", "not compared"],
-)  # fmt: skip
-def test_bad_compare_entries_point_at_the_table_the_user_wrote(tmp_path, capsys, compare_table,
-                                                               message):  # fmt: skip
+)
+def test_bad_compare_entries_point_at_the_table_the_user_wrote(
+    tmp_path, capsys, compare_table, message
+):
     code, _, err, path = validate(tmp_path, capsys, f"{BASE}[compare]\n{compare_table}\n")
     assert code == 2
     assert err.startswith(f"{path}: {message}"), err
@@ -102,10 +115,17 @@ def test_bad_compare_entries_point_at_the_table_the_user_wrote(tmp_path, capsys,
 
 
 def test_compare_validates_every_entry_before_the_first_one_runs(tmp_path):
-    raw = {"dataset": {"type": "lognormal"}, "encoder": {"type": "cnn"},
-           "backend": {"type": "sbi"},
-           "compare": {"losses": ["vicreg", "simclr"], "baselines": [], "seeds": [0],
-                       "loss_params": {"simclr": {"temperature": -1.0}}}}  # fmt: skip
+    raw = {
+        "dataset": {"type": "lognormal"},
+        "encoder": {"type": "cnn"},
+        "backend": {"type": "sbi"},
+        "compare": {
+            "losses": ["vicreg", "simclr"],
+            "baselines": [],
+            "seeds": [0],
+            "loss_params": {"simclr": {"temperature": -1.0}},
+        },
+    }
     with pytest.raises(ConfigError, match=r"\[compare\.loss_params\.simclr\] key 'temperature'"):
         compare(parse_run_config(raw, source="c.toml"), out_dir=tmp_path / "out", progress=False)
     assert not (tmp_path / "out").exists()
@@ -129,15 +149,20 @@ def test_a_component_whose_module_fails_to_import_is_refused(tmp_path, cli):
         def register_components(registry):
             registry.add("statistic", "broken-stat", "broken_stat_impl:Stat", summary="broken")
     """
-    make_distribution(tmp_path, "bs-dist", "0.2", {"bs": "bs_plugin"},
-                      {"bs_plugin": plugin, "broken_stat_impl": "import numpy_typo\n"})  # fmt: skip
+    make_distribution(
+        tmp_path,
+        "bs-dist",
+        "0.2",
+        {"bs": "bs_plugin"},
+        {"bs_plugin": plugin, "broken_stat_impl": "import numpy_typo\n"},
+    )
     path = tmp_path / "run.toml"
     path.write_text('[dataset]\ntype = "lognormal"\n[statistic]\ntype = "broken-stat"\n')
     env = {"PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
     result = cli("validate", str(path), env=env)
     assert result.returncode == 2
     assert result.stderr == (
-        f"cosmossl: error: statistic 'broken-stat' from plugin 'bs' (bs-dist 0.2) could not be "
+        "cosmossl: error: statistic 'broken-stat' from plugin 'bs' (bs-dist 0.2) could not be "
         "loaded from 'broken_stat_impl:Stat': ModuleNotFoundError: No module named 'numpy_typo' "
         "(run with --debug (or COSMOSSL_DEBUG=1) for the traceback)\n"
     )

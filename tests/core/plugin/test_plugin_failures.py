@@ -55,20 +55,24 @@ def _forget_plugin_modules():
 
 
 def install(root, monkeypatch, name, source, **extra):
-    make_distribution(root, f"{name}-dist", "0.1", {name: f"{name}_mod"},
-                      {f"{name}_mod": source, **extra})  # fmt: skip
+    make_distribution(
+        root, f"{name}-dist", "0.1", {name: f"{name}_mod"}, {f"{name}_mod": source, **extra}
+    )
     monkeypatch.syspath_prepend(str(root))
 
 
 @pytest.mark.parametrize(
     ("source", "error"),
-    [(EXITS, "the plugin raised SystemExit(3) while loading"),
-     (INTERRUPTS, "the plugin raised KeyboardInterrupt while loading"),
-     (EXITS_IN_HOOK, "the plugin raised SystemExit('no') while loading")],
+    [
+        (EXITS, "the plugin raised SystemExit(3) while loading"),
+        (INTERRUPTS, "the plugin raised KeyboardInterrupt while loading"),
+        (EXITS_IN_HOOK, "the plugin raised SystemExit('no') while loading"),
+    ],
     ids=["sys.exit at import", "KeyboardInterrupt at import", "sys.exit in its hook"],
-)  # fmt: skip
-def test_a_plugin_that_exits_is_skipped_like_any_failing_plugin(tmp_path, monkeypatch, source,
-                                                                 error):  # fmt: skip
+)
+def test_a_plugin_that_exits_is_skipped_like_any_failing_plugin(
+    tmp_path, monkeypatch, source, error
+):
     install(tmp_path, monkeypatch, "quits", source)
     with pytest.warns(PluginWarning) as record:
         host = load_plugins()
