@@ -12,7 +12,7 @@ from __future__ import annotations
 import errno
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 
@@ -97,29 +97,26 @@ def user_error(exc: BaseException) -> CosmosslError | None:
 
 
 @contextmanager
-def writing(path: str | Path) -> Iterator[None]:
+def _converting(path: str | Path, doing: str, error: type[CosmosslError]) -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        message = os_error_message(exc, path, doing)
+        if message is None:
+            raise
+        raise error(message) from exc
+
+
+def writing(path: str | Path) -> AbstractContextManager[None]:
     """Turn an ``OSError`` the user can fix, raised while writing ``path``, into an
     :class:`OutputError` that names ``path``."""
-    try:
-        yield
-    except OSError as exc:
-        message = os_error_message(exc, path, "write")
-        if message is None:
-            raise
-        raise OutputError(message) from exc
+    return _converting(path, "write", OutputError)
 
 
-@contextmanager
-def reading(path: str | Path) -> Iterator[None]:
+def reading(path: str | Path) -> AbstractContextManager[None]:
     """Turn an ``OSError`` the user can fix, raised while reading ``path``, into a
     :class:`DataError` that names ``path``."""
-    try:
-        yield
-    except OSError as exc:
-        message = os_error_message(exc, path, "read")
-        if message is None:
-            raise
-        raise DataError(message) from exc
+    return _converting(path, "read", DataError)
 
 
 def debug_enabled() -> bool:

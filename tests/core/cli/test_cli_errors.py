@@ -4,14 +4,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import textwrap
 from collections import namedtuple
 
 import numpy as np
 import pytest
-from support.paths import REPO
+from support.run_dirs import held_by_another_process
 
 from cosmossl._util import files
 from cosmossl.cli import main
@@ -331,23 +328,8 @@ def test_a_full_disk_stops_simulate_with_a_clear_error(tmp_path, capsys, monkeyp
 
 def test_a_second_run_on_a_busy_run_directory_names_the_first(tmp_path, capsys):
     out = tmp_path / "out"
-    code = textwrap.dedent(f"""
-        import time
-        from cosmossl.job.run_dir import RunDirectory
-        with RunDirectory({str(out)!r}):
-            print("locked", flush=True)
-            time.sleep(60)
-    """)
-    env = {**os.environ, "PYTHONPATH": f"{REPO / 'core'}:{REPO / 'plugins'}"}
-    holder = subprocess.Popen(
-        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env
-    )
-    try:
-        assert holder.stdout.readline().strip() == "locked"
+    with held_by_another_process(out) as holder:
         message = fails(capsys, "run", str(run_file(tmp_path, SIMULATOR_RUN, run_dir=out)))
-    finally:
-        holder.kill()
-        holder.wait()
     assert message == (
         f"run directory '{out}' is in use by another cosmossl process (PID {holder.pid}): wait "
         "for it to finish, or choose another run directory (--run-dir)"

@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-import textwrap
 
 import pytest
-from support.paths import REPO
+from support.run_dirs import held_by_another_process
 
 from cosmossl.errors import OutputError, RunDirectoryBusyError
 from cosmossl.job.run_dir import LOCK, MARKER, MARKER_VERSION, RunDirectory
@@ -92,35 +89,14 @@ def test_a_stage_claims_its_outputs_before_it_runs(tmp_path):
     assert (tmp_path / "fisher.json").read_text() == "someone else's"
 
 
-def _hold_lock(path):
-    """A second process that takes the run directory's lock and waits."""
-    code = textwrap.dedent(f"""
-        import sys, time
-        from cosmossl.job.run_dir import RunDirectory
-        with RunDirectory({str(path)!r}):
-            print("locked", flush=True)
-            time.sleep(60)
-    """)
-    env = {**os.environ, "PYTHONPATH": f"{REPO / 'core'}:{REPO / 'plugins'}"}
-    holder = subprocess.Popen(
-        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env
-    )
-    assert holder.stdout.readline().strip() == "locked"
-    return holder
-
-
 def test_a_second_process_is_refused_with_the_holders_pid(tmp_path):
-    holder = _hold_lock(tmp_path)
-    try:
+    with held_by_another_process(tmp_path) as holder:
         with pytest.raises(RunDirectoryBusyError) as info, RunDirectory(tmp_path):
             pass
         assert str(info.value) == (
             f"run directory '{tmp_path}' is in use by another cosmossl process (PID "
             f"{holder.pid}): wait for it to finish, or choose another run directory (--run-dir)"
         )
-    finally:
-        holder.kill()
-        holder.wait()
     with RunDirectory(tmp_path):  # released when its holder died
         assert (tmp_path / LOCK).read_text().strip() == str(os.getpid())
 
@@ -128,9 +104,8 @@ def test_a_second_process_is_refused_with_the_holders_pid(tmp_path):
 def test_the_lock_is_reentrant_within_one_process(tmp_path):
     with RunDirectory(tmp_path) as outer, RunDirectory(tmp_path):
         outer.claim("x")
-    holder = _hold_lock(tmp_path)  # fully released afterwards
-    holder.kill()
-    holder.wait()
+    with held_by_another_process(tmp_path):  # fully released afterwards
+        pass
 
 
 def test_taking_the_lock_removes_temporaries_of_killed_writers(tmp_path):
