@@ -67,7 +67,12 @@ _READ_ERRORS: dict[int, tuple[str, str]] = {
     errno.EISDIR: ("it is a folder, not a file", "give a file path"),
     errno.ENOTDIR: ("a part of the path is a file, not a folder", "fix the path"),
 }
-_ANY_ERRORS = {**_WRITE_ERRORS, errno.ENOENT: _READ_ERRORS[errno.ENOENT]}
+_ANY_ERRORS = {
+    **_WRITE_ERRORS,
+    errno.ENOENT: _READ_ERRORS[errno.ENOENT],
+    errno.EACCES: ("permission denied", "check its permissions, or use another path"),
+    errno.EPERM: ("operation not permitted", "check its permissions, or use another path"),
+}
 
 
 def os_error_message(exc: OSError, path: str | Path | None, doing: str) -> str | None:

@@ -32,7 +32,7 @@ from cosmossl.errors import (
         (
             errno.EACCES,
             OutputError,
-            "cannot use 'out.h5': permission denied; choose a folder you can write to",
+            "cannot use 'out.h5': permission denied; check its permissions, or use another path",
         ),
         (errno.ENOENT, DataError, "cannot use 'out.h5': it does not exist; check the path"),
     ],

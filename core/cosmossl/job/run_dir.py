@@ -108,22 +108,32 @@ def _read_marker(root: Path) -> dict[str, Any]:
 
 
 def _legacy_state(root: Path) -> bool:
-    """Whether ``root`` is a run directory of a cosmossl that wrote no marker (a stage cache)."""
+    """Whether ``root`` is a run directory of a cosmossl that wrote no marker: it has a stage
+    cache (``cosmossl run``) or a training checkpoint (``cosmossl train``)."""
     try:
         state = json.loads((root / STATE_FILE).read_text(encoding="utf-8"))
+        return isinstance(state, dict) and all(
+            isinstance(r, dict) and {"key", "outputs"} <= set(r) for r in state.values()
+        )
     except (OSError, ValueError):
-        return False
-    return isinstance(state, dict) and all(
-        isinstance(r, dict) and {"key", "outputs"} <= set(r) for r in state.values()
-    )
+        pass
+    folder = TrainingFolder(root / TRAIN)
+    for checkpoint in (folder.last, folder.best):
+        try:
+            saved = json.loads((checkpoint / "state.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(saved, dict) and saved.get("format") == "cosmossl-checkpoint":
+            return True
+    return False
 
 
 def claim_folder(path: str | Path) -> dict[str, Any]:
     """The marker of the run directory ``path``, writing it when the folder is new or empty.
 
     A non-empty folder without a marker is refused (:class:`OutputError`): cosmossl never writes
-    into a folder it did not make. (A run directory of a cosmossl that wrote no marker, with a
-    readable ``stages.json``, is adopted with everything it holds.)
+    into a folder it did not make. (A run directory of a cosmossl that wrote no marker — a
+    readable ``stages.json`` or a training checkpoint — is adopted with everything it holds.)
     """
     root = Path(path)
     if root.exists() and not root.is_dir():

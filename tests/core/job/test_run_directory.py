@@ -60,6 +60,13 @@ def test_a_run_directory_of_an_older_cosmossl_is_adopted_with_what_it_holds(tmp_
     assert directory.owns("train/checkpoints/last") and directory.key("train") == "k"
 
 
+def test_a_training_folder_of_an_older_cosmossl_is_adopted(tmp_path):
+    last = tmp_path / "train" / "checkpoints" / "last"
+    last.mkdir(parents=True)
+    (last / "state.json").write_text(json.dumps({"format": "cosmossl-checkpoint", "step": 3}))
+    assert RunDirectory(tmp_path).owns("train")
+
+
 def test_only_paths_cosmossl_wrote_are_claimed_and_deleted(tmp_path):
     directory = RunDirectory(tmp_path)
     (tmp_path / "train").mkdir()  # appeared after the folder was marked: not ours

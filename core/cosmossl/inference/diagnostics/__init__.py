@@ -69,11 +69,12 @@ def evaluate(
     theta_t = torch.as_tensor(np.asarray(theta), dtype=torch.float32)
     x_t = torch.as_tensor(np.asarray(x), dtype=torch.float32)
     samples_t = posterior.sample_batched(x_t, n_samples, seed=seed)
-    lp_samples = posterior.log_prob_batched(samples_t, x_t).cpu().double().numpy()
-    lp_truth = posterior.log_prob(theta_t, x_t).cpu().double().numpy()
     samples = samples_t.cpu().double().numpy()
+    _check_finite(samples, "samples")
+    lp_samples = posterior.log_prob_batched(samples_t, x_t).cpu().double().numpy()
+    _check_finite(np.where(np.isneginf(lp_samples), 0.0, lp_samples), "log densities")
+    lp_truth = posterior.log_prob(theta_t, x_t).cpu().double().numpy()
     truth = theta_t.double().numpy()
-    _check_finite(samples, lp_samples)
     names = tuple(posterior.param_names)
     low = posterior.prior.low.cpu().double().numpy()
     high = posterior.prior.high.cpu().double().numpy()
@@ -89,12 +90,10 @@ def evaluate(
     return Evaluation(metrics, samples, truth)
 
 
-def _check_finite(samples: np.ndarray, lp_samples: np.ndarray) -> None:
-    """No metric is computed over non-finite samples or densities (a posterior that failed)."""
-    point, what = first_nonfinite(np.moveaxis(samples, 1, 0)), "samples"  # per test point
-    if point is None:
-        nan_density = np.flatnonzero(np.isnan(lp_samples).any(axis=0))  # [n, B] → points
-        point, what = (int(nan_density[0]) if nan_density.size else None), "log densities"
+def _check_finite(values: np.ndarray, what: str) -> None:
+    """No metric is computed over non-finite ``values`` ``[n, B, ...]`` of a posterior that
+    failed (a log density of −∞ is allowed: a point outside the support)."""
+    point = first_nonfinite(np.moveaxis(values, 1, 0))  # per test point
     if point is not None:
         raise CosmosslError(
             f"the posterior gave NaN or inf {what} for test point {point}: its metrics would be "
