@@ -24,7 +24,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -257,7 +257,6 @@ class StageRecord:
     outputs: list[str]
     seconds: float
     finished: str
-    owned: list[str] = field(default_factory=list)
 
 
 class RunDirectory:
@@ -398,7 +397,6 @@ class RunDirectory:
             list(outputs),
             round(time.perf_counter() - start, 3),
             time.strftime("%Y-%m-%dT%H:%M:%S"),
-            sorted(owned),
         )
         self._write_state()
         return key, True
