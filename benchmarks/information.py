@@ -163,8 +163,12 @@ def simulation_fraction(config: RunConfig, dataset: Any, mapset: Any) -> dict[st
     rows = mapset.indices("train")[: train.batch_size, None]
     fresh = FreshMaps(dataset, mapset, config.settings.pairing.level, views, 0, device)
     torch.manual_seed(0)
-    encoder = cosmossl.create("encoder", config.require("encoder").type,
-                              config.require("encoder").params, input_shape=mapset.meta.shape)
+    encoder = cosmossl.create(
+        "encoder",
+        config.require("encoder").type,
+        config.require("encoder").params,
+        input_shape=mapset.meta.shape,
+    )
     loss = cosmossl.create("loss", "vicreg", summary_dim=encoder.summary_dim, param_dim=2)
     optimizer = torch.optim.AdamW([*encoder.parameters(), *loss.parameters()])
     sim, step = [], []
@@ -253,8 +257,13 @@ def main() -> None:
     parser.add_argument("--geometry", choices=[*GEOMETRIES, "all"], default="all")
     parser.add_argument("--transform", choices=[*TRANSFORMS, "all"], default="all")
     parser.add_argument("--losses", nargs="+", default=["vicreg", "supervised"])
-    parser.add_argument("--budgets", nargs="+", type=float, default=[0.125, 0.25, 0.5, 1.0],
-                        help="fractions of the run's training steps at which to evaluate")
+    parser.add_argument(
+        "--budgets",
+        nargs="+",
+        type=float,
+        default=[0.125, 0.25, 0.5, 1.0],
+        help="fractions of the run's training steps at which to evaluate",
+    )
     parser.add_argument("--device", default="auto")
     parser.add_argument("--runs", type=Path, default=REPO / "runs" / "information")
     parser.add_argument("--out", type=Path, default=RESULTS / "information.json")

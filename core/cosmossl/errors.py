@@ -1,10 +1,19 @@
-"""Exceptions raised by cosmossl.
+"""Exceptions raised by cosmossl, and the one place that turns user-caused failures into them.
 
-Every error meant for a user derives from :class:`CosmosslError`; the CLI prints those without a
-traceback and exits with status 2.
+Every error meant for a user derives from :class:`CosmosslError`; the CLI prints those as one
+line without a traceback and exits with status 2. :func:`user_error` recognises the failures a
+user causes without cosmossl raising them itself (a disk that is full, a folder that is
+read-only, a file where a folder should be) and turns them into the matching subclass, with the
+path and what to do; everything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 
 
 class CosmosslError(Exception):
@@ -29,3 +38,97 @@ class PluginLoadError(CosmosslError):
 
 class DataError(CosmosslError):
     """A data file is missing, malformed or inconsistent."""
+
+
+class OutputError(CosmosslError):
+    """An output location cannot be written: unwritable, full, the wrong kind of path, or
+    occupied by something cosmossl did not write."""
+
+
+class RunDirectoryBusyError(OutputError):
+    """Another process holds the run directory."""
+
+
+#: errno → (what happened, what to do), for failures of the user's environment.
+_WRITE_ERRORS: dict[int, tuple[str, str]] = {
+    errno.ENOSPC: ("no space left on the device", "free some space, or write elsewhere"),
+    errno.EDQUOT: ("disk quota exceeded", "free some space, or write elsewhere"),
+    errno.EACCES: ("permission denied", "choose a folder you can write to"),
+    errno.EPERM: ("operation not permitted", "choose a folder you can write to"),
+    errno.EROFS: ("read-only file system", "choose a folder on a writable file system"),
+    errno.ENOTDIR: ("a part of the path is a file, not a folder", "fix the path"),
+    errno.EISDIR: ("it is a folder, not a file", "give a file path"),
+    errno.ENAMETOOLONG: ("the file name is too long", "choose a shorter path"),
+    errno.EEXIST: ("it exists already", "remove it or choose another path"),
+}
+_READ_ERRORS: dict[int, tuple[str, str]] = {
+    errno.ENOENT: ("it does not exist", "check the path"),
+    errno.EACCES: ("permission denied", "make it readable"),
+    errno.EISDIR: ("it is a folder, not a file", "give a file path"),
+    errno.ENOTDIR: ("a part of the path is a file, not a folder", "fix the path"),
+}
+_ANY_ERRORS = {
+    **_WRITE_ERRORS,
+    errno.ENOENT: _READ_ERRORS[errno.ENOENT],
+    errno.EACCES: ("permission denied", "check its permissions, or use another path"),
+    errno.EPERM: ("operation not permitted", "check its permissions, or use another path"),
+}
+
+
+def os_error_message(exc: OSError, path: str | Path | None, doing: str) -> str | None:
+    """``cannot write 'path': no space left on the device; free some space...``, or ``None``
+    when ``exc`` is not a failure the user can fix (then it is a bug). ``doing`` is ``"read"``,
+    ``"write"`` or another verb (any of the known failures)."""
+    table = {"read": _READ_ERRORS, "write": _WRITE_ERRORS}.get(doing, _ANY_ERRORS)
+    known = table.get(exc.errno) if exc.errno is not None else None
+    if known is None:
+        return None
+    where = path if path is not None else exc.filename
+    what, todo = known
+    target = f" '{where}'" if where is not None else ""
+    return f"cannot {doing}{target}: {what}; {todo}"
+
+
+def user_error(exc: BaseException) -> CosmosslError | None:
+    """``exc`` itself when it is a :class:`CosmosslError`; the matching subclass for a failure
+    the user caused (a full disk, an unwritable or missing path); ``None`` for a bug."""
+    if isinstance(exc, CosmosslError):
+        return exc
+    if isinstance(exc, OSError):
+        message = os_error_message(exc, exc.filename, "use")
+        if message is not None:
+            return (DataError if exc.errno == errno.ENOENT else OutputError)(message)
+    return None
+
+
+@contextmanager
+def _converting(path: str | Path, doing: str, error: type[CosmosslError]) -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        message = os_error_message(exc, path, doing)
+        if message is None:
+            raise
+        raise error(message) from exc
+
+
+def writing(path: str | Path) -> AbstractContextManager[None]:
+    """Turn an ``OSError`` the user can fix, raised while writing ``path``, into an
+    :class:`OutputError` that names ``path``."""
+    return _converting(path, "write", OutputError)
+
+
+def reading(path: str | Path) -> AbstractContextManager[None]:
+    """Turn an ``OSError`` the user can fix, raised while reading ``path``, into a
+    :class:`DataError` that names ``path``."""
+    return _converting(path, "read", DataError)
+
+
+def debug_enabled() -> bool:
+    """Whether tracebacks are wanted: ``--debug`` on the command line (which sets it) or
+    ``COSMOSSL_DEBUG=1`` in the environment."""
+    return os.environ.get("COSMOSSL_DEBUG", "").strip().lower() in {"1", "true", "yes"}
+
+
+#: How to get a traceback: appended to messages that hide one.
+DEBUG_HINT = "run with --debug (or COSMOSSL_DEBUG=1) for the traceback"

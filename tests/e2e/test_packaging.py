@@ -189,3 +189,14 @@ def test_broken_plugin_warns_and_everything_else_works(tmp_path):
     )
     assert strict.returncode == 2
     assert "plugin failed to load" in strict.stderr and "Traceback" not in strict.stderr
+
+
+def test_torch_floor_has_a_safe_weights_only_load():
+    """torch.load(weights_only=True), which reads optimizer.pt, can be bypassed below torch 2.6
+    (CVE-2025-32434)."""
+    import re
+    import tomllib
+
+    deps = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    floor = next(re.fullmatch(r"torch>=(\d+)\.(\d+)", d) for d in deps if d.startswith("torch>"))
+    assert (int(floor[1]), int(floor[2])) >= (2, 6)

@@ -8,7 +8,12 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-PLUGIN_ENV = ("COSMOSSL_STRICT_PLUGINS", "COSMOSSL_DISABLE_PLUGINS", "COSMOSSL_LOAD_PLUGINS")
+PLUGIN_ENV = (
+    "COSMOSSL_STRICT_PLUGINS",
+    "COSMOSSL_DISABLE_PLUGINS",
+    "COSMOSSL_LOAD_PLUGINS",
+    "COSMOSSL_DEBUG",
+)
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None):

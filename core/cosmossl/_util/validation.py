@@ -26,13 +26,18 @@ def describe_field(model: type[BaseModel], key: str) -> str:
 def _section(model: type[BaseModel], loc: tuple) -> tuple[type[BaseModel], str, str]:
     """The (sub)model that holds the last key of ``loc``, its table prefix, and the key."""
     prefix = ""
+    depth = 0
     for part in loc[:-1]:
         field = model.model_fields.get(str(part))
         inner = getattr(field, "annotation", None)
         if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
             break
         model, prefix = inner, f"[{part}] " if not prefix else f"{prefix[:-2]}.{part}] "
-    return model, prefix, str(loc[-1]) if loc else ""
+        depth += 1
+    rest = loc[depth:]
+    # An item of a list field: "seeds[1]" (the field's description still applies).
+    key = str(rest[0]) + "".join(f"[{p}]" for p in rest[1:]) if rest else ""
+    return model, prefix, key
 
 
 def validation_messages(exc: ValidationError, model: type[BaseModel]) -> list[str]:
@@ -49,7 +54,8 @@ def validation_messages(exc: ValidationError, model: type[BaseModel]) -> list[st
         elif error["type"] == "missing":
             lines.append(f"{prefix}missing key '{key}' ({describe_field(section, key)}).")
         else:
-            expected = f" (expected {describe_field(section, key)})" if key in keys else ""
+            field = key.split("[")[0]
+            expected = f" (expected {describe_field(section, field)})" if field in keys else ""
             lines.append(f"{prefix}key '{key}': {error['msg']}, got {error['input']!r}{expected}.")
     return lines
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
+import traceback
 from collections.abc import Sequence
 
 from cosmossl._version import __version__
-from cosmossl.errors import CosmosslError
+from cosmossl.errors import debug_enabled, user_error
 
 #: Sub-command modules of ``cosmossl.cli``, in the order ``--help`` lists them.
 COMMANDS: tuple[str, ...] = (
@@ -42,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"cosmossl {__version__}")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars or info logs")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="show the traceback of every error, and of plugins that fail to load "
+        "(also COSMOSSL_DEBUG=1)",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
         importlib.import_module(f"cosmossl.cli.{name}").add_parser(subparsers)
@@ -49,18 +57,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; user errors print one message (no traceback) and return 2."""
+    """Run the CLI; user errors print one message (no traceback) and return 2.
+
+    A user error is a :class:`~cosmossl.CosmosslError`, or a failure that
+    :func:`cosmossl.errors.user_error` recognises (a full disk, an unwritable path). Any other
+    exception is a bug and shows its traceback. ``--debug`` (or ``COSMOSSL_DEBUG=1``) shows the
+    traceback of user errors too.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.debug:
+        os.environ["COSMOSSL_DEBUG"] = "1"  # read by the plugin host, in this process only
     # Progress bars go to stderr, and only when a person is watching it.
     args.progress = not args.quiet and sys.stderr.isatty()
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.run(args) or 0)
-    except CosmosslError as exc:
-        print(f"cosmossl: error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("cosmossl: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        error = user_error(exc)
+        if error is None:
+            raise
+        if debug_enabled():
+            traceback.print_exception(exc, file=sys.stderr)
+        print(f"cosmossl: error: {error}", file=sys.stderr)
+        return 2

@@ -1,5 +1,5 @@
-"""What the command modules share: declaring a command and its usual arguments, building the
-run file's dataset, and printing tables and JSON."""
+"""What the command modules share: declaring a command and its usual arguments, loading the run
+file, building a statistic, and printing tables and JSON."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
-
-from cosmossl.errors import ConfigError
 
 if TYPE_CHECKING:
     from cosmossl.config.run_file import RunConfig
@@ -58,21 +56,16 @@ def positive_int(text: str) -> int:
     return value
 
 
-def load_config(path: str) -> RunConfig:
+def load_config(path: str, command: str | None = None) -> RunConfig:
+    """The run file at ``path``, checked for what ``command`` needs (see
+    :func:`cosmossl.job.plan.check_config`) when given."""
     from cosmossl.config.run_file import load_run_config
+    from cosmossl.job.plan import check_config
 
-    return load_run_config(path)
-
-
-def build_dataset(config: RunConfig, purpose: str) -> Any:
-    """The run file's dataset component (``purpose`` names the command in errors)."""
-    from cosmossl.plugin.factory import create
-
-    spec = config.require("dataset", purpose, 'type = "lognormal"')
-    try:
-        return create("dataset", spec.type, spec.params)
-    except ValueError as exc:  # the dataset's own check of its parameters
-        raise ConfigError(f"{config.source}: [dataset]: {exc}") from None
+    config = load_run_config(path)
+    if command is not None:
+        check_config(config, command)
+    return config
 
 
 def build_statistic(config: RunConfig, name: str, meta: Any) -> Any:

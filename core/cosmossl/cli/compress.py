@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
-from cosmossl.cli._common import (
-    add_run_dir,
-    build_dataset,
-    build_statistic,
-    command,
-    load_config,
-    positive_int,
-)
+from cosmossl.cli._common import add_run_dir, build_statistic, command, load_config, positive_int
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -48,14 +42,42 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from cosmossl.data.hdf5 import file_format
+    from cosmossl.data.summaries import FORMAT
+    from cosmossl.job import run_dir as layout
+    from cosmossl.job.plan import build_dataset
+
+    config = load_config(args.config, "compress")
+    dataset = build_dataset(config, "`cosmossl compress`")
+    run_dir = layout.run_directory(config, args.run_dir)
+    label = args.statistic or layout.ENCODER
+    if args.out:
+        out = layout.check_output_file(
+            args.out,
+            ours=lambda path: file_format(path) == FORMAT,
+            what="cosmossl summaries file",
+            flag="--out",
+        )
+        return _compress(args, config, dataset, run_dir, out)
+    with layout.RunDirectory(run_dir) as directory:
+        directory.claim(layout.summaries(label))
+        directory.check_writable()
+        return _compress(args, config, dataset, run_dir, directory.path(layout.summaries(label)))
+
+
+def _compress(args: argparse.Namespace, config: Any, dataset: Any, run_dir: Path,
+              out: Path) -> int:  # fmt: skip
     from cosmossl.data.summaries import write_summaries
     from cosmossl.job import run_dir as layout
     from cosmossl.summaries.compress import compress, compress_statistic
+    from cosmossl.training.checkpoint import load_checkpoint
 
-    config = load_config(args.config)
     settings = config.settings
-    run_dir = layout.run_directory(config, args.run_dir)
-    mapset = build_dataset(config, "compress").load(seed=settings.seed, progress=args.progress)
+    checkpoint = None
+    if not args.statistic:  # checked (every file of it) before the maps are read
+        checkpoint = Path(args.checkpoint or run_dir / layout.BEST_CHECKPOINT)
+        load_checkpoint(checkpoint)
+    mapset = dataset.load(seed=settings.seed, progress=args.progress)
     options = {
         "batch_size": args.batch_size,
         "device": settings.device,
@@ -65,11 +87,8 @@ def run(args: argparse.Namespace) -> int:
     if args.statistic:
         statistic = build_statistic(config, args.statistic, mapset.meta)
         summaries = compress_statistic(mapset, statistic, name=args.statistic, **options)
-        out = Path(args.out or run_dir / layout.summaries(args.statistic))
     else:
-        checkpoint = Path(args.checkpoint or run_dir / layout.BEST_CHECKPOINT)
         summaries = compress(mapset, checkpoint, **options)
-        out = Path(args.out or run_dir / layout.summaries(layout.ENCODER))
     write_summaries(out, summaries)
     print(f"wrote {out}: {len(summaries)} summaries of dimension {summaries.summary_dim}")
     return 0

@@ -7,8 +7,20 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cosmossl.cli._common import build_dataset, build_statistic, command, load_config
+from cosmossl.cli._common import build_statistic, command, load_config
 from cosmossl.errors import ConfigError
+
+#: The ``format`` key of the JSON file ``--out`` writes (an existing file is replaced only if
+#: it has it).
+FISHER_FORMAT = "cosmossl-fisher"
+
+
+def _is_fisher_file(path: Path) -> bool:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("format") == FISHER_FORMAT
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -48,7 +60,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--step", type=float, help="finite-difference step δ relative to θ, 5-point stencil"
     )
-    parser.add_argument("--out", help="also write the results as JSON to this file")
+    parser.add_argument(
+        "--out",
+        help="also write the results as JSON to this file (an existing file is replaced only "
+        "if cosmossl wrote it)",
+    )
 
 
 def _matrix(name: str, names: list[str], matrix: Any) -> str:
@@ -64,9 +80,12 @@ def run(args: argparse.Namespace) -> int:
     from cosmossl.components.dataset import Simulator
     from cosmossl.config.settings import FisherSettings
     from cosmossl.job.fisher import check_information
+    from cosmossl.job.plan import build_dataset
+    from cosmossl.job.run_dir import check_output_file
+    from cosmossl.training.checkpoint import load_checkpoint
 
-    config = load_config(args.config)
-    dataset = build_dataset(config, "fisher")
+    config = load_config(args.config, "fisher")
+    dataset = build_dataset(config, "`cosmossl fisher`")
     if not isinstance(dataset, Simulator):
         raise ConfigError(
             f"{config.source}: dataset '{config.require('dataset').type}' is not a simulator "
@@ -82,6 +101,11 @@ def run(args: argparse.Namespace) -> int:
         },
         where="command line:",
     )
+    if args.out:
+        check_output_file(args.out, ours=_is_fisher_file, what="cosmossl Fisher file",
+                          flag="--out")  # fmt: skip
+    if args.checkpoint:
+        load_checkpoint(args.checkpoint)  # every file checked before the simulations
     names = list(dataset.param_names)
     statistics = {}
     if args.statistic:
@@ -91,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
     )
     common = {k: info[k] for k in ("n_fiducial", "n_derivative", "delta", "estimator", "stencil")}
     result: dict[str, Any] = {
+        "format": FISHER_FORMAT,
         "fiducial": dict(zip(names, info["fiducial"])),
         "simulator": info.get("simulator", {}),
         "limit": info["limit"],

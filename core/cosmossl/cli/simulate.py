@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from cosmossl.cli._common import build_dataset, command, load_config
+from cosmossl.cli._common import command, load_config
+
+if TYPE_CHECKING:
+    from cosmossl.config.run_file import RunConfig
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -19,18 +23,39 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "parameters, ids, split and metadata to one HDF5 file (see docs/formats.md).",
         config="run file (TOML) with a [dataset] table",
     )
-    parser.add_argument("--out", help="output .h5 file (default: <run_dir>/data/maps.h5)")
+    parser.add_argument(
+        "--out",
+        help="output .h5 file (default: <run_dir>/data/maps.h5); an existing file is replaced "
+        "only if it is a cosmossl map file",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    from cosmossl.data.hdf5 import write_mapset
-    from cosmossl.job.run_dir import MAPS, run_directory
+    from cosmossl.data.hdf5 import FORMAT, file_format
+    from cosmossl.job.plan import build_dataset
+    from cosmossl.job.run_dir import MAPS, RunDirectory, check_output_file, run_directory
 
-    config = load_config(args.config)
-    dataset = build_dataset(config, "simulate")
-    out = Path(args.out) if args.out else run_directory(config) / MAPS
+    config = load_config(args.config, "simulate")
+    dataset = build_dataset(config, "`cosmossl simulate`")
+    if args.out:
+        out = check_output_file(
+            args.out,
+            ours=lambda path: file_format(path) == FORMAT,
+            what="cosmossl map file",
+            flag="--out",
+        )
+        return _simulate(config, dataset, out, args.progress)
+    with RunDirectory(run_directory(config)) as directory:
+        directory.claim(MAPS)
+        directory.check_writable()
+        return _simulate(config, dataset, directory.path(MAPS), args.progress)
+
+
+def _simulate(config: RunConfig, dataset: Any, out: Path, progress: bool) -> int:
+    from cosmossl.data.hdf5 import write_mapset
+
     start = time.perf_counter()
-    mapset = dataset.load(seed=config.settings.seed, progress=args.progress)
+    mapset = dataset.load(seed=config.settings.seed, progress=progress)
     write_mapset(mapset, out)
     seconds = time.perf_counter() - start
     counts = [int((mapset.split == code).sum()) for code in range(3)]

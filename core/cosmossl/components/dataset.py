@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
@@ -20,6 +21,9 @@ class Dataset(Component, ABC):
 
     :meth:`load` returns a :class:`cosmossl.data.mapset.MapSet` (maps, parameters, group ids,
     split by cosmology, metadata). Maps may stay on disk; the map set reads rows on demand.
+
+    A dataset that reads files declares them in :meth:`files`: the stage cache fingerprints
+    them, so replacing a file reruns every stage that used it.
     """
 
     kind: ClassVar[str] = "dataset"
@@ -27,6 +31,12 @@ class Dataset(Component, ABC):
     @abstractmethod
     def load(self, *, seed: int, progress: bool = False) -> MapSet:
         """The map set; ``seed`` is the run seed (simulators and random splits derive from it)."""
+
+    def files(self) -> Sequence[Path]:
+        """Every file :meth:`load` reads (maps, parameter tables, group ids...); none for a
+        simulator. Called before :meth:`load`, so it must not read them: resolve the paths
+        only. A file that does not exist may be listed (:meth:`load` reports it)."""
+        return ()
 
 
 @runtime_checkable

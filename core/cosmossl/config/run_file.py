@@ -35,6 +35,7 @@ from cosmossl.components.params import Params
 from cosmossl.config.settings import RunSettings
 from cosmossl.errors import ConfigError
 from cosmossl.plugin.host import registry as default_registry
+from cosmossl.plugin.provenance import code_identity
 from cosmossl.plugin.registry import Registry
 
 #: Component slots of a run file (from the one table of kinds): table name → kind.
@@ -88,15 +89,20 @@ class RunConfig:
         return table
 
     def training_record(self) -> dict[str, Any]:
-        """The run-file parts that define what is trained; a resumed training must match them."""
+        """The run-file parts that define what is trained, and the code of the components that
+        train (see :func:`~cosmossl.plugin.provenance.code_identity`); a resumed training must
+        match them."""
         record: dict[str, Any] = {
             "seed": self.settings.seed,
             "pairing": self.settings.pairing.model_dump(mode="json"),
             "augmentations": [spec.to_table() for spec in self.augmentations],
         }
+        specs = [*self.augmentations]
         for slot in ("dataset", "encoder", "loss"):
             if slot in self.components:
                 record[slot] = self.components[slot].to_table()
+                specs.append(self.components[slot])
+        record["code"] = [code_identity(spec.kind, spec.type) for spec in specs]
         return record
 
     def describe(self) -> str:
@@ -133,10 +139,17 @@ def _short(params: Params) -> str:
 def load_run_config(path: str | Path, *, registry: Registry | None = None) -> RunConfig:
     """Read and validate a run file; every problem raises :class:`ConfigError`."""
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"run file '{path}' is a folder; give the path of a TOML file")
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read run file '{path}': {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not a text file in UTF-8 (byte {exc.start} is {exc.object[exc.start]:#04x}); "
+            "a run file is TOML text"
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -8,9 +8,13 @@ This module imports no torch so that reading a run file stays fast.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+#: Seeds are unsigned 64-bit integers (what torch and numpy generators accept).
+SEED_LIMIT = 2**64
+Seed = Annotated[int, Field(ge=0, lt=SEED_LIMIT)]
 
 
 class _Section(BaseModel):
@@ -177,8 +181,10 @@ class CompareSettings(_Section):
         description="Baselines: loss names trained the same way (e.g. 'supervised') and "
         "statistic names used directly as summaries (e.g. 'power-spectrum').",
     )
-    seeds: list[int] = Field(
-        default_factory=lambda: [0, 1, 2], description="Run seeds; every entry runs with each."
+    seeds: list[Seed] = Field(
+        default_factory=lambda: [0, 1, 2],
+        min_length=1,
+        description="Run seeds (0 ≤ seed < 2⁶⁴); every entry runs with each.",
     )
     loss_params: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
@@ -190,9 +196,21 @@ class RunSettings(_Section):
     """The top-level keys and core tables of a run file."""
 
     name: str = Field("run", description="A label for the run, used in reports.")
-    seed: int = Field(0, ge=0, description="The one run seed; every stage derives its own.")
+    seed: int = Field(
+        0,
+        ge=0,
+        lt=SEED_LIMIT,
+        description="The one run seed (0 ≤ seed < 2⁶⁴); every stage derives its own.",
+    )
     device: str = Field("auto", description="'auto' (CUDA when present, else CPU), 'cpu', 'cuda'.")
     run_dir: str = Field("runs/{name}", description="Output folder ({name} is replaced).")
+    digest_data: bool = Field(
+        False,
+        description="Fingerprint every file a dataset reads by its content (SHA-256) in the "
+        "stage cache. Files up to 16 MiB always are; larger ones, by default, by size and "
+        "modification time only (a file replaced by one of the same size and time goes "
+        "unnoticed).",
+    )
     pairing: PairingSettings = Field(
         default_factory=PairingSettings, description="[pairing] table: positive pairs."
     )

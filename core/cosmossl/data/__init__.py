@@ -1,4 +1,5 @@
-"""The data layer: map sets and summaries files (one row table each), splits, standardisation.
+"""The data layer: map sets and summaries files (one row table each), splits, standardisation,
+and checked reading of user arrays (``load_npy``).
 
 A public module: plugins may import from it (``from cosmossl.data import MapSet, read_mapset``).
 """
@@ -21,6 +22,7 @@ _LAZY: dict[str, str] = {
     "split_by_group": "cosmossl.data.splits",
     "write_mapset": "cosmossl.data.hdf5",
     "write_summaries": "cosmossl.data.summaries",
+    "load_npy": "cosmossl.data.arrays",
 }
 
 __all__ = sorted(_LAZY)
@@ -28,6 +30,7 @@ __all__ = sorted(_LAZY)
 __getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
 
 if TYPE_CHECKING:
+    from cosmossl.data.arrays import load_npy
     from cosmossl.data.hdf5 import read_mapset, write_mapset
     from cosmossl.data.mapset import MapSet
     from cosmossl.data.rows import GroupedRows

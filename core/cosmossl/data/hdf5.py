@@ -25,7 +25,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from cosmossl._util.files import atomic_path
+from cosmossl._util.files import atomic_path, ensure_free_space
 from cosmossl._version import __version__
 from cosmossl.components.meta import MapMeta
 from cosmossl.data.mapset import MapSet
@@ -39,18 +39,22 @@ _REQUIRED = ("maps", "params", "cosmology_id", "simulation_id", "split", "nuisan
 def write_mapset(mapset: MapSet, path: str | Path, *, chunk_maps: int = 1024) -> Path:
     """Write ``mapset`` to ``path`` atomically (temporary file in the same folder, then rename).
 
-    Maps are copied ``chunk_maps`` rows at a time, so an on-disk map store is never loaded whole.
+    Maps are copied ``chunk_maps`` rows at a time, so an on-disk map store is never loaded whole;
+    every map is checked to be finite on the way (nothing is written otherwise), and the free
+    space is checked first.
     """
     path = Path(path)
+    n = len(mapset)
+    shape = tuple(mapset.maps.shape[1:])
+    # HDF5 may crash rather than fail cleanly on a full disk: check the room first.
+    ensure_free_space(path, n * int(np.prod(shape)) * 4 + mapset.params.nbytes * 4)
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
-        n = len(mapset)
-        shape = tuple(mapset.maps.shape[1:])
         maps = f.create_dataset(
             "maps", (n, *shape), dtype="float32", chunks=(1, *shape) if n else None
         )
         for start in range(0, n, chunk_maps):
             stop = min(n, start + chunk_maps)
-            maps[start:stop] = np.asarray(mapset.maps[start:stop], dtype=np.float32)
+            maps[start:stop] = mapset.read(np.arange(start, stop))  # checked: finite
         f.create_dataset("params", data=np.asarray(mapset.params, dtype=np.float32))
         f["params"].attrs["names"] = json.dumps(list(mapset.param_names))
         f["params"].attrs["labels"] = json.dumps(mapset.param_labels)
@@ -114,25 +118,41 @@ class LazyMaps:
         self._file = None
 
 
+def file_format(path: str | Path) -> str | None:
+    """The ``format`` attribute of an HDF5 file (``"cosmossl-maps"``, ...); ``None`` when the
+    file is not HDF5 or has none. Used to tell cosmossl's files from others before replacing."""
+    try:
+        with h5py.File(path, "r") as f:
+            value = f.attrs.get("format")
+    except OSError:
+        return None
+    return value if isinstance(value, str) else None
+
+
 @contextmanager
 def open_checked(
     path: Path, file_format: str, version_attr: str, max_version: int, what: str, hint: str = ""
 ) -> Iterator[h5py.File]:
     """Open a cosmossl HDF5 file for reading, checking that it exists, is HDF5, has the
     ``format`` attribute ``file_format`` and a version this cosmossl reads; ``DataError`` else."""
+    if path.is_dir():
+        raise DataError(f"{what} '{path}' is a folder; give the path of a .h5 file")
     if not path.is_file():
         raise DataError(f"{what} '{path}' does not exist{hint}")
     try:
         f = h5py.File(path, "r")
     except OSError as exc:
-        raise DataError(f"'{path}' is not a readable HDF5 file: {exc}") from None
+        raise DataError(f"'{path}' is not a readable HDF5 file ({exc}): write it again") from None
     with f:
         if f.attrs.get("format") != file_format:
             raise DataError(
                 f"'{path}' is not a {what} (attribute format={f.attrs.get('format')!r}, "
                 f"expected {file_format!r})"
             )
-        version = int(f.attrs.get(version_attr, -1))
+        try:
+            version = int(f.attrs.get(version_attr, -1))
+        except (TypeError, ValueError):
+            raise DataError(f"'{path}': attribute {version_attr} is not a number") from None
         if version > max_version:
             raise DataError(
                 f"'{path}' has format version {version}; this cosmossl reads up to "
@@ -148,23 +168,76 @@ def read_mapset(path: str | Path) -> MapSet:
         missing = [name for name in _REQUIRED if name not in f]
         if missing:
             raise DataError(f"'{path}' lacks the dataset(s) {', '.join(missing)}")
-        box = float(f.attrs["box_size"])
-        meta = MapMeta(shape=tuple(json.loads(f.attrs["shape"])),
-                       box_size=None if np.isnan(box) else box,
-                       periodic=bool(f.attrs["periodic"]))  # fmt: skip
-        return MapSet(
-            maps=LazyMaps(path, tuple(f["maps"].shape)),
-            params=f["params"][...],
-            param_names=tuple(json.loads(f["params"].attrs["names"])),
-            cosmology_id=f["cosmology_id"][...],
-            simulation_id=f["simulation_id"][...],
-            split=f["split"][...],
-            meta=meta,
-            nuisance=f["nuisance"][...],
-            nuisance_names=tuple(json.loads(f["nuisance"].attrs["names"])),
-            priors={k: tuple(v) for k, v in json.loads(f.attrs["priors"]).items()},
-            param_labels=json.loads(f["params"].attrs.get("labels", "{}")),
-            attrs={**json.loads(f.attrs["attrs"]),
-                   "cosmossl_version": str(f.attrs["cosmossl_version"]),
-                   "path": str(path)},
-        )  # fmt: skip
+        maps = f["maps"]
+        if maps.ndim != 4 or maps.dtype.kind != "f":
+            raise DataError(
+                f"'{path}': /maps must be a float array [N, C, H, W], got {maps.dtype} with "
+                f"shape {maps.shape}"
+            )
+        attr = _Attributes(path, f)
+        shape = attr.json("shape", list)
+        if tuple(shape) != tuple(maps.shape[1:]):
+            raise DataError(f"'{path}': attribute shape {shape} does not match /maps "
+                            f"{list(maps.shape[1:])}")  # fmt: skip
+        try:
+            box = float(attr.get("box_size"))
+            meta = MapMeta(shape=tuple(shape), box_size=None if np.isnan(box) else box,
+                           periodic=bool(attr.get("periodic")))  # fmt: skip
+            return MapSet(
+                maps=LazyMaps(path, tuple(maps.shape)),
+                params=_numeric(path, f, "params"),
+                param_names=tuple(attr.json("names", list, dataset="params")),
+                cosmology_id=_numeric(path, f, "cosmology_id"),
+                simulation_id=_numeric(path, f, "simulation_id"),
+                split=_numeric(path, f, "split"),
+                meta=meta,
+                nuisance=_numeric(path, f, "nuisance"),
+                nuisance_names=tuple(attr.json("names", list, dataset="nuisance")),
+                priors={k: tuple(v) for k, v in attr.json("priors", dict).items()},
+                param_labels=json.loads(f["params"].attrs.get("labels", "{}")),
+                attrs={**attr.json("attrs", dict),
+                       "cosmossl_version": str(attr.get("cosmossl_version")),
+                       "path": str(path)},
+            )  # fmt: skip
+        except (TypeError, ValueError) as exc:  # e.g. a prior that is not a pair of numbers
+            raise DataError(f"'{path}': malformed metadata: {exc}") from None
+
+
+def _numeric(path: Path, f: h5py.File, name: str) -> np.ndarray:
+    values = f[name][...]
+    if values.dtype.kind not in "biuf":
+        raise DataError(f"'{path}': /{name} holds {values.dtype} values, not numbers")
+    return values
+
+
+class _Attributes:
+    """Attributes of a map file, read with messages that name the file and the attribute."""
+
+    def __init__(self, path: Path, f: h5py.File) -> None:
+        self.path, self.f = path, f
+
+    def get(self, name: str, *, dataset: str | None = None) -> Any:
+        attrs = self.f[dataset].attrs if dataset else self.f.attrs
+        where = f"/{dataset}" if dataset else "the file"
+        if name not in attrs:
+            raise DataError(
+                f"'{self.path}' lacks the attribute '{name}' of {where} (a cosmossl map file "
+                "is written by `cosmossl simulate` or cosmossl.data.write_mapset)"
+            )
+        return attrs[name]
+
+    def json(self, name: str, kind: type, *, dataset: str | None = None) -> Any:
+        text = self.get(name, dataset=dataset)
+        where = f"/{dataset}" if dataset else "the file"
+        try:
+            value = json.loads(text)
+        except (TypeError, ValueError) as exc:
+            raise DataError(
+                f"'{self.path}': attribute '{name}' of {where} is not valid JSON ({exc})"
+            ) from None
+        if not isinstance(value, kind):
+            raise DataError(
+                f"'{self.path}': attribute '{name}' of {where} should hold a JSON "
+                f"{'list' if kind is list else 'object'}, got {type(value).__name__}"
+            )
+        return value

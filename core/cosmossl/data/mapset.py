@@ -9,6 +9,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from cosmossl.components.meta import MapMeta
+from cosmossl.data.arrays import first_nonfinite
 from cosmossl.data.rows import GroupedRows
 from cosmossl.errors import DataError
 
@@ -26,7 +27,9 @@ class MapSet(GroupedRows):
     """Maps with their parameters, group ids and split (see :class:`GroupedRows`).
 
     The maps may stay on disk (an h5py dataset or a memory-mapped array); :meth:`read` loads only
-    the requested rows. Everything else is small and held in memory.
+    the requested rows, and checks them: a map with a NaN or an infinity is a
+    :class:`~cosmossl.DataError` naming the file, the map and its split, whoever reads it
+    (training, compression, standardisation). Everything else is small and held in memory.
 
     Attributes:
         maps: ``[N, C, H, W]`` float32 store.
@@ -42,10 +45,24 @@ class MapSet(GroupedRows):
     row_noun = "maps"
 
     def __post_init__(self) -> None:
-        self._validate_rows(int(self.maps.shape[0]))
+        shape = tuple(self.maps.shape)
+        if len(shape) < 2:
+            raise DataError(f"{self.where()}: maps must be [N, C, H, W], got shape {shape}")
+        self._validate_rows(int(shape[0]))
 
     def __len__(self) -> int:
         return int(self.maps.shape[0])
+
+    @property
+    def source(self) -> str | None:
+        """The file(s) the maps come from (``attrs['path']`` or ``attrs['source']``), if known."""
+        source = self.attrs.get("path") or self.attrs.get("source")
+        if isinstance(source, list | tuple):
+            return ", ".join(str(s) for s in source) or None
+        return str(source) if source else None
+
+    def where(self) -> str:
+        return f"map set '{self.source}'" if self.source else self.what
 
     def read(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
         """Maps at ``indices`` as a float32 array ``[n, C, H, W]`` (reads only those rows)."""
@@ -53,7 +70,16 @@ class MapSet(GroupedRows):
         # h5py needs strictly increasing indices: read each row once, then put them in order.
         unique, inverse = np.unique(indices, return_inverse=True)
         rows = np.asarray(self.maps[unique], dtype=np.float32)
+        bad = first_nonfinite(rows)
+        if bad is not None:
+            self._nonfinite(int(unique[bad]))
         return rows[inverse]
+
+    def _nonfinite(self, row: int) -> None:
+        raise DataError(
+            f"{self.where()}: map {row} ({self.split_of(row)} split) contains NaN or inf "
+            "values; fix or drop that map"
+        )
 
     def group_ids(self, level: str) -> np.ndarray:
         """Group ids at a pairing level: cosmology ids or simulation ids."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cosmossl.data.arrays import first_nonfinite
 from cosmossl.data.splits import Split
 from cosmossl.errors import DataError
 
@@ -90,10 +91,25 @@ class GroupedRows:
                 f"{self.what}: param_labels for unknown parameter(s) {', '.join(unknown)}; "
                 f"parameters: {', '.join((*self.param_names, *self.nuisance_names))}"
             )
+        for name, values in (("parameters", self.params), ("nuisance parameters", self.nuisance)):
+            row = first_nonfinite(values)
+            if row is not None:
+                raise DataError(
+                    f"{self.where()}: the {name} of row {row} ({self.split_of(row)} split) hold "
+                    "NaN or inf values; fix or drop that row"
+                )
         self.priors = {k: (float(v[0]), float(v[1])) for k, v in self.priors.items()}
         for name, (low, high) in self.priors.items():
             if not low < high:
                 raise DataError(f"{self.what}: prior of '{name}' has low {low} >= high {high}")
+
+    def where(self) -> str:
+        """What these rows are, for messages (with their file where known)."""
+        return self.what
+
+    def split_of(self, row: int) -> str:
+        """The split name of ``row`` (``"train"``, ``"val"`` or ``"test"``)."""
+        return str(Split(int(self.split[row])))
 
     def indices(self, split: str | Split) -> np.ndarray:
         """Row indices of one split (``"train"``, ``"val"`` or ``"test"``)."""

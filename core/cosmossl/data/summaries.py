@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from cosmossl._util.files import atomic_path
+from cosmossl._util.files import atomic_path, ensure_free_space
+from cosmossl.data.arrays import first_nonfinite
 from cosmossl.data.hdf5 import open_checked
 from cosmossl.data.rows import GroupedRows
 from cosmossl.errors import DataError
@@ -46,10 +47,19 @@ class Summaries(GroupedRows):
     row_noun = "summaries"
 
     def __post_init__(self) -> None:
-        self.summaries = np.asarray(self.summaries, dtype=np.float32)
+        try:
+            self.summaries = np.asarray(self.summaries, dtype=np.float32)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"summaries: not an array of numbers ({exc})") from None
         if self.summaries.ndim != 2:
             raise DataError(f"summaries: expected a [N, D] array, got shape {self.summaries.shape}")
         self._validate_rows(int(self.summaries.shape[0]))
+        row = first_nonfinite(self.summaries)
+        if row is not None:
+            raise DataError(
+                f"summaries: row {row} ({self.split_of(row)} split) holds NaN or inf values; no "
+                "metric is computed over them (compress the maps again)"
+            )
 
     def __len__(self) -> int:
         return int(self.summaries.shape[0])
@@ -64,6 +74,7 @@ def write_summaries(path: str | Path, s: Summaries) -> Path:
     import h5py
 
     path = Path(path)
+    ensure_free_space(path, s.summaries.nbytes + s.params.nbytes + s.nuisance.nbytes)
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
         f.attrs["format"] = FORMAT
         f.attrs["version"] = VERSION
@@ -95,12 +106,22 @@ def read_summaries(path: str | Path) -> Summaries:
         if missing:
             raise DataError(f"'{path}' is missing {', '.join(missing)}")
         arrays = {k: f[k][()] for k in _DATASETS}
+        meta = {}
+        for key in _ATTRS:
+            try:
+                meta[key] = json.loads(f.attrs[key])
+            except (TypeError, ValueError) as exc:
+                raise DataError(f"'{path}': attribute '{key}' is not valid JSON ({exc})") from None
+        # Files written before labels existed have none: figures then use the names.
         try:
-            meta = {k: json.loads(f.attrs[k]) for k in _ATTRS}
-            # Files written before labels existed have none: figures then use the names.
             labels = json.loads(f.attrs.get("param_labels", "{}"))
         except (TypeError, ValueError) as exc:
-            raise DataError(f"'{path}': malformed attribute: {exc}") from None
+            raise DataError(
+                f"'{path}': attribute 'param_labels' is not valid JSON ({exc})"
+            ) from None
+    bad = [k for k, v in arrays.items() if np.asarray(v).dtype.kind not in "biuf"]
+    if bad:
+        raise DataError(f"'{path}': /{bad[0]} holds {arrays[bad[0]].dtype} values, not numbers")
     try:
         return Summaries(
             **arrays,
@@ -112,3 +133,5 @@ def read_summaries(path: str | Path) -> Summaries:
         )
     except DataError as exc:
         raise DataError(f"'{path}': {exc}") from None
+    except (TypeError, ValueError, AttributeError) as exc:  # metadata of the wrong shape
+        raise DataError(f"'{path}': malformed metadata ({exc})") from None

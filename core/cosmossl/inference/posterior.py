@@ -20,6 +20,7 @@ from typing import Any
 import torch
 
 from cosmossl._util.files import atomic_write, write_text
+from cosmossl._util.weights import read_safetensors
 from cosmossl.data.standardize import Standardizer
 from cosmossl.errors import DataError
 from cosmossl.inference.prior import BoxPrior
@@ -237,9 +238,8 @@ class SavedPosterior:
 
 
 def read_posterior(path: str | Path, device: str = "cpu") -> SavedPosterior:
-    """Read a folder written by :meth:`Posterior.save` (weights stay on ``device``)."""
-    from safetensors.torch import load_file
-
+    """Read a folder written by :meth:`Posterior.save` (weights stay on ``device``); a damaged
+    or foreign file is a :class:`~cosmossl.DataError` naming it."""
     path = Path(path)
     config_file, weights_file = path / CONFIG_FILE, path / WEIGHTS_FILE
     if not config_file.is_file() or not weights_file.is_file():
@@ -250,7 +250,8 @@ def read_posterior(path: str | Path, device: str = "cpu") -> SavedPosterior:
         meta = json.loads(config_file.read_text(encoding="utf-8"))
     except ValueError as exc:
         raise DataError(f"'{config_file}': not valid JSON: {exc}") from None
-    if meta.get("format") != FORMAT:
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        meta = meta if isinstance(meta, dict) else {}
         raise DataError(
             f"'{config_file}': not a cosmossl posterior (format {meta.get('format')!r})"
         )
@@ -259,17 +260,23 @@ def read_posterior(path: str | Path, device: str = "cpu") -> SavedPosterior:
             f"'{config_file}': posterior format version {meta['version']} is newer "
             f"than this cosmossl reads ({VERSION}): upgrade cosmossl"
         )
-    tensors = load_file(str(weights_file), device="cpu")
+    tensors, _ = read_safetensors(weights_file, f"saved posterior '{path}'")
     net = {k[4:]: v.to(device) for k, v in tensors.items() if k.startswith("net.")}
-    return SavedPosterior(
-        backend=meta["backend"],
-        params=meta["params"],
-        prior=BoxPrior.from_dict(meta["prior"], device),
-        x_standardizer=Standardizer.from_tensors(tensors, "x."),
-        tensors=net,
-        config=meta["config"],
-        info=meta.get("info", {}),
-    )
+    try:
+        return SavedPosterior(
+            backend=meta["backend"],
+            params=meta["params"],
+            prior=BoxPrior.from_dict(meta["prior"], device),
+            x_standardizer=Standardizer.from_tensors(tensors, "x."),
+            tensors=net,
+            config=meta["config"],
+            info=meta.get("info", {}),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DataError(
+            f"'{config_file}' is not a complete saved posterior ({type(exc).__name__}: {exc}); "
+            "it is damaged or was not written by cosmossl"
+        ) from None
 
 
 def load_posterior(

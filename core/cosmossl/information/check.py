@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from cosmossl.components.dataset import Simulator
+from cosmossl.errors import CosmosslError
 from cosmossl.information import fisher
 
 #: A summary as a function of numpy maps ``[B, C, H, W]`` → ``[B, D]`` (see
@@ -76,6 +77,12 @@ def information(
             simulator.simulate, summarize, theta, delta,
             n_fiducial=n_fiducial, n_derivative=n_derivative, seed=seed, stencil=stencil,
         )  # fmt: skip
+        if not (np.isfinite(fid).all() and np.isfinite(derivatives).all()):
+            raise CosmosslError(
+                f"the '{label}' summaries of maps simulated around the fiducial point hold NaN or "
+                "inf values: no Fisher matrix is computed over them (for a trained encoder, the "
+                "training may have diverged)"
+            )
         estimate = fisher.estimate_fisher(fid, derivatives)
         entry = fisher_entry(estimate.fisher, limit)
         entry["fom_fraction_interval"] = list(

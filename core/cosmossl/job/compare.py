@@ -14,71 +14,14 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from cosmossl._util.suggest import did_you_mean
-from cosmossl.config.run_file import RunConfig, load_run_config, validate_slot
-from cosmossl.config.settings import RunSettings
-from cosmossl.errors import ConfigError
+from cosmossl.config.run_file import RunConfig, load_run_config
 from cosmossl.job import run_dir as layout
+from cosmossl.job.plan import compare_plan
 from cosmossl.job.report.compare_report import write_compare_report
 from cosmossl.job.results import CompareResult, epoch_history, headline
 from cosmossl.job.run_dir import RunDirectory, run_directory
-from cosmossl.plugin.host import registry as default_registry
 
 log = logging.getLogger("cosmossl.job.compare")
-
-
-def entries(config: RunConfig) -> list[tuple[str, str]]:
-    """``(name, kind)`` of every compared entry, ``kind`` being ``"loss"`` or ``"statistic"``."""
-    registry = default_registry()
-    options = config.settings.compare
-    out = []
-    for name in [*options.losses, *options.baselines]:
-        if ("loss", name) in registry:
-            out.append((name, "loss"))
-        elif ("statistic", name) in registry:
-            out.append((name, "statistic"))
-        else:
-            known = [*registry.names("loss"), *registry.names("statistic")]
-            raise ConfigError(
-                f"{config.source}: [compare] '{name}' is neither a registered loss nor a "
-                f"statistic.{did_you_mean(name, known)} Losses: {', '.join(registry.names('loss'))}"
-                f"; statistics: {', '.join(registry.names('statistic'))}."
-            )
-    if len({name for name, _ in out}) != len(out):
-        raise ConfigError(f"{config.source}: [compare] lists an entry twice")
-    return out
-
-
-def entry_config(config: RunConfig, name: str, kind: str, seed: int) -> RunConfig:
-    """The run file of one entry and seed: same data, encoder, budget; its own loss or statistic."""
-    registry = default_registry()
-    dropped = {"compare"} if kind == "loss" else {"compare", "train"}
-    settings = RunSettings.model_validate({
-        **config.settings.model_dump(exclude=dropped, exclude_unset=True),
-        "seed": seed,
-        "name": f"{config.settings.name}-{name}-seed{seed}",
-    })  # fmt: skip
-    components = {k: v for k, v in config.components.items() if k not in ("loss", "statistic")}
-    augmentations = config.augmentations
-    if kind == "loss":
-        if "encoder" not in components:
-            raise ConfigError(f"{config.source}: comparing losses needs an [encoder] table")
-        params = config.settings.compare.loss_params.get(name)
-        where = (
-            f"{config.source}: [compare.loss_params.{name}]"
-            if params is not None
-            else f"{config.source}: [compare] losses '{name}'"
-        )
-        components["loss"] = validate_slot(
-            "loss", {"type": name, **(params or {})}, where, registry
-        )
-    else:
-        components.pop("encoder", None)
-        augmentations = ()
-        where = f"{config.source}: [compare] baselines '{name}'"
-        components["statistic"] = validate_slot("statistic", {"type": name}, where, registry)
-    source = f"{config.source} [compare {name}, seed {seed}]"
-    return RunConfig(settings, components, augmentations, source)
 
 
 def compare(
@@ -88,20 +31,24 @@ def compare(
     progress: bool = True,
     force: bool = False,
 ) -> CompareResult:
-    """Run every entry × seed (see the module docstring) and write the comparison."""
+    """Run every entry × seed (see the module docstring) and write the comparison.
+
+    Every entry is validated (its component imported, its parameters checked) before the first
+    one runs; the output folder is a run directory (marked, locked) holding one run directory
+    per entry and seed and one data folder per seed.
+    """
     from cosmossl.job.run import run
 
     if not isinstance(config, RunConfig):
         config = load_run_config(config)
-    if config.component("backend") is None:
-        raise ConfigError(f'{config.source}: compare needs a [backend] table (e.g. type = "sbi")')
-    plan = entries(config)
+    plan = compare_plan(config)
     root = Path(out_dir) if out_dir is not None else run_directory(config)
-    result = CompareResult(root)
-    for seed in config.settings.compare.seeds:
-        for name, kind in plan:
+    with RunDirectory(root) as directory:
+        directory.check_writable()
+        directory.claim(*dict.fromkeys(name for name, *_ in plan), "data")
+        result = CompareResult(root)
+        for name, kind, seed, sub in plan:
             log.info("compare: %s (%s), seed %d", name, kind, seed)
-            sub = entry_config(config, name, kind, seed)
             run_dir = root / name / f"seed{seed}"
             outcome = run(
                 sub, run_dir=run_dir, progress=progress, force=force,
@@ -110,8 +57,8 @@ def compare(
             label = layout.ENCODER if kind == "loss" else name
             result.rows.append(_row(name, kind, seed, label, outcome, sub))
             result.first_runs.setdefault(name, run_dir)
-    result.table = aggregate(result.rows)
-    result.files = write_compare_report(config, root, result)
+        result.table = aggregate(result.rows)
+        result.files = write_compare_report(config, root, result)
     return result
 
 

@@ -8,14 +8,15 @@ from typing import Any
 
 import numpy as np
 
+from cosmossl._util.files import TEMPORARY, check_writable
 from cosmossl.config.run_file import RunConfig, load_run_config
 from cosmossl.data.summaries import Summaries, read_summaries
 from cosmossl.inference.diagnostics import evaluate, write_metrics
-from cosmossl.inference.posterior import Posterior
+from cosmossl.inference.posterior import CONFIG_FILE, WEIGHTS_FILE, Posterior
 from cosmossl.inference.prior import BoxPrior
 from cosmossl.inference.split import inference_split
 from cosmossl.job import run_dir as layout
-from cosmossl.job.run_dir import run_directory
+from cosmossl.job.run_dir import RunDirectory, check_output_folder, run_directory
 from cosmossl.plugin.factory import create
 
 
@@ -39,18 +40,46 @@ def infer(
 
     Output folder (default ``<run_dir>/inference/<summaries file stem>``): ``posterior/`` (see
     :meth:`Posterior.save`), ``metrics.json``, and ``corner_<i>.png``, ``coverage.png``,
-    ``tarp.png``, ``predicted_vs_true.png``.
+    ``tarp.png``, ``predicted_vs_true.png``. The summaries file is read and checked, and the
+    output folder checked to be writable (and, given with ``out``, to be empty or an earlier
+    inference output), before the backend is fitted.
     """
+    cfg = config if isinstance(config, RunConfig) else load_run_config(config, registry=registry)
+    cfg.require("backend", "infer", 'type = "sbi"')
+    run_dir = run_directory(cfg)
+    s_path = Path(summaries or cfg.settings.inference.summaries.replace("{run_dir}", str(run_dir)))
+    s = read_summaries(s_path)
+    if out is None:
+        with RunDirectory(run_dir) as directory:
+            directory.claim(layout.inference(s_path.stem))
+            out_dir = directory.path(layout.inference(s_path.stem))
+            check_writable(out_dir, folder=True, flag="--out")
+            return _infer(cfg, s, s_path, out_dir, progress, registry)
+    out_dir = check_output_folder(
+        out, ours=_holds_posterior, what="cosmossl inference output", flag="--out"
+    )
+    return _infer(cfg, s, s_path, out_dir, progress, registry)
+
+
+def _holds_posterior(folder: Path) -> bool:
+    """Whether ``folder`` is an earlier inference output: it has a ``posterior/`` folder that
+    holds nothing but a saved posterior's files (or temporaries of their writing)."""
+    posterior = folder / layout.POSTERIOR
+    return posterior.is_dir() and all(
+        p.name in (CONFIG_FILE, WEIGHTS_FILE) or TEMPORARY.match(p.name)
+        for p in posterior.iterdir()
+    )
+
+
+def _infer(
+    cfg: RunConfig, s: Summaries, s_path: Path, out_dir: Path, progress: bool, registry: Any
+) -> InferenceResult:
     from cosmossl._util.devices import resolve_device
     from cosmossl.inference.fitting import fit
 
-    cfg = config if isinstance(config, RunConfig) else load_run_config(config, registry=registry)
     settings = cfg.settings
-    spec = cfg.require("backend", "infer", 'type = "sbi"')
-    run_dir = str(run_directory(cfg))
+    spec = cfg.require("backend")
     options = settings.inference
-    s_path = Path(summaries or options.summaries.replace("{run_dir}", run_dir))
-    s = read_summaries(s_path)
     split = inference_split(
         s, val_fraction=options.val_fraction, seed=settings.seed, fit_on=options.fit_on
     )
@@ -66,7 +95,6 @@ def infer(
         progress=progress,
         device=device,
     )
-    out_dir = Path(out or Path(run_dir) / layout.inference(s_path.stem))
     files = [posterior.save(out_dir / layout.POSTERIOR)]
     test = split.test
     if options.max_test and test.size > options.max_test:

@@ -41,11 +41,18 @@ class CompareResult:
 
 
 def epoch_history(path: Path) -> list[dict[str, Any]]:
-    """The per-epoch records of a training ``metrics.jsonl`` (empty if there is none)."""
+    """The per-epoch records of a training ``metrics.jsonl`` (empty if there is none).
+
+    A line that is not JSON (the half-written last line of a killed run) is skipped."""
     if not path.exists():
         return []
-    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    return [r for r in records if r.get("kind") == "epoch"]
+    records = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            continue
+    return [r for r in records if isinstance(r, dict) and r.get("kind") == "epoch"]
 
 
 def headline(metrics: dict[str, Any]) -> dict[str, Any]:

@@ -1,30 +1,38 @@
 """The main job: simulate or load → train → compress → infer → information check → report.
 
-Every stage writes into one run directory and is skipped on a re-run when its inputs (its config
-section, the run seed, and the keys of the stages it consumes) are unchanged (see
-:mod:`cosmossl.job.run_dir`).
+Every stage writes into one run directory and is skipped on a re-run when its inputs are
+unchanged: its config section, the run seed, the keys of the stages it consumes, the files a
+file dataset reads (:meth:`~cosmossl.Dataset.files`) and the code of the components it runs
+(:func:`~cosmossl.plugin.provenance.code_identity`); see :mod:`cosmossl.job.run_dir`.
+
+Before any work the run file is checked (:func:`cosmossl.job.plan.check_config`), the run
+directory is claimed and locked, and every folder in it is checked to be writable.
 """
 
 from __future__ import annotations
 
 import logging
-import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
+from cosmossl._util.digest import file_fingerprint
 from cosmossl._util.files import write_json
 from cosmossl.components.dataset import Simulator
-from cosmossl.config.run_file import RunConfig, load_run_config
+from cosmossl.config.run_file import ComponentSpec, RunConfig, load_run_config
 from cosmossl.data.hdf5 import read_mapset, write_mapset
 from cosmossl.data.mapset import MapSet
 from cosmossl.data.summaries import write_summaries
-from cosmossl.errors import ConfigError
+from cosmossl.errors import ConfigError, DataError
 from cosmossl.job import run_dir as layout
+from cosmossl.job.plan import build_dataset, check_config
 from cosmossl.job.report.run_report import write_run_report
 from cosmossl.job.results import RunResult, read_json
 from cosmossl.job.run_dir import RunDirectory, run_directory
 from cosmossl.plugin.factory import create
+from cosmossl.plugin.provenance import code_identity
+from cosmossl.training.checkpoint import find_checkpoint
 from cosmossl.training.folder import TrainingFolder
 
 log = logging.getLogger("cosmossl.run")
@@ -48,27 +56,46 @@ def run(
     """
     if not isinstance(config, RunConfig):
         config = load_run_config(config)
-    root = run_directory(config, run_dir)
-    data = RunDirectory(data_dir) if data_dir is not None else None
-    return _Job(config, root, progress, force, data).execute()
+    check_config(config, "run")
+    with _directories(run_directory(config, run_dir), data_dir) as (directory, data):
+        return _Job(config, directory, progress, force, data).execute()
+
+
+@contextmanager
+def _directories(
+    root: Path, data_dir: str | Path | None
+) -> Iterator[tuple[RunDirectory, RunDirectory]]:
+    """The run directory and the data directory (the same unless given), claimed, locked and
+    checked to be writable."""
+    with RunDirectory(root) as directory:
+        data_context = RunDirectory(data_dir) if data_dir is not None else nullcontext(directory)
+        with data_context as data:
+            directory.check_writable()
+            data.check_writable()
+            yield directory, data
+
+
+def _code(*specs: ComponentSpec | None) -> list[dict[str, Any]]:
+    """The code identity of each component (see :mod:`cosmossl.plugin.provenance`)."""
+    return [code_identity(spec.kind, spec.type) for spec in specs if spec is not None]
 
 
 class _Job:
     def __init__(
         self,
         config: RunConfig,
-        root: Path,
+        directory: RunDirectory,
         progress: bool,
         force: bool,
-        data_dir: RunDirectory | None,
+        data_dir: RunDirectory,
     ) -> None:
         self.config = config
         self.settings = config.settings
-        self.dir = RunDirectory(root)
-        self.data_dir = data_dir or self.dir
+        self.dir = directory
+        self.data_dir = data_dir
         self.progress = progress
         self.force = force
-        self.result = RunResult(root)
+        self.result = RunResult(directory.root)
         self.dataset_spec = config.require("dataset")
 
     def _stage(
@@ -79,15 +106,17 @@ class _Job:
         action: Callable[[], None],
         *,
         where: RunDirectory | None = None,
+        owned: list[str] | None = None,
     ) -> str:
         where = where or self.dir
-        key, ran = where.run_stage(name, inputs, outputs, action, force=self.force)
+        key, ran = where.run_stage(
+            name, inputs, outputs, action, force=self.force, owned=owned or ()
+        )
         self.result.ran[name] = ran
         return key
 
     def execute(self) -> RunResult:
-        spec = self.dataset_spec
-        dataset = create("dataset", spec.type, spec.params)
+        dataset = build_dataset(self.config, "`cosmossl run`")
         mapset, data_key = self.data(dataset)
         sources: dict[str, tuple[str, str]] = {}  # label -> (summaries file, stage key)
         checkpoint, train_key = None, None
@@ -97,11 +126,6 @@ class _Job:
         statistic_spec = self.config.component("statistic")
         if statistic_spec is not None:
             sources[statistic_spec.type] = self.compress_statistic(mapset, data_key)
-        if not sources:
-            raise ConfigError(
-                f"{self.config.source}: nothing to summarise: give [encoder] and [loss] tables "
-                "(a trained summary) and/or a [statistic] table (e.g. power-spectrum)"
-            )
         if self.config.component("backend") is not None:
             for label, (path, key) in sources.items():
                 self.result.metrics[label] = self.infer(label, path, key)
@@ -113,11 +137,19 @@ class _Job:
     # ---- stages -------------------------------------------------------------------------------
 
     def data(self, dataset: Any) -> tuple[MapSet, str]:
-        inputs = {"dataset": self.dataset_spec.to_table(), "seed": self.settings.seed}
+        inputs = {
+            "dataset": self.dataset_spec.to_table(),
+            "seed": self.settings.seed,
+            "code": _code(self.dataset_spec),
+        }
         if not isinstance(dataset, Simulator):
-            # Files on disk (CAMELS, npy, hdf5) are read in place, never copied.
+            # Files on disk (CAMELS, npy, hdf5) are read in place, never copied; their
+            # fingerprints (taken once they are opened and checked) are the stage's input.
+            mapset = dataset.load(seed=self.settings.seed, progress=self.progress)
+            content = self.settings.digest_data
+            inputs["files"] = [file_fingerprint(f, content=content) for f in dataset.files()]
             key = self._stage("data", inputs, [], lambda: None)
-            return dataset.load(seed=self.settings.seed, progress=self.progress), key
+            return mapset, key
         maps = self.data_dir.path(layout.MAPS)
 
         def simulate() -> None:
@@ -140,17 +172,18 @@ class _Job:
             train(self.config, self.dir.root, mapset=mapset, resume=resume, progress=self.progress)
 
         def action() -> None:
-            if not self.force and folder.last.exists():
-                # An interrupted run with the same inputs continues where it stopped.
+            if not self.force and find_checkpoint(folder.last) is not None:
+                # An interrupted run with the same inputs (code included: the record holds it)
+                # continues from its last complete checkpoint.
                 try:
                     return fit(resume=True)
-                except ConfigError as exc:
+                except (ConfigError, DataError) as exc:
                     log.warning("not resuming the training in %s (%s): starting over",
                                 folder.root, str(exc).splitlines()[0])  # fmt: skip
-            shutil.rmtree(folder.root, ignore_errors=True)
+            self.dir.remove(layout.TRAIN)  # claimed by the stage: written by cosmossl
             fit(resume=False)
 
-        key = self._stage("train", inputs, [layout.BEST_CHECKPOINT], action)
+        key = self._stage("train", inputs, [layout.BEST_CHECKPOINT], action, owned=[layout.TRAIN])
         return self.dir.path(layout.BEST_CHECKPOINT), key
 
     def compress_encoder(self, mapset: MapSet, checkpoint: Path, train_key: str):
@@ -184,7 +217,7 @@ class _Job:
             )
             write_summaries(self.dir.path(out), summaries)
 
-        inputs = {"data": data_key, "statistic": spec.to_table()}
+        inputs = {"data": data_key, "statistic": spec.to_table(), "code": _code(spec)}
         key = self._stage(f"compress-{spec.type}", inputs, [out], action)
         return out, key
 
@@ -198,6 +231,7 @@ class _Job:
             "backend": self.config.require("backend").to_table(),
             "inference": self.settings.inference.model_dump(mode="json"),
             "seed": self.settings.seed,
+            "code": _code(self.config.require("backend")),
         }
 
         def action() -> None:
@@ -208,7 +242,7 @@ class _Job:
                 progress=self.progress,
             )
 
-        self._stage(f"infer-{label}", inputs, [metrics], action)
+        self._stage(f"infer-{label}", inputs, [metrics], action, owned=[out_dir])
         return read_json(self.dir.path(metrics))
 
     def fisher(
@@ -226,6 +260,7 @@ class _Job:
             "statistic": statistic_spec.to_table() if statistic_spec else None,
             "fisher": self.settings.fisher.model_dump(mode="json"),
             "seed": self.settings.seed,
+            "code": _code(statistic_spec),
         }
 
         def action() -> None:

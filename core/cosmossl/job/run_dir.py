@@ -1,26 +1,37 @@
-"""The run directory: where each stage puts its files (the only place paths are spelled), and
-which stages finished with which inputs (the stage cache).
+"""The run directory: where each stage puts its files (the only place paths are spelled), which
+stages finished with which inputs (the stage cache), and what makes the folder trustworthy.
 
 The main job (``cosmossl run``) and the single-stage commands (``simulate``, ``train``,
 ``compress``, ``infer``, ``fisher``) share this layout, so their outputs can be used together.
 Each stage declares its inputs (its config section, the run seed, the keys of the stages it
-consumes) and its output files. A stage is skipped when a previous run finished it with the same
-inputs and its outputs still exist; otherwise it runs, and every stage downstream of it runs too,
-because their inputs include its key.
+consumes, the data files it reads, the code of the components it runs) and its output files. A
+stage is skipped when a previous run finished it with the same inputs and its outputs still
+exist; otherwise it runs, and every stage downstream of it runs too, because their inputs
+include its key.
+
+A run directory is marked as cosmossl's (:data:`MARKER`, with a format version): a non-empty
+folder without the marker is refused, never written into. The marker lists the paths that
+cosmossl wrote there; only those are ever deleted or replaced. While a process works in a run
+directory it holds an exclusive advisory lock (:data:`LOCK`, holding its PID); a second process
+is refused with a message naming the first.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cosmossl._util.digest import digest
-from cosmossl._util.files import write_json
+from cosmossl._util.files import check_writable, remove_stale_temporaries, write_json
+from cosmossl._version import __version__
+from cosmossl.errors import OutputError, RunDirectoryBusyError, writing
 from cosmossl.training.folder import TrainingFolder
 
 if TYPE_CHECKING:
@@ -41,6 +52,10 @@ RESULTS = "results.json"
 REPORT = "report"
 COMPARE = "compare"
 STATE_FILE = "stages.json"
+MARKER = ".cosmossl-run"
+LOCK = ".cosmossl-run.lock"
+#: What :data:`MARKER` holds: this format name and a version this cosmossl reads up to.
+MARKER_FORMAT, MARKER_VERSION = "cosmossl-run-directory", 1
 METRICS = "metrics.json"
 POSTERIOR = "posterior"
 
@@ -67,6 +82,175 @@ def run_directory(config: RunConfig, override: str | Path | None = None) -> Path
     return Path(config.settings.run_dir.replace("{name}", config.settings.name))
 
 
+# ---- the marker: which folders, and which paths in them, cosmossl wrote ----------------------
+
+
+def _ignored(name: str) -> bool:
+    """Entries that do not make a folder "not empty": our lock file."""
+    return name == LOCK
+
+
+def _read_marker(root: Path) -> dict[str, Any]:
+    path = root / MARKER
+    try:
+        marker = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise OutputError(
+            f"'{path}' is damaged ({exc}): if '{root}' is a cosmossl run directory, remove that "
+            "file to adopt it again (cosmossl will then only add to it), else choose another "
+            "run directory"
+        ) from None
+    if not isinstance(marker, dict) or marker.get("format") != MARKER_FORMAT:
+        raise OutputError(f"'{path}' is not a cosmossl run-directory marker: choose another run "
+                          "directory")  # fmt: skip
+    if int(marker.get("version", 0)) > MARKER_VERSION:
+        raise OutputError(
+            f"'{root}' was written by a newer cosmossl (run-directory format version "
+            f"{marker['version']}; this cosmossl reads up to {MARKER_VERSION}): upgrade cosmossl"
+        )
+    marker.setdefault("owned", [])
+    return marker
+
+
+def _legacy_state(root: Path) -> bool:
+    """Whether ``root`` is a run directory of a cosmossl that wrote no marker: it has a stage
+    cache (``cosmossl run``) or a training checkpoint (``cosmossl train``)."""
+    try:
+        state = json.loads((root / STATE_FILE).read_text(encoding="utf-8"))
+        return isinstance(state, dict) and all(
+            isinstance(r, dict) and {"key", "outputs"} <= set(r) for r in state.values()
+        )
+    except (OSError, ValueError):
+        pass
+    folder = TrainingFolder(root / TRAIN)
+    for checkpoint in (folder.last, folder.best):
+        try:
+            saved = json.loads((checkpoint / "state.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(saved, dict) and saved.get("format") == "cosmossl-checkpoint":
+            return True
+    return False
+
+
+def claim_folder(path: str | Path) -> dict[str, Any]:
+    """The marker of the run directory ``path``, writing it when the folder is new or empty.
+
+    A non-empty folder without a marker is refused (:class:`OutputError`): cosmossl never writes
+    into a folder it did not make. (A run directory of a cosmossl that wrote no marker — a
+    readable ``stages.json`` or a training checkpoint — is adopted with everything it holds.)
+    """
+    root = Path(path)
+    if root.exists() and not root.is_dir():
+        raise OutputError(f"run directory '{root}' is a file, not a folder: choose another "
+                          "run directory (--run-dir)")  # fmt: skip
+    if (root / MARKER).exists():
+        return _read_marker(root)
+    entries = []
+    if root.is_dir():
+        entries = sorted(p.name for p in root.iterdir() if not _ignored(p.name))
+    if entries and not _legacy_state(root):
+        shown = ", ".join(entries[:5]) + (", ..." if len(entries) > 5 else "")
+        raise OutputError(
+            f"'{root}' is not empty ({shown}) and is not a cosmossl run directory (it has no "
+            f"{MARKER} marker): cosmossl never writes into a folder it did not make. Choose "
+            "another run directory (--run-dir, or run_dir in the run file), or empty this one"
+        )
+    marker = {
+        "format": MARKER_FORMAT,
+        "version": MARKER_VERSION,
+        "cosmossl": __version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "owned": entries,  # empty, or everything an older cosmossl wrote here
+    }
+    with writing(root):
+        root.mkdir(parents=True, exist_ok=True)
+    write_json(root / MARKER, marker)
+    return marker
+
+
+# ---- outputs outside a run directory ----------------------------------------------------------
+
+
+def check_output_file(path: str | Path, *, ours: Callable[[Path], bool], what: str,
+                      flag: str) -> Path:  # fmt: skip
+    """Check, before any work, that the file ``path`` (given with ``flag``) may be written: a
+    writable location, and nothing there that cosmossl did not write (``ours(path)`` says
+    whether an existing file is a ``what`` that cosmossl wrote)."""
+    path = Path(path)
+    check_writable(path, folder=False, flag=flag)
+    if path.exists() and not ours(path):
+        raise OutputError(
+            f"'{path}' exists and is not a {what}: cosmossl never overwrites a file it did not "
+            f"write. Choose another path with {flag}, or remove that file"
+        )
+    return path
+
+
+def check_output_folder(path: str | Path, *, ours: Callable[[Path], bool], what: str,
+                        flag: str) -> Path:  # fmt: skip
+    """Like :func:`check_output_file` for a folder: it may be missing, empty, or hold a
+    ``what`` that cosmossl wrote (``ours(path)``)."""
+    path = Path(path)
+    check_writable(path, folder=True, flag=flag)
+    if path.is_dir() and any(path.iterdir()) and not ours(path):
+        raise OutputError(
+            f"'{path}' is not empty and does not hold a {what}: cosmossl never writes into a "
+            f"folder it did not make. Choose another folder with {flag}, or empty it"
+        )
+    return path
+
+
+# ---- the lock ------------------------------------------------------------------------------
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no advisory locks, run directories unlocked
+    fcntl = None  # type: ignore[assignment]
+
+#: Run directories locked by this process: resolved path → (file descriptor, nesting depth).
+_HELD: dict[Path, tuple[int, int]] = {}
+
+
+def _acquire(root: Path) -> bool:
+    """Lock ``root`` for this process; ``True`` on the first (outermost) acquisition."""
+    key = root.resolve()
+    if key in _HELD:
+        fd, depth = _HELD[key]
+        _HELD[key] = (fd, depth + 1)
+        return False
+    if fcntl is None:
+        _HELD[key] = (-1, 1)
+        return True
+    path = root / LOCK
+    with writing(path):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
+        os.close(fd)
+        raise RunDirectoryBusyError(
+            f"run directory '{root}' is in use by another cosmossl process (PID {holder}): wait "
+            "for it to finish, or choose another run directory (--run-dir)"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+    _HELD[key] = (fd, 1)
+    return True
+
+
+def _release(root: Path) -> None:
+    key = root.resolve()
+    if key not in _HELD:
+        return
+    fd, depth = _HELD.pop(key)
+    if depth > 1:
+        _HELD[key] = (fd, depth - 1)
+    elif fd >= 0:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
 # ---- the stage cache ----------------------------------------------------------------------------
 
 
@@ -81,13 +265,83 @@ class StageRecord:
 
 
 class RunDirectory:
-    """A run's output folder with a record of which stages finished with which inputs."""
+    """A run's output folder: marked as cosmossl's, locked while in use (``with`` block), with a
+    record of which stages finished with which inputs and of the paths cosmossl wrote.
+
+    Opening it (the constructor) checks the marker (see :func:`claim_folder`); entering it as a
+    context manager takes the lock (:class:`~cosmossl.errors.RunDirectoryBusyError` if another
+    process holds it) and removes temporaries left by killed writers.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.root = Path(path)
-        self.root.mkdir(parents=True, exist_ok=True)
+        self._marker = claim_folder(self.root)
         self._state_path = self.root / STATE_FILE
         self._state: dict[str, StageRecord] = self._read_state()
+
+    def __enter__(self) -> RunDirectory:
+        self.lock()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.unlock()
+
+    def lock(self) -> None:
+        """Take the run directory's lock (nested calls in one process are counted)."""
+        if _acquire(self.root):
+            for path in remove_stale_temporaries(self.root):
+                log.info("removed %s, left by an interrupted write", path)
+
+    def unlock(self) -> None:
+        _release(self.root)
+
+    # ---- what cosmossl wrote here ----
+
+    def owns(self, relative: str) -> bool:
+        """Whether ``relative`` (or a folder above it) is recorded as written by cosmossl."""
+        parts = Path(relative).parts
+        owned = {Path(p).parts for p in self._marker["owned"]}
+        return any(parts[:i] in owned for i in range(1, len(parts) + 1))
+
+    def claim(self, *relative: str) -> None:
+        """Record that cosmossl is about to write these paths; a path that exists but was not
+        written by cosmossl is refused (:class:`OutputError`), never overwritten."""
+        new = [p for p in relative if not self.owns(p)]
+        foreign = [p for p in new if self.path(p).exists()]
+        if foreign:
+            raise OutputError(
+                f"'{self.path(foreign[0])}' exists but was not written by cosmossl in this run "
+                "directory: move it away, or choose another run directory (--run-dir)"
+            )
+        if new:
+            self._marker["owned"] = sorted({*self._marker["owned"], *new})
+            write_json(self.root / MARKER, self._marker)
+
+    def remove(self, relative: str) -> None:
+        """Delete ``relative`` (a file or folder), which must have been written by cosmossl."""
+        if not self.owns(relative):
+            raise OutputError(f"refusing to delete '{self.path(relative)}': cosmossl did not "
+                              "write it")  # fmt: skip
+        target = self.path(relative)
+        with writing(target):
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            else:
+                target.unlink(missing_ok=True)
+
+    def check_writable(self) -> None:
+        """Check, before any work, that the run directory and every folder in it accept files."""
+        check_writable(self.root, folder=True, flag="--run-dir")
+        for current, dirs, _ in os.walk(self.root):
+            for name in dirs:
+                folder = Path(current, name)
+                if not os.access(folder, os.W_OK | os.X_OK):
+                    raise OutputError(
+                        f"cannot write into '{folder}': permission denied; make it writable, or "
+                        "choose another run directory (--run-dir)"
+                    )
+
+    # ---- the stage cache ----
 
     def _read_state(self) -> dict[str, StageRecord]:
         if not self._state_path.exists():
@@ -95,7 +349,7 @@ class RunDirectory:
         try:
             raw = json.loads(self._state_path.read_text(encoding="utf-8"))
             return {name: StageRecord(**record) for name, record in raw.items()}
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, AttributeError):
             log.warning("ignoring unreadable %s: every stage will run", self._state_path)
             return {}
 
@@ -123,12 +377,18 @@ class RunDirectory:
         action: Callable[[], None],
         *,
         force: bool = False,
+        owned: Iterable[str] = (),
     ) -> tuple[str, bool]:
-        """Run ``action`` unless the stage is current; returns ``(key, ran)``."""
+        """Run ``action`` unless the stage is current; returns ``(key, ran)``.
+
+        ``outputs`` are the files the stage must leave; ``owned`` further paths it writes (e.g.
+        the training folder). All of them are claimed (:meth:`claim`) before ``action`` runs.
+        """
         key = digest(inputs)
         if not force and self.is_current(name, key):
             log.info("stage %s: up to date, skipped", name)
             return key, False
+        self.claim(*outputs, *owned)
         self._state.pop(name, None)
         self._write_state()
         log.info("stage %s: running", name)

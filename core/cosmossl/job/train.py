@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
+from contextlib import nullcontext
 from pathlib import Path
 
 import torch
 
 from cosmossl.config.run_file import RunConfig, load_run_config
 from cosmossl.data.mapset import MapSet
-from cosmossl.job.run_dir import TRAIN, run_directory
+from cosmossl.job.plan import build_dataset, check_config
+from cosmossl.job.run_dir import TRAIN, RunDirectory, run_directory
 from cosmossl.plugin.factory import create
 from cosmossl.training.fresh import fresh_simulator
 from cosmossl.training.loop import TrainResult, train_components
@@ -32,16 +35,33 @@ def train(
     checkpoint there.
 
     Under ``torchrun`` every process calls this; each trains on its share of each batch and
-    only rank 0 writes. ``mapset`` replaces loading the run file's dataset (the main job passes
-    the maps it simulated once).
+    only rank 0 writes (and claims and locks the run directory). ``mapset`` replaces loading
+    the run file's dataset (the main job passes the maps it simulated once).
     """
     if not isinstance(config, RunConfig):
         config = load_run_config(config)
+    check_config(config, "train")
+    root = run_directory(config, run_dir)
+    writer = int(os.environ.get("RANK", "0")) == 0
+    with RunDirectory(root) if writer else nullcontext() as directory:
+        if directory is not None:
+            directory.claim(TRAIN)
+            directory.check_writable()
+        return _train(config, root, resume, progress, stop_after_steps, mapset)
+
+
+def _train(
+    config: RunConfig,
+    root: Path,
+    resume: bool,
+    progress: bool,
+    stop_after_steps: int | None,
+    mapset: MapSet | None,
+) -> TrainResult:
     settings = config.settings
-    dataset_spec = config.require("dataset", "training")
     encoder_spec = config.require("encoder", "training")
     loss_spec = config.require("loss", "training")
-    dataset = create("dataset", dataset_spec.type, dataset_spec.params)
+    dataset = build_dataset(config, "`cosmossl train`")
     if mapset is None:
         mapset = dataset.load(seed=settings.seed, progress=progress)
     torch.manual_seed(settings.seed)
@@ -56,7 +76,7 @@ def train(
         mapset,
         encoder,
         loss,
-        run_dir=run_directory(config, run_dir) / TRAIN,
+        run_dir=root / TRAIN,
         augmentations=augmentations,
         settings=settings.train,
         pairing=settings.pairing,

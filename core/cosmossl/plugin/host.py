@@ -8,6 +8,11 @@ Environment variables:
 - ``COSMOSSL_STRICT_PLUGINS=1``: a plugin that fails to load is fatal instead of a warning.
 - ``COSMOSSL_DISABLE_PLUGINS=a,b``: never load these plugins (entry-point or distribution names).
 - ``COSMOSSL_LOAD_PLUGINS=a,b``: load only these third-party plugins; set but empty loads none.
+- ``COSMOSSL_DEBUG=1`` (or ``cosmossl --debug``): a plugin that fails to load shows its traceback.
+
+Plugin code runs inside a guard: whatever it raises while loading — an exception, a
+``sys.exit()``, a ``KeyboardInterrupt`` that did not come from the user's Ctrl-C — makes that
+plugin fail (skipped with a warning, or fatal in strict mode), never the command.
 """
 
 from __future__ import annotations
@@ -15,14 +20,21 @@ from __future__ import annotations
 import importlib
 import importlib.metadata as metadata
 import os
+import signal
+import sys
+import threading
+import traceback
 import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import ModuleType
+from typing import TypeVar
 
 import pluggy
 
 from cosmossl._version import __version__
-from cosmossl.errors import DuplicateComponentError, PluginLoadError
+from cosmossl.errors import DEBUG_HINT, DuplicateComponentError, PluginLoadError, debug_enabled
 from cosmossl.plugin import hookspecs
 from cosmossl.plugin.registry import Provider, Registry
 
@@ -86,6 +98,58 @@ def _names(value: str) -> frozenset[str]:
     return frozenset(part.strip() for part in value.split(",") if part.strip())
 
 
+T = TypeVar("T")
+
+
+class _PluginExit(Exception):
+    """A ``SystemExit`` or ``KeyboardInterrupt`` raised by plugin code, not by the user."""
+
+    def __init__(self, cause: BaseException) -> None:
+        kind = type(cause).__name__
+        detail = f"({cause.code!r})" if isinstance(cause, SystemExit) else ""
+        super().__init__(f"the plugin raised {kind}{detail} while loading")
+
+
+@contextmanager
+def _user_interrupts() -> Iterator[list[bool]]:
+    """Record whether a real Ctrl-C (SIGINT) arrives inside the block (main thread only)."""
+    seen: list[bool] = []
+    if threading.current_thread() is not threading.main_thread():
+        seen.append(True)  # cannot tell: treat every interrupt as the user's
+        yield seen
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum: int, frame: object) -> None:
+        seen.append(True)
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGINT, handler)
+    except ValueError:  # signals unavailable here
+        seen.append(True)
+        yield seen
+        return
+    try:
+        yield seen
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _guarded(call: Callable[[], T]) -> T:
+    """``call()``, with a ``SystemExit`` or a ``KeyboardInterrupt`` that the user did not cause
+    turned into an ordinary exception (so the plugin fails, not the command)."""
+    with _user_interrupts() as user:
+        try:
+            return call()
+        except SystemExit as exc:
+            raise _PluginExit(exc) from exc
+        except KeyboardInterrupt as exc:
+            if user:
+                raise
+            raise _PluginExit(exc) from exc
+
+
 def make_plugin_manager() -> pluggy.PluginManager:
     """A fresh pluggy manager for the ``cosmossl`` project with the hook specifications added."""
     manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
@@ -123,7 +187,7 @@ class PluginHost:
             seen.add(key)
             info = PluginInfo(ep.name, dist, ep.dist.version if ep.dist else None, ep.value)
             try:
-                plugin = ep.load()
+                plugin = _guarded(ep.load)
             except Exception as exc:
                 self._fail(info, exc, selection.strict)
                 continue
@@ -148,7 +212,7 @@ class PluginHost:
         with self.registry.provided_by(provider):
             try:
                 for impl in impls:
-                    impl.function(registry=self.registry)
+                    _guarded(lambda impl=impl: impl.function(registry=self.registry))
             except DuplicateComponentError:
                 raise
             except Exception as exc:
@@ -162,14 +226,21 @@ class PluginHost:
         self.plugins.append(info)
 
     def _fail(self, info: PluginInfo, exc: BaseException, strict: bool) -> None:
-        error = f"{type(exc).__name__}: {exc}"
+        error = str(exc) if isinstance(exc, _PluginExit) else f"{type(exc).__name__}: {exc}"
         entry_point = f"{info.name} = {info.entry_point}" if info.entry_point else info.name
         where = f"distribution '{info.distribution or '?'}', entry point '{entry_point}'"
+        if debug_enabled():
+            cause = exc.__cause__ if isinstance(exc, _PluginExit) else exc
+            print(f"traceback of plugin '{info.name}' ({where}):", file=sys.stderr)
+            traceback.print_exception(cause, file=sys.stderr)
+            hint = ""
+        else:
+            hint = f"; {DEBUG_HINT}"
         if strict:
             raise PluginLoadError(
-                f"plugin failed to load ({where}): {error} (COSMOSSL_STRICT_PLUGINS=1)"
+                f"plugin failed to load ({where}): {error} (COSMOSSL_STRICT_PLUGINS=1){hint}"
             ) from exc
-        warnings.warn(f"plugin skipped ({where}): {error}", PluginWarning, stacklevel=3)
+        warnings.warn(f"plugin skipped ({where}): {error}{hint}", PluginWarning, stacklevel=3)
         self.failures.append(
             PluginFailure(info.name, info.distribution, info.version, info.entry_point, error)
         )

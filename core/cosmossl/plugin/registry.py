@@ -13,7 +13,12 @@ from typing import Any
 
 from cosmossl._util.suggest import did_you_mean
 from cosmossl.components import KINDS, base_class
-from cosmossl.errors import CosmosslError, DuplicateComponentError, UnknownComponentError
+from cosmossl.errors import (
+    DEBUG_HINT,
+    CosmosslError,
+    DuplicateComponentError,
+    UnknownComponentError,
+)
 
 
 @dataclass(frozen=True)
@@ -62,10 +67,10 @@ class ComponentEntry:
         try:
             module = importlib.import_module(module_name)
             return getattr(module, attr) if attr else module
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # a plugin's sys.exit() is its failure too
             raise CosmosslError(
                 f"{self.kind} '{self.name}' from {self.provider} could not be loaded from "
-                f"'{self.target_path}': {type(exc).__name__}: {exc}"
+                f"'{self.target_path}': {type(exc).__name__}: {exc} ({DEBUG_HINT})"
             ) from exc
 
     def _check_kind(self, obj: Any) -> None:
@@ -150,10 +155,15 @@ class Registry:
     def unknown_message(self, kind: str, name: str) -> str:
         """The message for an unknown name: close matches, then every candidate and provider."""
         entries = self._entries[kind]
+        missing = (
+            f" If '{name}' comes from a plugin, that plugin may not be installed in this "
+            "environment (`cosmossl plugins` lists the loaded ones and those that failed)."
+        )
         if not entries:
-            return f"no {kind} named '{name}': no {kind} components are registered."
+            return f"no {kind} named '{name}': no {kind} components are registered.{missing}"
         available = ", ".join(f"{n} ({e.provider.plugin})" for n, e in sorted(entries.items()))
-        return f"no {kind} named '{name}'.{did_you_mean(name, entries)} Available: {available}."
+        close = did_you_mean(name, entries)
+        return f"no {kind} named '{name}'.{close} Available: {available}.{'' if close else missing}"
 
     def load(self, kind: str, name: str) -> type:
         """The component class for ``kind``/``name`` (imports it on first use)."""

@@ -12,9 +12,11 @@ from typing import Any
 import torch
 
 from cosmossl._version import __version__
+from cosmossl.data.arrays import first_nonfinite
 from cosmossl.data.mapset import MapSet
 from cosmossl.data.standardize import Standardizer
 from cosmossl.data.summaries import Summaries
+from cosmossl.errors import DataError
 from cosmossl.summaries.summarize import SummaryFn, encoder_summary, summarize
 from cosmossl.training.checkpoint import load_encoder
 
@@ -85,6 +87,14 @@ def _compress(
     provenance: dict[str, Any],
 ) -> Summaries:
     values = summarize(summary, mapset, batch_size=batch_size, device=device, progress=progress)
+    row = first_nonfinite(values)
+    if row is not None:
+        made_by = provenance.get("statistic") or "the encoder"
+        raise DataError(
+            f"{made_by} gave NaN or inf summaries for map {row} ({mapset.split_of(row)} split) of "
+            f"{mapset.where()}, although the map is finite: for a trained encoder the training "
+            "may have diverged (check its loss in metrics.jsonl; lower the learning rate)"
+        )
     return Summaries(
         summaries=values,
         params=mapset.params,

@@ -8,23 +8,31 @@ A checkpoint is a folder (``checkpoints/last`` or ``checkpoints/best`` of a run)
     state.json            epoch, step, best validation loss, schedule state, config hash, the
                           encoder's name and parameters (to rebuild it without the run file)
 
-``state.json`` is written last and names the step the other two files hold, so a crash while
-saving never leaves a checkpoint that mixes two steps silently.
+A checkpoint is written as a whole into a temporary folder and then swapped in
+(:func:`~cosmossl._util.files.atomic_folder`): the previous checkpoint stays until the new one
+is complete, so a crash while saving leaves the old checkpoint or the new one, never half of
+each (after a crash between the two renames, the previous one is found as
+``.last.previous`` and used). ``state.json`` also names the step the other two files hold,
+which :func:`load_checkpoint` checks.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
-from cosmossl._util.files import atomic_write, write_json
+from cosmossl._util.files import atomic_folder, previous_folder
+from cosmossl._util.weights import read_safetensors, read_torch_state
 from cosmossl.data.standardize import Standardizer
-from cosmossl.errors import DataError
+from cosmossl.errors import ConfigError, DataError, reading
+
+log = logging.getLogger("cosmossl.training")
 
 FORMAT = "cosmossl-checkpoint"
 WEIGHTS, OPTIMIZER, STATE = "weights.safetensors", "optimizer.pt", "state.json"
@@ -58,47 +66,75 @@ def save_checkpoint(
     state: dict[str, Any],
     optimizer: dict[str, Any] | None = None,
 ) -> None:
-    """Write a checkpoint folder; ``state['step']`` ties the three files together."""
+    """Write a checkpoint folder as a unit (see the module docstring); ``state['step']`` ties
+    the three files together."""
     step = str(state["step"])
     flat = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
-    atomic_write(
-        folder / WEIGHTS,
-        lambda tmp: save_file(flat, str(tmp), metadata={"format": FORMAT, "step": step}),
-    )
-    if optimizer is not None:
-        atomic_write(folder / OPTIMIZER, lambda tmp: torch.save({"step": step, **optimizer}, tmp))
-    write_json(folder / STATE, {"format": FORMAT, **state})
+    with atomic_folder(folder) as staging:
+        save_file(flat, str(staging / WEIGHTS), metadata={"format": FORMAT, "step": step})
+        if optimizer is not None:
+            torch.save({"step": step, **optimizer}, staging / OPTIMIZER)
+        text = json.dumps({"format": FORMAT, **state}, indent=2)
+        (staging / STATE).write_text(text + "\n", encoding="utf-8")
 
 
-def load_checkpoint(path: str | Path, *, with_optimizer: bool = False) -> Checkpoint:
-    """Read a checkpoint folder (or its ``weights.safetensors``); never unpickles objects."""
+def is_checkpoint(folder: Path) -> bool:
+    """Whether ``folder`` holds a checkpoint's files."""
+    return (folder / STATE).is_file() and (folder / WEIGHTS).is_file()
+
+
+def find_checkpoint(path: str | Path) -> Path | None:
+    """The complete checkpoint at ``path``: the folder itself, or the previous version kept
+    during a swap that a crash interrupted; ``None`` if there is neither."""
     folder = Path(path)
     if folder.name == WEIGHTS:
         folder = folder.parent
-    if not (folder / STATE).is_file() or not (folder / WEIGHTS).is_file():
+    if is_checkpoint(folder):
+        return folder
+    previous = previous_folder(folder)
+    if not folder.exists() and is_checkpoint(previous):
+        log.warning("checkpoint '%s' was being replaced when its writer stopped: using the "
+                    "previous one", folder)  # fmt: skip
+        return previous
+    return None
+
+
+def load_checkpoint(path: str | Path, *, with_optimizer: bool = False) -> Checkpoint:
+    """Read a checkpoint folder (or its ``weights.safetensors``); never unpickles objects.
+
+    Every file is checked: a missing, damaged or foreign file, or files of different steps, is
+    a :class:`~cosmossl.DataError` naming the checkpoint.
+    """
+    folder = find_checkpoint(path)
+    if folder is None:
         raise DataError(
             f"'{path}' is not a cosmossl checkpoint (expected a folder with {WEIGHTS} and "
-            f"{STATE}, e.g. runs/<name>/checkpoints/best)"
+            f"{STATE}, e.g. runs/<name>/train/checkpoints/best)"
         )
+    what = f"checkpoint '{folder}'"
     try:
-        state = json.loads((folder / STATE).read_text(encoding="utf-8"))
-    except ValueError as exc:
+        with reading(folder / STATE):
+            state = json.loads((folder / STATE).read_text(encoding="utf-8"))
+    except ValueError as exc:  # UnicodeDecodeError included
         raise DataError(f"'{folder / STATE}': malformed JSON: {exc}") from None
-    from safetensors import safe_open
-
-    with safe_open(str(folder / WEIGHTS), framework="pt") as f:
-        metadata = f.metadata() or {}
+    if not isinstance(state, dict) or "step" not in state:
+        raise DataError(f"'{folder / STATE}' is not the state of a cosmossl checkpoint (no step)")
+    tensors, metadata = read_safetensors(folder / WEIGHTS, what)
     if metadata.get("format") != FORMAT or metadata.get("step") != str(state.get("step")):
         raise DataError(
-            f"checkpoint '{folder}' is inconsistent: weights hold step {metadata.get('step')}, "
-            f"state.json says step {state.get('step')} (interrupted while saving?)"
+            f"{what} is inconsistent: weights hold step {metadata.get('step')}, "
+            f"state.json says step {state.get('step')}; it was not written as one checkpoint"
         )
     optimizer = None
     if with_optimizer:
-        optimizer = torch.load(folder / OPTIMIZER, map_location="cpu", weights_only=True)
+        if not (folder / OPTIMIZER).is_file():
+            raise DataError(f"{what} has no {OPTIMIZER}: it cannot be resumed")
+        optimizer = read_torch_state(folder / OPTIMIZER, what)
+        if not isinstance(optimizer, dict) or "optimizer" not in optimizer:
+            raise DataError(f"{what}: {OPTIMIZER} holds no optimiser state")
         if str(optimizer.get("step")) != str(state["step"]):
-            raise DataError(f"checkpoint '{folder}': optimizer.pt is from another step")
-    return Checkpoint(folder, load_file(str(folder / WEIGHTS)), state, optimizer)
+            raise DataError(f"{what}: {OPTIMIZER} is from another step")
+    return Checkpoint(folder, tensors, state, optimizer)
 
 
 def load_encoder(
@@ -116,20 +152,36 @@ def load_encoder(
     ckpt = load_checkpoint(path)
     if encoder is None:
         spec = ckpt.state.get("encoder") or {}
-        if not spec.get("type"):
+        if not isinstance(spec, dict) or not spec.get("type"):
             raise DataError(
                 f"checkpoint '{ckpt.path}' does not name a registered encoder (it was trained "
                 "with a module built outside the registry): pass encoder=<module> to load it"
             )
         from cosmossl.plugin.factory import create
 
-        encoder = create(
-            "encoder",
-            spec["type"],
-            registry=registry,
-            input_shape=tuple(spec["input_shape"]),
-            **spec["params"],
-        )
-    encoder.load_state_dict(ckpt.part("encoder"))
+        try:
+            encoder = create(
+                "encoder",
+                spec["type"],
+                registry=registry,
+                input_shape=tuple(spec["input_shape"]),
+                **spec["params"],
+            )
+        except (KeyError, TypeError, ConfigError) as exc:
+            raise DataError(f"checkpoint '{ckpt.path}': state.json describes no encoder that "
+                            f"can be rebuilt ({type(exc).__name__}: {exc})") from None  # fmt: skip
+    load_state(encoder, ckpt.part("encoder"), f"checkpoint '{ckpt.path}'", "encoder")
     encoder.eval()
     return encoder, ckpt.standardizer, ckpt
+
+
+def load_state(module: Any, state: dict[str, Any], what: str, part: str) -> None:
+    """``module.load_state_dict(state)``, with a mismatch reported as a :class:`DataError`."""
+    try:
+        module.load_state_dict(state)
+    except (RuntimeError, ValueError, KeyError) as exc:
+        first = str(exc).strip().splitlines()[0][:300]
+        raise DataError(
+            f"{what}: its {part} weights do not match the {part} described in state.json "
+            f"({first}); the checkpoint is damaged or its files come from different runs"
+        ) from None

@@ -21,8 +21,14 @@ from torch import nn
 from cosmossl._util.digest import digest
 from cosmossl.config.settings import TrainSettings
 from cosmossl.data.standardize import Standardizer
-from cosmossl.errors import ConfigError
-from cosmossl.training.checkpoint import INPUT_PREFIX, STATE, load_checkpoint, save_checkpoint
+from cosmossl.errors import ConfigError, DataError
+from cosmossl.training.checkpoint import (
+    INPUT_PREFIX,
+    find_checkpoint,
+    load_checkpoint,
+    load_state,
+    save_checkpoint,
+)
 from cosmossl.training.folder import TrainingFolder
 from cosmossl.training.state import TrainState
 
@@ -106,7 +112,9 @@ class RunCheckpoints:
         self.config_hash = digest(self.identity)[:16]
 
     def exists(self) -> bool:
-        return (self.folder.last / STATE).is_file()
+        """Whether there is a checkpoint to resume (``last``, or its previous version when a
+        crash interrupted the swap)."""
+        return find_checkpoint(self.folder.last) is not None
 
     def save(
         self, checkpoint: Path, state: TrainState, standardizer: Standardizer, *, optimizer: bool
@@ -140,15 +148,20 @@ class RunCheckpoints:
         if ckpt.state.get("config_hash") != self.config_hash:
             raise ConfigError(
                 f"cannot resume '{self.folder.root}': its checkpoint was made with another "
-                "configuration (run file, components, seed or number of processes differ); "
-                "start a new run directory instead"
+                "configuration (run file, components or their code, seed or number of processes "
+                "differ); start a new run directory instead"
             )
-        self.encoder.load_state_dict(ckpt.part("encoder"))
-        self.loss.load_state_dict(ckpt.part("loss"))
-        self.optimizer.load_state_dict(ckpt.optimizer["optimizer"])
-        torch.set_rng_state(ckpt.tensors["rng.torch"])
-        if self.device.type == "cuda" and "rng.cuda" in ckpt.tensors:
-            torch.cuda.set_rng_state(ckpt.tensors["rng.cuda"], self.device)
-        state = TrainState.from_json(ckpt.state)
+        what = f"checkpoint '{ckpt.path}'"
+        load_state(self.encoder, ckpt.part("encoder"), what, "encoder")
+        load_state(self.loss, ckpt.part("loss"), what, "loss")
+        load_state(self.optimizer, ckpt.optimizer["optimizer"], what, "optimiser")
+        try:
+            torch.set_rng_state(ckpt.tensors["rng.torch"])
+            if self.device.type == "cuda" and "rng.cuda" in ckpt.tensors:
+                torch.cuda.set_rng_state(ckpt.tensors["rng.cuda"], self.device)
+            state = TrainState.from_json(ckpt.state)
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            raise DataError(f"{what}: its run state cannot be restored ({type(exc).__name__}: "
+                            f"{exc}); the checkpoint is damaged") from None  # fmt: skip
         log.info("resuming %s at epoch %d, step %d", self.folder.root, state.epoch, state.step)
         return state, ckpt.standardizer

@@ -19,6 +19,7 @@ from pydantic import Field
 
 import cosmossl
 from cosmossl import DataError, Dataset, MapMeta, MapSet, split_by_group
+from cosmossl.data import load_npy
 from cosmossl.physics import cosmology
 
 MAPS_PER_SIMULATION = 15
@@ -51,7 +52,10 @@ def read_params_table(path: Path) -> tuple[np.ndarray, tuple[str, ...]]:
     """
     if not path.is_file():
         raise DataError(f"CAMELS parameter file '{path}' does not exist")
-    lines = path.read_text().splitlines()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise DataError(f"'{path}': not a text parameter table (not UTF-8 text)") from None
     header = next((ln for ln in lines if ln.lstrip().startswith("#")), None)
     header_names = header.lstrip("#").split() if header else []
     rows = [ln.split() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
@@ -164,6 +168,17 @@ class Camels(Dataset):
             (0.7, 0.2, 0.1), description="Train/val/test shares of the simulations."
         )
 
+    def files(self) -> list[Path]:
+        p = self.params
+        paths = [Path(m) for m in p.maps]
+        if p.params:
+            return [*paths, Path(p.params)]
+        try:
+            names = parse_map_name(paths[0])
+            return [*paths, find_params_file(paths[0], names["suite"], names["set"])]
+        except (DataError, IndexError):  # load() says what is wrong
+            return paths
+
     def load(self, *, seed: int, progress: bool = False) -> MapSet:
         p = self.params
         if not p.maps:
@@ -219,9 +234,7 @@ class Camels(Dataset):
 
     @staticmethod
     def _open(path: Path) -> np.ndarray:
-        if not path.is_file():
-            raise DataError(f"CAMELS map file '{path}' does not exist")
-        array = np.load(path, mmap_mode="r", allow_pickle=False)
+        array = load_npy(path, what="CAMELS map")
         if array.ndim != 3:
             raise DataError(f"'{path}': expected maps [N, H, W], got shape {array.shape}")
         if array.shape[1] != array.shape[2]:

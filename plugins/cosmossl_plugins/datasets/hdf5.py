@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 
 import cosmossl
@@ -24,3 +26,6 @@ class HDF5(Dataset):
 
     def load(self, *, seed: int, progress: bool = False) -> MapSet:
         return read_mapset(self.params.path)
+
+    def files(self) -> list[Path]:
+        return [Path(self.params.path)]

@@ -9,20 +9,20 @@ from pydantic import Field
 
 import cosmossl
 from cosmossl import DataError, Dataset, MapMeta, MapSet, split_by_group
+from cosmossl.data import load_npy
 
 
-def load_table(path: Path) -> np.ndarray:
+def load_table(path: Path, what: str = "table") -> np.ndarray:
     """A 2D float table from .npy or text (.txt/.csv, '#' comments, comma or space separated)."""
+    if path.suffix == ".npy":
+        return np.asarray(load_npy(path, what=what, mmap=False), dtype=np.float64)
     if not path.is_file():
-        raise DataError(f"file '{path}' does not exist")
+        raise DataError(f"{what} file '{path}' does not exist")
     try:
-        if path.suffix == ".npy":
-            table = np.load(path, allow_pickle=False)
-        else:
-            delimiter = "," if path.suffix == ".csv" else None
-            table = np.loadtxt(path, delimiter=delimiter, ndmin=2, comments="#")
-    except ValueError as exc:
-        raise DataError(f"'{path}': cannot read a numeric table: {exc}") from None
+        delimiter = "," if path.suffix == ".csv" else None
+        table = np.loadtxt(path, delimiter=delimiter, ndmin=2, comments="#")
+    except (ValueError, OSError) as exc:  # UnicodeDecodeError is a ValueError
+        raise DataError(f"{what} file '{path}': not a numeric text table: {exc}") from None
     return np.asarray(table, dtype=np.float64)
 
 
@@ -58,19 +58,21 @@ class Npy(Dataset):
             (0.8, 0.1, 0.1), description="Train/val/test shares of the groups."
         )
 
+    def files(self) -> list[Path]:
+        p = self.params
+        return [Path(f) for f in (p.maps, p.params, p.groups) if f is not None]
+
     def load(self, *, seed: int, progress: bool = False) -> MapSet:
         p = self.params
         path = Path(p.maps)
-        if not path.is_file():
-            raise DataError(f"maps file '{path}' does not exist")
-        maps = np.load(path, mmap_mode="r", allow_pickle=False)
+        maps = load_npy(path, what="maps")
         if maps.ndim == 3:
             maps = maps[:, None]
         if maps.ndim != 4:
             raise DataError(
                 f"'{path}': maps must be [N, H, W] or [N, C, H, W], got shape {maps.shape}"
             )
-        params = load_table(Path(p.params))
+        params = load_table(Path(p.params), "parameters")
         if params.ndim == 1:
             params = params[:, None]
         if len(params) != len(maps):
@@ -85,7 +87,7 @@ class Npy(Dataset):
         if p.groups is None:
             groups = np.unique(params, axis=0, return_inverse=True)[1].reshape(-1)
         else:
-            groups = load_table(Path(p.groups)).reshape(-1)
+            groups = load_table(Path(p.groups), "groups").reshape(-1)
             if len(groups) != len(maps):
                 raise DataError(
                     f"'{p.groups}' has {len(groups)} group ids but '{path}' holds {len(maps)} maps"

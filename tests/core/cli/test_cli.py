@@ -83,7 +83,10 @@ def test_explain_unknown_name_exits_2_with_suggestion(cli):
 
 def test_validate_good_file_says_what_it_would_run(cli, tmp_path):
     path = tmp_path / "ok.toml"
-    path.write_text('name = "demo"\n[encoder]\ntype = "mlp"\nsummary_dim = 4\n')
+    path.write_text(
+        'name = "demo"\n[dataset]\ntype = "lognormal"\n[encoder]\ntype = "mlp"\nsummary_dim = 4\n'
+        '[loss]\ntype = "vicreg"\n'
+    )
     result = cli("validate", str(path))
     assert result.returncode == 0, result.stderr
     assert f"{path}: valid" in result.stdout

@@ -24,6 +24,8 @@ import numpy as np
 import torch
 
 from cosmossl._util.files import write_text
+from cosmossl.data.arrays import first_nonfinite
+from cosmossl.errors import CosmosslError
 from cosmossl.inference.diagnostics.coverage import hpd_coverage
 from cosmossl.inference.diagnostics.levels import GRID
 from cosmossl.inference.diagnostics.point import point_metrics
@@ -67,9 +69,11 @@ def evaluate(
     theta_t = torch.as_tensor(np.asarray(theta), dtype=torch.float32)
     x_t = torch.as_tensor(np.asarray(x), dtype=torch.float32)
     samples_t = posterior.sample_batched(x_t, n_samples, seed=seed)
-    lp_samples = posterior.log_prob_batched(samples_t, x_t).cpu().double().numpy()
-    lp_truth = posterior.log_prob(theta_t, x_t).cpu().double().numpy()
     samples = samples_t.cpu().double().numpy()
+    _check_finite(samples, "samples")
+    lp_samples = posterior.log_prob_batched(samples_t, x_t).cpu().double().numpy()
+    _check_finite(np.where(np.isneginf(lp_samples), 0.0, lp_samples), "log densities")
+    lp_truth = posterior.log_prob(theta_t, x_t).cpu().double().numpy()
     truth = theta_t.double().numpy()
     names = tuple(posterior.param_names)
     low = posterior.prior.low.cpu().double().numpy()
@@ -84,6 +88,18 @@ def evaluate(
         "sbc": sbc(samples, truth, names),
     }
     return Evaluation(metrics, samples, truth)
+
+
+def _check_finite(values: np.ndarray, what: str) -> None:
+    """No metric is computed over non-finite ``values`` ``[n, B, ...]`` of a posterior that
+    failed (a log density of −∞ is allowed: a point outside the support)."""
+    point = first_nonfinite(np.moveaxis(values, 1, 0))  # per test point
+    if point is not None:
+        raise CosmosslError(
+            f"the posterior gave NaN or inf {what} for test point {point}: its metrics would be "
+            "meaningless, so none are reported (the fit may have diverged: check the backend's "
+            "training history, or fit again with another seed or backend setting)"
+        )
 
 
 def write_metrics(path: str | Path, metrics: dict[str, Any]) -> Path:

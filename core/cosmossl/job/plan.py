@@ -1,0 +1,155 @@
+"""What a run file asks each command to do, checked before any work.
+
+``cosmossl validate`` and the start of every command call the same functions, so a run file
+that validates does not fail later for a reason that could have been seen at the start, and
+both say it in the same words:
+
+- :func:`check_config`: the tables a command needs (``run`` needs a ``[dataset]`` and something
+  to summarise, ``compare`` a ``[backend]`` and valid entries, ...);
+- :func:`compare_plan`: every ``[compare]`` entry × seed as its own run file, each loss and
+  statistic imported and its parameters validated, errors naming the table the user wrote;
+- :func:`check_dataset`: the dataset is built and, when it reads files, opened (headers,
+  dtypes, metadata) — the same checks, and messages, as when a command loads it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cosmossl._util.suggest import did_you_mean
+from cosmossl.components.dataset import Simulator
+from cosmossl.config.run_file import RunConfig, validate_slot
+from cosmossl.config.settings import RunSettings
+from cosmossl.errors import ConfigError
+from cosmossl.plugin.factory import create
+from cosmossl.plugin.host import registry as default_registry
+
+#: The commands whose needs :func:`check_config` knows.
+COMMANDS = ("run", "compare", "simulate", "train", "compress", "infer", "fisher")
+
+
+def check_config(config: RunConfig, command: str = "run") -> None:
+    """Raise :class:`ConfigError` if ``config`` lacks what ``cosmossl COMMAND`` needs."""
+    purpose = f"`cosmossl {command}`"
+    if command not in ("infer",):
+        config.require("dataset", purpose, 'type = "lognormal"')
+    if command == "run":
+        check_summaries(config)
+    if command == "train":
+        config.require("encoder", purpose, 'type = "cnn"')
+        config.require("loss", purpose, 'type = "vicreg"')
+    if command == "infer":
+        config.require("backend", purpose, 'type = "sbi"')
+    if command == "compare":
+        compare_plan(config)
+
+
+def check_summaries(config: RunConfig) -> None:
+    """The main job needs a summary to infer from: a trained one, a statistic, or both."""
+    encoder, loss = config.component("encoder"), config.component("loss")
+    if (encoder is None or loss is None) and config.component("statistic") is None:
+        raise ConfigError(
+            f"{config.source}: nothing to summarise: give [encoder] and [loss] tables "
+            "(a trained summary) and/or a [statistic] table (e.g. power-spectrum)"
+        )
+    if (encoder is None) != (loss is None):
+        given, missing = ("encoder", "loss") if loss is None else ("loss", "encoder")
+        raise ConfigError(
+            f"{config.source}: the run file has a [{given}] table but no [{missing}] table: "
+            "training an encoder needs both (or remove it: the [statistic] is summarised alone)"
+        )
+
+
+def build_dataset(config: RunConfig, purpose: str) -> Any:
+    """The run file's dataset component (``purpose`` names the command in errors)."""
+    spec = config.require("dataset", purpose, 'type = "lognormal"')
+    try:
+        return create("dataset", spec.type, spec.params)
+    except ValueError as exc:  # the dataset's own check of its parameters
+        raise ConfigError(f"{config.source}: [dataset]: {exc}") from None
+
+
+def check_dataset(config: RunConfig, purpose: str, *, seed: int | None = None) -> None:
+    """Build the dataset and, when it reads files, open them (the maps stay on disk)."""
+    dataset = build_dataset(config, purpose)
+    if not isinstance(dataset, Simulator) and dataset.files():
+        dataset.load(seed=config.settings.seed if seed is None else seed, progress=False)
+
+
+# ---- cosmossl compare ----------------------------------------------------------------------
+
+
+def entries(config: RunConfig) -> list[tuple[str, str]]:
+    """``(name, kind)`` of every compared entry, ``kind`` being ``"loss"`` or ``"statistic"``."""
+    registry = default_registry()
+    options = config.settings.compare
+    out = []
+    for name in [*options.losses, *options.baselines]:
+        if ("loss", name) in registry:
+            out.append((name, "loss"))
+        elif ("statistic", name) in registry:
+            out.append((name, "statistic"))
+        else:
+            known = [*registry.names("loss"), *registry.names("statistic")]
+            close = did_you_mean(name, known)
+            missing = "" if close else " A plugin providing it may not be installed."
+            raise ConfigError(
+                f"{config.source}: [compare] '{name}' is neither a registered loss nor a "
+                f"statistic.{close} Losses: {', '.join(registry.names('loss'))}"
+                f"; statistics: {', '.join(registry.names('statistic'))}.{missing}"
+            )
+    if len({name for name, _ in out}) != len(out):
+        raise ConfigError(f"{config.source}: [compare] lists an entry twice")
+    losses = [name for name, kind in out if kind == "loss"]
+    for name in config.settings.compare.loss_params:
+        if name not in losses:
+            raise ConfigError(
+                f"{config.source}: [compare.loss_params.{name}] names no compared loss."
+                f"{did_you_mean(name, losses)} Compared losses: {', '.join(losses) or 'none'}."
+            )
+    return out
+
+
+def entry_config(config: RunConfig, name: str, kind: str, seed: int) -> RunConfig:
+    """The run file of one entry and seed: same data, encoder, budget; its own loss or statistic."""
+    registry = default_registry()
+    dropped = {"compare"} if kind == "loss" else {"compare", "train"}
+    settings = RunSettings.model_validate({
+        **config.settings.model_dump(exclude=dropped, exclude_unset=True),
+        "seed": seed,
+        "name": f"{config.settings.name}-{name}-seed{seed}",
+    })  # fmt: skip
+    components = {k: v for k, v in config.components.items() if k not in ("loss", "statistic")}
+    augmentations = config.augmentations
+    if kind == "loss":
+        if "encoder" not in components:
+            raise ConfigError(f"{config.source}: comparing losses needs an [encoder] table")
+        params = config.settings.compare.loss_params.get(name)
+        where = (
+            f"{config.source}: [compare.loss_params.{name}]"
+            if params is not None
+            else f"{config.source}: [compare] losses '{name}'"
+        )
+        components["loss"] = validate_slot(
+            "loss", {"type": name, **(params or {})}, where, registry
+        )
+    else:
+        components.pop("encoder", None)
+        augmentations = ()
+        where = f"{config.source}: [compare] baselines '{name}'"
+        components["statistic"] = validate_slot("statistic", {"type": name}, where, registry)
+    source = f"{config.source} [compare {name}, seed {seed}]"
+    return RunConfig(settings, components, augmentations, source)
+
+
+def compare_plan(config: RunConfig) -> list[tuple[str, str, int, RunConfig]]:
+    """``(name, kind, seed, run file)`` of every run of a comparison, all validated up front."""
+    config.require("dataset", "`cosmossl compare`", 'type = "lognormal"')
+    if config.component("backend") is None:
+        raise ConfigError(f'{config.source}: compare needs a [backend] table (e.g. type = "sbi")')
+    plan = entries(config)
+    return [
+        (name, kind, seed, entry_config(config, name, kind, seed))
+        for seed in config.settings.compare.seeds
+        for name, kind in plan
+    ]
