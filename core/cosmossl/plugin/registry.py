@@ -114,11 +114,13 @@ class Registry:
             )
         existing = self._entries[kind].get(name)
         if existing is not None:
-            raise DuplicateComponentError(
+            error = DuplicateComponentError(
                 f"{kind} '{name}' is registered twice: by {existing.provider} and by "
                 f"{self._provider}. Uninstall one, or block a plugin with "
                 f"COSMOSSL_DISABLE_PLUGINS={self._provider.plugin}."
             )
+            error.kind, error.name, error.existing = kind, name, existing.provider
+            raise error
         if summary is None:
             doc = inspect.getdoc(target) if not isinstance(target, str) else None
             summary = doc.splitlines()[0] if doc else ""
