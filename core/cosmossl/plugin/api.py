@@ -11,8 +11,8 @@ from __future__ import annotations
 #: their submodules (``from cosmossl.nn import expander``, not ``cosmossl.nn.heads``).
 PLUGIN_API: dict[str, str] = {
     "cosmossl": "component base classes (`Dataset`, `Augmentation`, `Encoder`, `Loss`, "
-    "`Backend`, `Statistic`), `Params`, `MapMeta`, `MapSet`, errors, `hookimpl`, `create`, "
-    "`derive_seed`, `resolve_device`, `split_by_group`",
+    "`Backend`, `Statistic`), `Params`, `MapMeta` (with `MapContent`), `MapSet`, errors, "
+    "`hookimpl`, `create`, `derive_seed`, `resolve_device`, `split_by_group`",
     "cosmossl.data": "map sets and their HDF5 files, summaries files, `Split`, `Standardizer`",
     "cosmossl.nn": "for losses and encoders: expanders and predictors, `encode_views`, "
     "`per_view`, `full_precision`, collapse monitors, `gather_with_grad` and other DDP helpers",

@@ -141,3 +141,15 @@ def test_power_spectrum_reaches_the_limit_on_paper_maps():
     )
     f = fisher.estimate_fisher(*simulated).fisher
     assert fisher.fom_fraction(f, dataset.fisher_limit(theta)) > 0.9
+
+
+@pytest.mark.parametrize(
+    ("options", "content"),
+    [
+        ({}, "log1p-overdensity"),
+        ({"transform": "none"}, "overdensity"),
+        ({"field": "gaussian"}, "overdensity"),
+    ],
+)
+def test_meta_says_what_the_maps_hold(options, content):
+    assert cosmossl.create("dataset", "lognormal", **options).meta.content == content

@@ -64,3 +64,11 @@ def test_wrong_map_rank_and_missing_files_are_reported(tmp_path):
         load(tmp_path)
     with pytest.raises(cosmossl.DataError, match=r"maps file '.*absent\.npy' does not exist"):
         load(tmp_path, maps=str(tmp_path / "absent.npy"))
+
+
+def test_content_says_what_the_maps_hold(tmp_path):
+    np.savetxt(tmp_path / "params.txt", write(tmp_path))
+    assert load(tmp_path).meta.content is None
+    assert load(tmp_path, content="counts").meta.content == "counts"
+    with pytest.raises(cosmossl.ConfigError, match=r"key 'content'.*'log1p-overdensity'"):
+        load(tmp_path, content="log")
