@@ -24,6 +24,10 @@ class Provider:
     distribution: str | None = None
     version: str | None = None
 
+    def to_dict(self) -> dict[str, str | None]:
+        """``{"plugin", "distribution", "version"}``, e.g. for a file's provenance."""
+        return {"plugin": self.plugin, "distribution": self.distribution, "version": self.version}
+
     def __str__(self) -> str:
         if self.distribution is None:
             return f"plugin '{self.plugin}'"
@@ -156,6 +160,13 @@ class Registry:
             return f"no {kind} named '{name}': no {kind} components are registered."
         available = ", ".join(f"{n} ({e.provider.plugin})" for n, e in sorted(entries.items()))
         return f"no {kind} named '{name}'.{did_you_mean(name, entries)} Available: {available}."
+
+    def provenance(self, kind: str, spec: dict[str, Any]) -> dict[str, Any]:
+        """``spec`` (``{"type": name, ...}``) with the ``provider`` that registered the
+        component: plugin, distribution, version (``None`` for an unregistered one)."""
+        name = spec.get("type")
+        entry = self._entries[_check_kind(kind)].get(name) if isinstance(name, str) else None
+        return {**spec, "provider": entry.provider.to_dict() if entry else None}
 
     def load(self, kind: str, name: str) -> type:
         """The component class for ``kind``/``name`` (imports it on first use)."""
