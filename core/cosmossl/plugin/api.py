@@ -20,6 +20,9 @@ PLUGIN_API: dict[str, str] = {
     "`fisher_limit` modules, `PowerSpectrumBins`",
     "cosmossl.inference": "for backends: `BoxPrior`, `FitData`, `Posterior`, `SavedPosterior`, "
     "`ThetaTransform`, sampling helpers",
+    "cosmossl.testing": "for your tests: contract checks of each kind (`check_loss`, "
+    "`check_loss_distributed`, `check_augmentation`, `check_encoder`, `check_statistic`, "
+    "`check_dataset`, `check_simulator`, `check_backend`) and `sample_meta`",
 }
 
 
