@@ -16,6 +16,7 @@ from cosmossl.testing.inputs import (
     non_finite,
     random_maps,
     run,
+    shape_of,
 )
 
 #: Map shapes an encoder is built for by default: "any map size", and more than one channel.
@@ -100,12 +101,19 @@ def _check_shape(
     return encoder
 
 
-def _summaries(what: str, encoder: Encoder, maps: torch.Tensor, dim: int) -> torch.Tensor:
+def _summaries(what: str, summary: Callable, maps: torch.Tensor, dim: int | None) -> torch.Tensor:
+    """``summary(maps)``, checked: finite float32 ``[len(maps), dim]`` (any width for ``None``)."""
     __tracebackhide__ = True
-    out = run(what, f"forward on maps {list(maps.shape)}", encoder, maps)
-    if not isinstance(out, torch.Tensor) or tuple(out.shape) != (len(maps), dim):
-        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-        fail(what, f"maps {list(maps.shape)} gave {shape}, expected [{len(maps)}, {dim}]")
+    out = run(what, f"on maps {list(maps.shape)}", summary, maps)
+    rows = len(maps)
+    if (
+        not isinstance(out, torch.Tensor)
+        or out.ndim != 2
+        or out.shape[0] != rows
+        or (dim is not None and out.shape[1] != dim)
+    ):
+        expected = f"[{rows}, {'F' if dim is None else dim}]"
+        fail(what, f"maps {list(maps.shape)} gave {shape_of(out)}, expected {expected}")
     if out.dtype != torch.float32:
         fail(what, f"summaries must be float32 for float32 maps, got {out.dtype}")
     problem = non_finite(out)
@@ -126,15 +134,7 @@ def check_statistic(statistic: Statistic, *, batch: int = 4, seed: int = 0) -> t
     if not isinstance(statistic, Statistic):
         fail(what, "is not a cosmossl.Statistic")
     maps = random_maps(batch, tuple(statistic.meta.shape), seed)
-    out = run(what, f"on maps {list(maps.shape)}", statistic, maps)
-    if not isinstance(out, torch.Tensor) or out.ndim != 2 or out.shape[0] != batch:
-        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-        fail(what, f"maps {list(maps.shape)} gave {shape}, expected [{batch}, F]")
-    if out.dtype != torch.float32:
-        fail(what, f"summaries must be float32, got {out.dtype}")
-    problem = non_finite(out)
-    if problem:
-        fail(what, f"summaries: {problem}")
+    out = _summaries(what, statistic, maps, None)
     if not torch.equal(statistic(maps), out):
         fail(what, "the same maps gave other summaries")
     if not torch.allclose(statistic(maps[1:2])[0], out[1], rtol=1e-4, atol=1e-6):

@@ -108,6 +108,11 @@ def first_difference(a: torch.Tensor, b: torch.Tensor) -> str:
     return f"largest difference {float(diff.max()):.3g} at index {tuple(int(i) for i in index)}"
 
 
+def shape_of(value: Any) -> tuple[int, ...] | str:
+    """A tensor's shape, or the type name of something that is not a tensor (for messages)."""
+    return tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
+
+
 def non_finite(x: torch.Tensor) -> str | None:
     """``None`` when ``x`` is all finite, else how many values are NaN or infinite."""
     bad = ~torch.isfinite(x.detach())

@@ -19,6 +19,7 @@ from cosmossl.testing.inputs import (
     non_finite,
     random_maps,
     run,
+    shape_of,
     small_encoder,
 )
 
@@ -138,8 +139,7 @@ def _check_output(what: str, out: Any, case: LossCase) -> None:
         fail(what, f"forward returned {type(out).__name__}, not a cosmossl.LossOutput")
     value = out.loss
     if not isinstance(value, torch.Tensor) or value.ndim != 0:
-        shape = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
-        fail(what, f"LossOutput.loss must be a scalar tensor (shape ()), got {shape}")
+        fail(what, f"LossOutput.loss must be a scalar tensor (shape ()), got {shape_of(value)}")
     if not value.is_floating_point():
         fail(what, f"LossOutput.loss must be a floating-point tensor, got {value.dtype}")
     if not torch.isfinite(value):
@@ -156,9 +156,8 @@ def _check_output(what: str, out: Any, case: LossCase) -> None:
                 f"{where}: the metrics log already writes {', '.join(sorted(RESERVED_TERMS))}; "
                 "name the term otherwise",
             )
-        if not isinstance(term, torch.Tensor) or term.numel() != 1 or term.ndim != 0:
-            shape = tuple(term.shape) if isinstance(term, torch.Tensor) else type(term).__name__
-            fail(what, f"{where} must be a scalar tensor (shape ()), got {shape}")
+        if not isinstance(term, torch.Tensor) or term.ndim != 0:
+            fail(what, f"{where} must be a scalar tensor (shape ()), got {shape_of(term)}")
         if term.requires_grad:
             fail(
                 what,
@@ -176,12 +175,11 @@ def _check_embeddings(what: str, embeddings: Any, case: LossCase) -> None:
         return
     expected = (case.batch * case.views, case.summary_dim)
     if not isinstance(embeddings, torch.Tensor) or tuple(embeddings.shape) != expected:
-        shape = tuple(embeddings.shape) if isinstance(embeddings, torch.Tensor) else embeddings
         fail(
             what,
             f"LossOutput.embeddings must be the summaries of every view, [B·V, D] = "
             f"{list(expected)} for {case.batch} groups × {case.views} views (the collapse "
-            f"monitors watch the summary, not a projector's output), got {shape}",
+            f"monitors watch the summary, not a projector's output), got {shape_of(embeddings)}",
         )
     if embeddings.requires_grad:
         fail(what, "LossOutput.embeddings is not detached: return summaries.detach()")

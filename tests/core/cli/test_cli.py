@@ -78,14 +78,6 @@ def test_explain_writes_constrained_types_and_choices(cli):
     assert "float >= 0" in result.stdout
 
 
-def test_schema_markdown_writes_constrained_types_and_choices(cli):
-    result = cli("schema", "--markdown")
-    assert result.returncode == 0, result.stderr
-    row = next(line for line in result.stdout.splitlines() if "`expander_dims`" in line)
-    assert "list[int > 0] \\| None" in row
-    assert "| `plateau_factor` | 0 < float < 1 |" in result.stdout
-
-
 def test_explain_unknown_name_exits_2_with_suggestion(cli):
     result = cli("explain", "augmentation", "rol")
     assert result.returncode == 2

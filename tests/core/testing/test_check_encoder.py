@@ -24,7 +24,7 @@ def test_a_correct_encoder_passes_for_every_map_size():
     [
         (
             kit.FixedSizeEncoder,
-            r"\(input_shape=\(1, 32, 32\)\): forward on maps \[4, 1, 32, 32\] raised "
+            r"\(input_shape=\(1, 32, 32\)\): on maps \[4, 1, 32, 32\] raised "
             r"RuntimeError: mat1 and mat2 shapes cannot be multiplied",
         ),
         (kit.WrongDimEncoder, r"maps \[4, 1, 16, 16\] gave \(4, 1\), expected \[4, 16\]"),

@@ -1,4 +1,5 @@
-"""check_loss_distributed: two processes against one, on a correct and a wrong loss."""
+"""check_loss_distributed names a loss that is wrong under two processes (a correct one passes
+in tests/plugins/losses/test_loss_contract.py and in the example plugin's tests)."""
 
 from __future__ import annotations
 
@@ -16,11 +17,6 @@ def test_local_batch_statistics_fail_under_two_processes():
     message = str(info.value)
     assert "differs between 1 process and 2 processes" in message
     assert "gather embeddings with cosmossl.nn.gather_with_grad" in message
-
-
-def test_gathered_statistics_pass_and_the_one_process_gradients_come_back():
-    result = check_loss_distributed(kit.GoodLoss)
-    assert {"loss", "grad encoder.1.weight", "grad loss.projector.weight"} <= set(result)
 
 
 def test_a_lambda_cannot_reach_other_processes():
