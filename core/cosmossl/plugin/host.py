@@ -187,7 +187,9 @@ class PluginHost:
                     f"register_plugin: '{BUILTIN_PLUGIN_NAME}' is the name of the built-in "
                     "components; register your plugin under another name"
                 )
-        same_object = next((old for old in replaced if self._is_registered(plugin, old)), None)
+        same_object = next(
+            (old for old in replaced if self.manager.get_plugin(old.name) is plugin), None
+        )
         for old in replaced:
             self.remove_plugin(old.name)
         info = PluginInfo(name, None, None, None)
@@ -215,9 +217,6 @@ class PluginHost:
                 out.append(info)
         return out
 
-    def _is_registered(self, plugin: object, info: PluginInfo) -> bool:
-        return self.manager.get_plugin(info.name) is plugin
-
     def remove_plugin(self, name: str) -> None:
         """Forget the plugin ``name``: its hooks, its components, its failure record."""
         registered = self.manager.get_plugin(name)
@@ -227,9 +226,7 @@ class PluginHost:
         self.plugins = [p for p in self.plugins if p.name != name]
         self.failures = [f for f in self.failures if f.name != name]
 
-    def _fail(
-        self, info: PluginInfo | PluginFailure, exc: BaseException, strict: bool, because: str = ""
-    ) -> None:
+    def _fail(self, info: PluginInfo, exc: BaseException, strict: bool, because: str = "") -> None:
         error = _one_line(exc)
         if info.entry_point or info.distribution:
             entry_point = f"{info.name} = {info.entry_point}" if info.entry_point else info.name
