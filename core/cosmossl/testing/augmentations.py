@@ -16,6 +16,7 @@ from cosmossl.testing.inputs import (
     first_difference,
     generator,
     global_rngs_scrambled,
+    keeps_global_rngs,
     name_of,
     non_finite,
     random_maps,
@@ -24,6 +25,7 @@ from cosmossl.testing.inputs import (
 )
 
 
+@keeps_global_rngs
 def check_augmentation(
     augmentation: Augmentation | Callable[..., Augmentation],
     *,

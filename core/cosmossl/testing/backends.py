@@ -14,9 +14,17 @@ from cosmossl.inference.fitting import fit
 from cosmossl.inference.posterior import Posterior, load_posterior
 from cosmossl.inference.simulators.linear_gaussian import LinearGaussian
 from cosmossl.plugin.registry import Registry
-from cosmossl.testing.inputs import fail, first_difference, name_of, non_finite, run
+from cosmossl.testing.inputs import (
+    fail,
+    first_difference,
+    keeps_global_rngs,
+    name_of,
+    non_finite,
+    run,
+)
 
 
+@keeps_global_rngs
 def check_backend(
     backend: Backend,
     *,

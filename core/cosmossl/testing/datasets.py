@@ -12,12 +12,13 @@ from cosmossl.components.meta import MapMeta
 from cosmossl.data.mapset import MapSet
 from cosmossl.data.splits import Split
 from cosmossl.errors import DataError
-from cosmossl.testing.inputs import fail, name_of, run
+from cosmossl.testing.inputs import fail, keeps_global_rngs, name_of, run
 
 #: What the engine reads from a simulator (the members of :class:`cosmossl.Simulator`).
 SIMULATOR_MEMBERS = ("param_names", "meta", "fiducial", "simulate", "fisher_limit")
 
 
+@keeps_global_rngs
 def check_dataset(
     dataset: Dataset,
     *,
@@ -169,6 +170,7 @@ def _check_split(what: str, mapset: MapSet, split_by: str) -> None:
             )
 
 
+@keeps_global_rngs
 def check_simulator(simulator: Any, *, mapset: MapSet | None = None, seed: int = 0) -> np.ndarray:
     """Check what the Fisher check needs from a simulator; returns its ``fisher_limit()``.
 

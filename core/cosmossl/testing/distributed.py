@@ -19,10 +19,11 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 
 from cosmossl.nn.distributed import world_size as current_world_size
-from cosmossl.testing.inputs import fail, first_difference
+from cosmossl.testing.inputs import fail, first_difference, keeps_global_rngs
 from cosmossl.testing.losses import LossCase, LossFactory
 
 
+@keeps_global_rngs
 def check_loss_distributed(
     loss_factory: LossFactory,
     *,

@@ -12,6 +12,7 @@ from cosmossl.testing.inputs import (
     factory_name,
     fail,
     first_difference,
+    keeps_global_rngs,
     name_of,
     non_finite,
     random_maps,
@@ -23,6 +24,7 @@ from cosmossl.testing.inputs import (
 INPUT_SHAPES: tuple[tuple[int, ...], ...] = ((1, 16, 16), (1, 32, 32), (2, 24, 24))
 
 
+@keeps_global_rngs
 def check_encoder(
     encoder_factory: Callable[..., Encoder],
     *,
@@ -122,6 +124,7 @@ def _summaries(what: str, summary: Callable, maps: torch.Tensor, dim: int | None
     return out
 
 
+@keeps_global_rngs
 def check_statistic(statistic: Statistic, *, batch: int = 4, seed: int = 0) -> torch.Tensor:
     """Check a statistic built for its ``meta``; returns its summaries of the check's maps.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn, TypeVar
@@ -13,6 +14,7 @@ from torch import nn
 from cosmossl.components.meta import MapMeta
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def sample_meta(
@@ -22,6 +24,20 @@ def sample_meta(
 ) -> MapMeta:
     """The map geometry the checks use by default: one channel of 32², a 100 Mpc/h box, δ."""
     return MapMeta(shape=shape, box_size=box_size, content=content)
+
+
+def keeps_global_rngs(check: F) -> F:
+    """Run ``check`` in a forked torch RNG state: the checks seed torch as the engine does,
+    and leave the caller's random state as it was."""
+
+    @functools.wraps(check)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        __tracebackhide__ = True
+        cuda = [torch.cuda.current_device()] if torch.cuda.is_available() else []
+        with torch.random.fork_rng(devices=cuda):
+            return check(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def fail(what: str, message: str) -> NoReturn:
@@ -88,7 +104,8 @@ def global_rngs_scrambled(seed: int) -> Iterator[None]:
     import random
 
     python, numpy = random.getstate(), np.random.get_state()
-    with torch.random.fork_rng(devices=[]):
+    cuda = [torch.cuda.current_device()] if torch.cuda.is_available() else []
+    with torch.random.fork_rng(devices=cuda):
         torch.manual_seed(seed)
         np.random.seed(seed)
         random.seed(seed)

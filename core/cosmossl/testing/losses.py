@@ -15,6 +15,7 @@ from cosmossl.testing.inputs import (
     factory_name,
     fail,
     first_difference,
+    keeps_global_rngs,
     name_of,
     non_finite,
     random_maps,
@@ -76,6 +77,7 @@ class LossCase:
         )
 
 
+@keeps_global_rngs
 def check_loss(
     loss_factory: LossFactory,
     *,

@@ -47,3 +47,13 @@ def test_a_broken_loss_fails_with_a_message_naming_the_problem(loss, message):
 def test_a_factory_that_builds_something_else_is_named():
     with pytest.raises(AssertionError, match=r"returned Linear, not a cosmossl\.Loss"):
         check_loss(lambda **context: kit.nn.Linear(2, 2))
+
+
+def test_checks_leave_the_callers_random_state_alone():
+    import torch
+
+    torch.manual_seed(1234)
+    expected = torch.rand(3)
+    torch.manual_seed(1234)
+    check_loss(kit.GoodLoss)
+    assert torch.equal(torch.rand(3), expected)
