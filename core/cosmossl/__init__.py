@@ -28,6 +28,8 @@ _LAZY: dict[str, str] = {
     "Component": "cosmossl.components.base",
     "Params": "cosmossl.components.params",
     "MapMeta": "cosmossl.components.meta",
+    "MapContent": "cosmossl.components.meta",
+    "MAP_CONTENTS": "cosmossl.components.meta",
     "Dataset": "cosmossl.components.dataset",
     "Simulator": "cosmossl.components.dataset",
     "TrainingSimulator": "cosmossl.components.dataset",
@@ -112,7 +114,7 @@ if TYPE_CHECKING:
     from cosmossl.components.dataset import Dataset, Simulator, TrainingSimulator
     from cosmossl.components.encoder import Encoder, EncoderParams
     from cosmossl.components.loss import Loss, LossOutput
-    from cosmossl.components.meta import MapMeta
+    from cosmossl.components.meta import MAP_CONTENTS, MapContent, MapMeta
     from cosmossl.components.params import Params
     from cosmossl.components.statistic import Statistic
     from cosmossl.config.run_file import RunConfig, load_run_config

@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("plugin",),
     ("config",),
     ("training", "inference", "information"),
-    ("summaries",),
+    ("summaries", "testing"),
     ("job",),
     ("cli", "__main__"),
 )

@@ -1,7 +1,9 @@
-"""The example plugin's systematic augmentation (PSF + pixel noise), imported from its folder."""
+"""The example plugin's components (PSF + pixel noise, the alignment-uniformity loss),
+imported from its folder."""
 
 from __future__ import annotations
 
+import functools
 import importlib
 import sys
 
@@ -21,6 +23,7 @@ def example():
         yield (
             importlib.import_module("cosmossl_example.psf"),
             importlib.import_module("cosmossl_example.plugin"),
+            importlib.import_module("cosmossl_example.align_uniform"),
         )
     finally:
         sys.path.remove(str(EXAMPLE))
@@ -38,7 +41,7 @@ def _power(maps: torch.Tensor, k_min: float) -> torch.Tensor:
 
 
 def test_psf_is_a_systematic_that_keeps_the_shape(example):
-    psf_module, _ = example
+    psf_module = example[0]
     psf = psf_module.PSF()
     assert psf.role == "systematic"
     assert psf(_maps(), torch.Generator().manual_seed(1)).shape == (4, 1, 32, 32)
@@ -67,15 +70,41 @@ def test_psf_adds_pixel_noise_of_the_requested_amplitude(example):
     assert out.std().item() == pytest.approx(0.3, rel=0.03)
 
 
-def test_plugin_hook_registers_the_psf(example):
-    psf_module, plugin = example
+def test_plugin_hook_registers_the_psf_and_the_loss(example):
+    psf_module, plugin, align_uniform = example
     registry = cosmossl.Registry()
     plugin.register_components(registry)
     assert registry.load("augmentation", "example-psf") is psf_module.PSF
     assert "Systematic" in registry.get("augmentation", "example-psf").summary
+    assert registry.load("loss", "example-align-uniform") is align_uniform.AlignUniform
 
 
-def test_psf_trains_an_encoder_in_a_short_run(example, tmp_path):
+def test_loss_keeps_the_contract_of_the_testing_kit(example):
+    from cosmossl.testing import check_loss
+
+    loss = example[2].AlignUniform
+    out = check_loss(functools.partial(loss, loss.Params(warmup=0.5)))
+    assert set(out.terms) == {"alignment", "uniformity"}
+
+
+def test_loss_alignment_weight_ramps_over_the_warmup(example):
+    loss = example[2].AlignUniform(example[2].AlignUniform.Params(warmup=0.5), summary_dim=4)
+    views = torch.randn(6, 2, 1, 4, 4, generator=torch.Generator().manual_seed(0))
+    encoder = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 4))
+    start = loss(encoder, views)
+    assert start.loss.item() == pytest.approx(start.terms["uniformity"].item(), rel=1e-5)
+    loss.after_step(encoder, step=1, total_steps=10)  # 2 of 10 steps: 40% of the warm-up
+    assert loss.progress.item() == pytest.approx(0.2)
+    ramping = loss(encoder, views)
+    expected = 0.4 * ramping.terms["alignment"] + ramping.terms["uniformity"]
+    assert ramping.loss.item() == pytest.approx(expected.item(), rel=1e-5)
+    loss.after_step(encoder, step=4, total_steps=10)  # the end of the warm-up: full weight
+    full = loss(encoder, views)
+    expected = full.terms["alignment"] + full.terms["uniformity"]
+    assert full.loss.item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_psf_and_the_loss_train_an_encoder_in_a_short_run(example, tmp_path):
     import math
 
     from support.training import tiny_mapset
@@ -87,7 +116,7 @@ def test_psf_trains_an_encoder_in_a_short_run(example, tmp_path):
     mapset = tiny_mapset()
     torch.manual_seed(0)
     encoder = cosmossl.create("encoder", "cnn", width=4, depth=2, input_shape=(1, 16, 16))
-    loss = cosmossl.create("loss", "vicreg", summary_dim=16, expander_dims=[32, 32])
+    loss = example[2].AlignUniform(summary_dim=16)
     psf = example[0].PSF(meta=mapset.meta)
     result = train_components(
         mapset,

@@ -130,6 +130,7 @@ def test_example_plugin_installs_and_its_component_is_usable(tmp_path):
     example = next(p for p in data["plugins"] if p["name"] == "example")
     assert (example["distribution"], example["version"]) == ("cosmossl-example", "0.1.0")
     assert "augmentation:example-flip" in example["components"]
+    assert "loss:example-align-uniform" in example["components"]
     code = textwrap.dedent("""
         import torch, cosmossl
         flip = cosmossl.create("augmentation", "example-flip", p=1.0)
@@ -200,3 +201,26 @@ def test_torch_floor_has_a_safe_weights_only_load():
     deps = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
     floor = next(re.fullmatch(r"torch>=(\d+)\.(\d+)", d) for d in deps if d.startswith("torch>"))
     assert (int(floor[1]), int(floor[2])) >= (2, 6)
+
+
+def test_example_plugin_passes_its_own_contract_tests_when_installed(tmp_path):
+    """The example's tests (cosmossl.testing's checks) against the pip-installed plugin."""
+    import cosmossl
+    import cosmossl_plugins
+
+    target = tmp_path / "site"
+    pip_install(REPO / "examples/plugins/cosmossl-example", target)
+    # The installed plugin, and the cosmossl this test runs (a checkout or an install).
+    paths = [target, Path(cosmossl.__file__).parents[1], Path(cosmossl_plugins.__file__).parents[1]]
+    env = clean_env(PYTHONPATH=os.pathsep.join(str(p) for p in paths), OMP_NUM_THREADS="1")
+    tests = REPO / "examples/plugins/cosmossl-example/tests"
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tests)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout and "failed" not in result.stdout

@@ -29,11 +29,13 @@ def run(args: argparse.Namespace) -> int:
     for row in result.table:
         cells = [_pm(row, k) for k in ("fom_fraction", "nll", "coverage_error")]
         print(f"{row['entry']:<16}" + "".join(f"{c:>16}" for c in cells))
-    print(f"written: {', '.join(str(p) for p in result.files[:4])}")
+    print(f"written: {', '.join(str(p) for p in result.files)}")
     return 0
 
 
 def _pm(row: dict, key: str) -> str:
+    """``mean±std``, or the value alone when there is no spread (a single seed)."""
     if key not in row:
         return "–"
-    return f"{row[key]:.3f}±{row[f'{key}_std']:.3f}"
+    std = row.get(f"{key}_std")
+    return f"{row[key]:.3f}" if std is None else f"{row[key]:.3f}±{std:.3f}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import inspect
 
-from cosmossl._util.validation import describe_field
+from cosmossl._util.validation import field_type
 from cosmossl.cli._common import command, print_json, print_table
 from cosmossl.plugin.host import registry
 
@@ -38,7 +38,7 @@ def explain(kind: str, name: str) -> dict:
         parameters.append(
             {
                 "name": key,
-                "type": describe_field(cls.Params, key).split(",")[0],
+                "type": field_type(cls.Params, key),
                 "required": field.is_required(),
                 "default": default,
                 "description": field.description or "",

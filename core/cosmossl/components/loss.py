@@ -19,8 +19,11 @@ class LossOutput:
 
     Attributes:
         loss: the scalar to minimise.
-        terms: named parts of the loss and monitors (detached scalars), logged every step.
-        embeddings: ``[N, D']`` embeddings the collapse monitors are computed on, if any.
+        terms: named parts of the loss and monitors (detached scalars), logged every
+            ``log_every`` steps.
+        embeddings: the summaries of every view, ``[B·V, D]``, detached: the collapse monitors
+            (RankMe, embedding spread) watch the summary that is kept, not a projector's
+            output. ``None`` skips them.
     """
 
     loss: torch.Tensor
@@ -34,7 +37,10 @@ class Loss(Component, nn.Module, ABC):
     ``forward(encoder, views, theta=None)`` receives the encoder and the batch of views
     ``[B, V, C, H, W]`` (B groups, V views of each) and returns a :class:`LossOutput`. Supervised
     losses (``supervised = True``) also get the parameters ``theta`` ``[B, P]``.
-    ``summary_dim`` (the encoder's D) and ``param_dim`` (P) are supplied by the engine.
+    ``summary_dim`` (the encoder's D) and ``param_dim`` (P) are supplied by the engine; create
+    every trainable head in ``__init__`` (the optimiser is built before the first step). Under
+    DDP, statistics over the batch must cover the global batch (``cosmossl.nn.gather_with_grad``,
+    ``batch_norm="sync"`` heads). ``cosmossl.testing.check_loss`` checks the contract.
     """
 
     kind: ClassVar[str] = "loss"

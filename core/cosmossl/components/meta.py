@@ -1,8 +1,26 @@
-"""Geometry of the maps a run works with, shared by datasets, augmentations and statistics."""
+"""Geometry and content of the maps a run works with, shared by datasets, augmentations and
+statistics."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
+
+#: What a map may hold (:attr:`MapMeta.content`); a dataset parameter can be typed with it.
+MapContent = Literal[
+    "overdensity", "log1p-overdensity", "density", "log10-density", "counts", "other"
+]
+#: Each :data:`MapContent` and what it means. Augmentations that act on the matter field (e.g.
+#: ``baryons``) read the content to work in the right space.
+MAP_CONTENTS: dict[str, str] = {
+    "overdensity": "δ, the density contrast",
+    "log1p-overdensity": "log(1 + δ), natural logarithm",
+    "density": "a density or mass per pixel (proportional to 1 + δ), any units",
+    "log10-density": "log10 of a density or mass per pixel (a constant offset per map, e.g. a "
+    "removed mean, is allowed)",
+    "counts": "counts per pixel, e.g. of galaxies (proportional to 1 + δ up to shot noise)",
+    "other": "something else (the dataset's documentation says what)",
+}
 
 
 @dataclass(frozen=True)
@@ -13,11 +31,22 @@ class MapMeta:
         shape: per-map shape ``(C, H, W)`` (or ``(F,)`` for vector data).
         box_size: side length of the map in Mpc/h, when it has one.
         periodic: whether opposite edges wrap around (simulation boxes do).
+        content: what the pixels hold, one of :data:`MAP_CONTENTS` (``"log1p-overdensity"`` for
+            log(1 + δ), ``"overdensity"`` for δ, ``"counts"``, ...), or ``None`` when unknown.
+            Set by the dataset, so that augmentations never need the user to say it.
     """
 
     shape: tuple[int, ...]
     box_size: float | None = None
     periodic: bool = True
+    content: MapContent | None = None
+
+    def __post_init__(self) -> None:
+        if self.content is not None and self.content not in get_args(MapContent):
+            raise ValueError(
+                f"MapMeta.content {self.content!r} is not one of {', '.join(MAP_CONTENTS)} "
+                "(or None when unknown)"
+            )
 
     @property
     def pixel_size(self) -> float | None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from cosmossl._util.validation import field_type
 from cosmossl.components import KIND_TABLE
 from cosmossl.config.settings import RunSettings
 from cosmossl.plugin.registry import Registry
@@ -24,12 +25,6 @@ Third-party plugins' components appear in your own `cosmossl schema --markdown` 
 A run file is TOML. Top-level keys and core tables come first; then each component slot is a
 table with `type = "<name>"` plus that component's parameters.
 """
-
-
-def _type_name(annotation: Any) -> str:
-    name = getattr(annotation, "__name__", None)
-    text = name if name and not getattr(annotation, "__args__", None) else str(annotation)
-    return text.replace("typing.", "").replace("NoneType", "None")
 
 
 def _default(field: Any) -> str:
@@ -46,7 +41,7 @@ def fields_table(model: type[BaseModel]) -> list[str]:
     rows = ["| key | type | default | description |", "|---|---|---|---|"]
     for key, field in model.model_fields.items():
         description = (field.description or "").replace("|", "\\|").replace("\n", " ")
-        type_name = _type_name(field.annotation).replace("|", "\\|")
+        type_name = field_type(model, key).replace("|", "\\|")
         rows.append(f"| `{key}` | {type_name} | {_default(field)} | {description} |")
     return rows
 

@@ -105,35 +105,37 @@ class RunConfig:
         record["code"] = [code_identity(spec.kind, spec.type) for spec in specs]
         return record
 
-    def describe(self) -> str:
-        """A few lines saying what this run would do."""
-        lines = [
-            f"run '{self.settings.name}' (seed {self.settings.seed}, device {self.settings.device})"
-        ]
-        for slot, spec in self.components.items():
-            lines.append(f"  {slot:<13} {spec.type}  {_short(spec.params)}")
-        for spec in self.augmentations:
-            lines.append(f"  {'augmentation':<13} {spec.type}  {_short(spec.params)}")
-        pairing, train = self.settings.pairing, self.settings.train
-        lines.append(f"  {'pairing':<13} {pairing.views} views per group, {pairing.level}")
+    def outline(self) -> tuple[str, list[tuple[str, str]]]:
+        """What this run would do: a title and ``(part, what)`` rows (``describe`` and the run
+        report lay them out)."""
+        settings = self.settings
+        title = f"run '{settings.name}' (seed {settings.seed}, device {settings.device})"
+        rows = [(slot, _short(spec)) for slot, spec in self.components.items()]
+        rows += [("augmentation", _short(spec)) for spec in self.augmentations]
+        pairing, train = settings.pairing, settings.train
+        rows.append(("pairing", f"{pairing.views} views per group, {pairing.level}"))
         if "encoder" in self.components:
-            lines.append(
-                f"  {'train':<13} {train.epochs} epochs × {train.batch_size} groups, "
-                f"lr {train.lr:g} ({train.schedule})"
-            )
-        if "compare" in self.settings.model_fields_set:
-            compare = self.settings.compare
-            lines.append(
-                f"  {'compare':<13} {', '.join(compare.losses + compare.baselines)} "
-                f"× seeds {compare.seeds}"
-            )
-        return "\n".join(lines)
+            rows.append(
+                ("train", f"{train.epochs} epochs × {train.batch_size} groups, "
+                 f"lr {train.lr:g} ({train.schedule})")
+            )  # fmt: skip
+        if "compare" in settings.model_fields_set:
+            compare = settings.compare
+            entries = ", ".join(compare.losses + compare.baselines)
+            rows.append(("compare", f"{entries} × seeds {compare.seeds}"))
+        return title, rows
+
+    def describe(self) -> str:
+        """A few lines saying what this run would do (for a terminal)."""
+        title, rows = self.outline()
+        return "\n".join([title, *(f"  {part:<13} {what}" for part, what in rows)])
 
 
-def _short(params: Params) -> str:
-    """The parameters that differ from their defaults (``cosmossl explain`` lists the rest)."""
-    items = params.model_dump(mode="json", exclude_defaults=True)
-    return ", ".join(f"{k}={v}" for k, v in items.items()) or "(defaults)"
+def _short(spec: ComponentSpec) -> str:
+    """``type (key=value, ...)`` with the parameters that differ from their defaults
+    (``cosmossl explain`` lists the rest)."""
+    items = spec.params.model_dump(mode="json", exclude_defaults=True)
+    return f"{spec.type} ({', '.join(f'{k}={v}' for k, v in items.items()) or 'defaults'})"
 
 
 def load_run_config(path: str | Path, *, registry: Registry | None = None) -> RunConfig:

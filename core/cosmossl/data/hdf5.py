@@ -10,7 +10,8 @@ Layout (format version 1, documented in docs/formats.md)::
     /split           int8    [N]           0 train, 1 val, 2 test
     /nuisance        float32 [N, Q]        attrs: names (JSON list)
     root attrs: format="cosmossl-maps", format_version=1, cosmossl_version, shape (JSON),
-                box_size, periodic, priors (JSON), attrs (JSON: generating config, ...)
+                box_size, periodic, content (what the pixels hold; "" when unknown),
+                priors (JSON), attrs (JSON: generating config, ...)
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ def write_mapset(mapset: MapSet, path: str | Path, *, chunk_maps: int = 1024) ->
             "shape": json.dumps(list(mapset.meta.shape)),
             "box_size": np.nan if mapset.meta.box_size is None else mapset.meta.box_size,
             "periodic": bool(mapset.meta.periodic),
+            "content": mapset.meta.content or "",
             "priors": json.dumps({k: list(v) for k, v in mapset.priors.items()}),
             "attrs": json.dumps(mapset.attrs, default=_json_default),
         })  # fmt: skip
@@ -182,7 +184,8 @@ def read_mapset(path: str | Path) -> MapSet:
         try:
             box = float(attr.get("box_size"))
             meta = MapMeta(shape=tuple(shape), box_size=None if np.isnan(box) else box,
-                           periodic=bool(attr.get("periodic")))  # fmt: skip
+                           periodic=bool(attr.get("periodic")),
+                           content=str(f.attrs.get("content", "")) or None)  # fmt: skip
             return MapSet(
                 maps=LazyMaps(path, tuple(maps.shape)),
                 params=_numeric(path, f, "params"),

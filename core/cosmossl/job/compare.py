@@ -74,18 +74,35 @@ def _row(name: str, kind: str, seed: int, label: str, outcome: Any, sub: RunConf
             row[f"cr_sigma_{param}"] = sigma
             row[f"cr_sigma_ratio_{param}"] = ratio
     if kind == "loss":
-        train_seconds = RunDirectory(outcome.run_dir).seconds("train")
         history = epoch_history(outcome.run_dir / layout.TRAINING_METRICS)
-        if train_seconds and history:
-            settings = sub.settings
-            maps = history[-1]["step"] * settings.train.batch_size * settings.pairing.views
-            row["train_seconds"] = train_seconds
-            row["maps_per_second"] = maps / train_seconds
+        settings = sub.settings
+        row.update(training_speed(history, settings.train.batch_size * settings.pairing.views))
     return row
 
 
+def training_speed(history: list[dict[str, Any]], maps_per_step: int) -> dict[str, float]:
+    """``train_seconds`` and ``maps_per_second`` of a training, from its epoch records.
+
+    Both count the optimiser steps from the second one of each training on (the first pays
+    one-off warm-up costs that would go to whichever entry runs first): the throughput is that
+    of the timed steps, the training time is their mean step time times every step taken.
+    Validation and checkpoints are left out. Empty when nothing was timed.
+    """
+    steps = sum(int(r.get("timed_steps", 0)) for r in history)
+    seconds = sum(float(r.get("step_time_s", 0.0)) for r in history)
+    if not history or steps == 0 or seconds <= 0:
+        return {}
+    return {
+        "train_seconds": seconds / steps * history[-1]["step"],
+        "maps_per_second": steps * maps_per_step / seconds,
+    }
+
+
 def aggregate(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Mean and standard deviation over seeds of every numeric column, per entry."""
+    """Mean and standard deviation over seeds of every numeric column, per entry.
+
+    With one seed there is no spread: the ``_std`` columns are ``None``, not 0.
+    """
     table = []
     for name in dict.fromkeys(r["entry"] for r in rows):
         group = [r for r in rows if r["entry"] == name]
@@ -96,6 +113,6 @@ def aggregate(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             values = [v for v in values if math.isfinite(v)]
             if values:
                 out[key] = statistics.fmean(values)
-                out[f"{key}_std"] = statistics.stdev(values) if len(values) > 1 else 0.0
+                out[f"{key}_std"] = statistics.stdev(values) if len(values) > 1 else None
         table.append(out)
     return table

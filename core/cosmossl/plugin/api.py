@@ -11,8 +11,8 @@ from __future__ import annotations
 #: their submodules (``from cosmossl.nn import expander``, not ``cosmossl.nn.heads``).
 PLUGIN_API: dict[str, str] = {
     "cosmossl": "component base classes (`Dataset`, `Augmentation`, `Encoder`, `Loss`, "
-    "`Backend`, `Statistic`), `Params`, `MapMeta`, `MapSet`, errors, `hookimpl`, `create`, "
-    "`derive_seed`, `resolve_device`, `split_by_group`",
+    "`Backend`, `Statistic`), `Params`, `MapMeta` (with `MapContent`), `MapSet`, errors, "
+    "`hookimpl`, `create`, `derive_seed`, `resolve_device`, `split_by_group`",
     "cosmossl.data": "map sets and their HDF5 files, summaries files, `Split`, `Standardizer`",
     "cosmossl.nn": "for losses and encoders: expanders and predictors, `encode_views`, "
     "`per_view`, `full_precision`, collapse monitors, `gather_with_grad` and other DDP helpers",
@@ -21,6 +21,9 @@ PLUGIN_API: dict[str, str] = {
     "`linear_power_provider`",
     "cosmossl.inference": "for backends: `BoxPrior`, `FitData`, `Posterior`, `SavedPosterior`, "
     "`ThetaTransform`, sampling helpers",
+    "cosmossl.testing": "for your tests: contract checks of each kind (`check_loss`, "
+    "`check_loss_distributed`, `check_augmentation`, `check_encoder`, `check_statistic`, "
+    "`check_dataset`, `check_simulator`, `check_backend`) and `sample_meta`",
 }
 
 

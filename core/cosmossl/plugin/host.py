@@ -98,6 +98,13 @@ def _names(value: str) -> frozenset[str]:
     return frozenset(part.strip() for part in value.split(",") if part.strip())
 
 
+def make_plugin_manager() -> pluggy.PluginManager:
+    """A fresh pluggy manager for the ``cosmossl`` project with the hook specifications added."""
+    manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    manager.add_hookspecs(hookspecs)
+    return manager
+
+
 T = TypeVar("T")
 
 
@@ -150,13 +157,6 @@ def _guarded(call: Callable[[], T]) -> T:
             raise _PluginExit(exc) from exc
 
 
-def make_plugin_manager() -> pluggy.PluginManager:
-    """A fresh pluggy manager for the ``cosmossl`` project with the hook specifications added."""
-    manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
-    manager.add_hookspecs(hookspecs)
-    return manager
-
-
 class PluginHost:
     """Loads plugins into a pluggy manager and builds the :class:`Registry` from their hooks."""
 
@@ -189,19 +189,27 @@ class PluginHost:
             try:
                 plugin = _guarded(ep.load)
             except Exception as exc:
-                self._fail(info, exc, selection.strict)
+                self._fail(info, exc, selection.strict, _STRICT_ENV)
                 continue
-            self.add_plugin(plugin, info, strict=selection.strict)
+            self.add_plugin(plugin, info, strict=selection.strict, fatal_because=_STRICT_ENV)
 
-    def add_plugin(self, plugin: object, info: PluginInfo, *, strict: bool = True) -> None:
-        """Register ``plugin`` (a module or object with hook implementations) and its components."""
+    def add_plugin(
+        self, plugin: object, info: PluginInfo, *, strict: bool = True, fatal_because: str = ""
+    ) -> None:
+        """Register ``plugin`` (a module or object with hook implementations) and its components.
+
+        A failure is a warning, or with ``strict`` a :class:`PluginLoadError` (whose message
+        ends with ``fatal_because``, e.g. the setting that made it fatal). Two plugins providing
+        one component name is always a :class:`DuplicateComponentError`; either way nothing of
+        the plugin stays registered.
+        """
         try:
             self.manager.register(plugin, name=info.name)
             self.manager.check_pending()
         except Exception as exc:
             if self.manager.is_registered(plugin):
                 self.manager.unregister(plugin)
-            self._fail(info, exc, strict)
+            self._fail(info, exc, strict, fatal_because)
             return
         provider = Provider(info.name, info.distribution, info.version)
         impls = [
@@ -213,22 +221,82 @@ class PluginHost:
             try:
                 for impl in impls:
                     _guarded(lambda impl=impl: impl.function(registry=self.registry))
-            except DuplicateComponentError:
-                raise
             except Exception as exc:
                 self.registry.remove_provided_by(info.name)
                 self.manager.unregister(plugin)
-                self._fail(info, exc, strict)
+                if isinstance(exc, DuplicateComponentError):
+                    raise
+                self._fail(info, exc, strict, fatal_because)
                 return
         info.components = [
             f"{e.kind}:{e.name}" for e in self.registry.entries() if e.provider == provider
         ]
         self.plugins.append(info)
 
-    def _fail(self, info: PluginInfo, exc: BaseException, strict: bool) -> None:
-        error = str(exc) if isinstance(exc, _PluginExit) else f"{type(exc).__name__}: {exc}"
-        entry_point = f"{info.name} = {info.entry_point}" if info.entry_point else info.name
-        where = f"distribution '{info.distribution or '?'}', entry point '{entry_point}'"
+    def register(self, plugin: object, name: str) -> PluginInfo:
+        """Add ``plugin`` at run time under ``name``, replacing the plugin it is a copy of.
+
+        The plugin it replaces, with all its components: one registered under ``name``, the
+        same object under another name (an installed plugin's entry point loads the very module
+        you import), or another copy of the same module or class (re-imported from a working
+        copy). So editing a plugin, reloading its modules and registering it again uses the new
+        code. Errors say what to do and are never warnings.
+        """
+        if not isinstance(name, str) or not name.strip():
+            raise PluginLoadError(f"register_plugin needs a non-empty plugin name, got {name!r}")
+        replaced = self._copies_of(plugin, name)
+        for old in replaced:
+            if old.name == BUILTIN_PLUGIN_NAME and self.manager.get_plugin(old.name) is not plugin:
+                raise PluginLoadError(
+                    f"register_plugin: '{BUILTIN_PLUGIN_NAME}' is the name of the built-in "
+                    "components; register your plugin under another name"
+                )
+        same_object = next(
+            (old for old in replaced if self.manager.get_plugin(old.name) is plugin), None
+        )
+        for old in replaced:
+            self.remove_plugin(old.name)
+        info = PluginInfo(name, None, None, None)
+        if same_object is not None:  # the installed plugin itself: keep where it came from
+            info = PluginInfo(
+                name, same_object.distribution, same_object.version, same_object.entry_point
+            )
+        try:
+            self.add_plugin(plugin, info, strict=True)
+        except DuplicateComponentError as exc:
+            raise DuplicateComponentError(_clash_message(exc, name)) from None
+        return info
+
+    def _copies_of(self, plugin: object, name: str) -> list[PluginInfo]:
+        """Registered plugins that ``plugin`` (to be registered as ``name``) replaces."""
+        key = _identity(plugin)
+        out = []
+        for info in [*self.plugins, *self.failures]:
+            registered = self.manager.get_plugin(info.name)
+            if (
+                info.name == name
+                or registered is plugin
+                or (registered is not None and _identity(registered) == key)
+            ):
+                out.append(info)
+        return out
+
+    def remove_plugin(self, name: str) -> None:
+        """Forget the plugin ``name``: its hooks, its components, its failure record."""
+        registered = self.manager.get_plugin(name)
+        if registered is not None:
+            self.manager.unregister(registered, name=name)
+        self.registry.remove_provided_by(name)
+        self.plugins = [p for p in self.plugins if p.name != name]
+        self.failures = [f for f in self.failures if f.name != name]
+
+    def _fail(self, info: PluginInfo, exc: BaseException, strict: bool, because: str = "") -> None:
+        error = str(exc) if isinstance(exc, _PluginExit) else _one_line(exc)
+        if info.entry_point or info.distribution:
+            entry_point = f"{info.name} = {info.entry_point}" if info.entry_point else info.name
+            where = f"distribution '{info.distribution or '?'}', entry point '{entry_point}'"
+        else:
+            where = f"plugin '{info.name}'"
         if debug_enabled():
             cause = exc.__cause__ if isinstance(exc, _PluginExit) else exc
             print(f"traceback of plugin '{info.name}' ({where}):", file=sys.stderr)
@@ -237,13 +305,45 @@ class PluginHost:
         else:
             hint = f"; {DEBUG_HINT}"
         if strict:
+            suffix = f" ({because})" if because else ""
             raise PluginLoadError(
-                f"plugin failed to load ({where}): {error} (COSMOSSL_STRICT_PLUGINS=1){hint}"
+                f"plugin failed to load ({where}): {error}{suffix}{hint}"
             ) from exc
         warnings.warn(f"plugin skipped ({where}): {error}{hint}", PluginWarning, stacklevel=3)
         self.failures.append(
             PluginFailure(info.name, info.distribution, info.version, info.entry_point, error)
         )
+
+
+_STRICT_ENV = "COSMOSSL_STRICT_PLUGINS=1"
+
+
+def _identity(plugin: object) -> str:
+    """What makes two plugin objects copies of one plugin: the module's or the class's name."""
+    if isinstance(plugin, ModuleType):
+        return f"module {plugin.__name__}"
+    cls = plugin if isinstance(plugin, type) else type(plugin)
+    return f"class {cls.__module__}.{cls.__qualname__}"
+
+
+def _one_line(exc: BaseException) -> str:
+    """``Type: message`` on one line; pluggy's dumps of every registered plugin left out."""
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    lines = [line for line in lines if not (line.startswith("{") and line.endswith("}"))]
+    return f"{type(exc).__name__}: {' '.join(lines)}" if lines else type(exc).__name__
+
+
+def _clash_message(exc: DuplicateComponentError, name: str) -> str:
+    existing = getattr(exc, "existing", None)
+    if existing is None:
+        return str(exc)
+    what = f"{exc.kind} '{exc.name}'"
+    return (
+        f"register_plugin: {what} is already provided by {existing}, so plugin '{name}' cannot "
+        f"add it. If '{name}' is a working copy of that plugin, register it under its name "
+        f"(register_plugin(plugin, name='{existing.plugin}')), which replaces it; otherwise "
+        f"give your component another name."
+    )
 
 
 def _version() -> str:
@@ -279,10 +379,12 @@ def registry() -> Registry:
 
 
 def register_plugin(plugin: ModuleType | object, name: str) -> PluginInfo:
-    """Add a plugin object at run time, e.g. from a notebook or a test."""
-    info = PluginInfo(name, None, None, None)
-    plugin_host().add_plugin(plugin, info)
-    return info
+    """Add a plugin object at run time, e.g. from a notebook or a test.
+
+    Registering a plugin that is already there replaces it (see :meth:`PluginHost.register`):
+    a plugin installed with ``pip install -e`` can be edited, reloaded and registered again.
+    """
+    return plugin_host().register(plugin, name)
 
 
 def reset_plugins() -> None:

@@ -29,6 +29,10 @@ class Provider:
     distribution: str | None = None
     version: str | None = None
 
+    def to_dict(self) -> dict[str, str | None]:
+        """``{"plugin", "distribution", "version"}``, e.g. for a file's provenance."""
+        return {"plugin": self.plugin, "distribution": self.distribution, "version": self.version}
+
     def __str__(self) -> str:
         if self.distribution is None:
             return f"plugin '{self.plugin}'"
@@ -119,11 +123,13 @@ class Registry:
             )
         existing = self._entries[kind].get(name)
         if existing is not None:
-            raise DuplicateComponentError(
+            error = DuplicateComponentError(
                 f"{kind} '{name}' is registered twice: by {existing.provider} and by "
                 f"{self._provider}. Uninstall one, or block a plugin with "
                 f"COSMOSSL_DISABLE_PLUGINS={self._provider.plugin}."
             )
+            error.kind, error.name, error.existing = kind, name, existing.provider
+            raise error
         if summary is None:
             doc = inspect.getdoc(target) if not isinstance(target, str) else None
             summary = doc.splitlines()[0] if doc else ""
@@ -164,6 +170,13 @@ class Registry:
         available = ", ".join(f"{n} ({e.provider.plugin})" for n, e in sorted(entries.items()))
         close = did_you_mean(name, entries)
         return f"no {kind} named '{name}'.{close} Available: {available}.{'' if close else missing}"
+
+    def provenance(self, kind: str, spec: dict[str, Any]) -> dict[str, Any]:
+        """``spec`` (``{"type": name, ...}``) with the ``provider`` that registered the
+        component: plugin, distribution, version (``None`` for an unregistered one)."""
+        name = spec.get("type")
+        entry = self._entries[_check_kind(kind)].get(name) if isinstance(name, str) else None
+        return {**spec, "provider": entry.provider.to_dict() if entry else None}
 
     def load(self, kind: str, name: str) -> type:
         """The component class for ``kind``/``name`` (imports it on first use)."""

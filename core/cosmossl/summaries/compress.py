@@ -17,6 +17,7 @@ from cosmossl.data.mapset import MapSet
 from cosmossl.data.standardize import Standardizer
 from cosmossl.data.summaries import Summaries
 from cosmossl.errors import DataError
+from cosmossl.plugin.host import registry as default_registry
 from cosmossl.summaries.summarize import SummaryFn, encoder_summary, summarize
 from cosmossl.training.checkpoint import load_encoder
 
@@ -43,7 +44,7 @@ def compress(
         encoder, standardizer, ckpt = load_encoder(checkpoint, encoder=encoder)
         info = {
             "checkpoint": str(Path(checkpoint).resolve()),
-            "encoder": ckpt.state["encoder"],
+            **trained_with(ckpt.state),
             "step": ckpt.state["step"],
             "epoch": ckpt.state["epoch"],
             "config_hash": ckpt.state.get("config_hash"),
@@ -68,14 +69,33 @@ def compress_statistic(
 ) -> Summaries:
     """Summaries of every map by a hand-crafted ``statistic`` (e.g. the power spectrum)."""
     params = getattr(statistic, "params", None)
+    name = name or type(statistic).__name__
     info = {
         "kind": "statistic",
-        "statistic": name or type(statistic).__name__,
+        "statistic": name,
         "params": params.model_dump(mode="json") if hasattr(params, "model_dump") else {},
+        "provider": default_registry().provenance("statistic", {"type": name})["provider"],
     }
     return _compress(
         mapset, statistic, batch_size, device, progress, {**info, **(provenance or {})}
     )
+
+
+def trained_with(state: dict[str, Any]) -> dict[str, Any]:
+    """The encoder, loss and augmentations a checkpoint was trained with, each with its
+    parameters and the plugin, distribution and version that provides it (as installed now)."""
+    registry = default_registry()
+    record = (state.get("identity") or {}).get("record") or {}
+    augmentations = [
+        {"type": table.get("type"), "params": {k: v for k, v in table.items() if k != "type"}}
+        for table in record.get("augmentations", [])
+    ]
+    out = {"encoder": registry.provenance("encoder", state.get("encoder") or {})}
+    if state.get("loss"):
+        out["loss"] = registry.provenance("loss", state["loss"])
+    if "augmentations" in record:
+        out["augmentations"] = [registry.provenance("augmentation", a) for a in augmentations]
+    return out
 
 
 def _compress(

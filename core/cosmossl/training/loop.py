@@ -36,7 +36,7 @@ from cosmossl.nn.distributed import all_reduce_mean, rank, world_size
 from cosmossl.training import resume as run_resume
 from cosmossl.training.folder import TrainingFolder
 from cosmossl.training.fresh import FreshMaps
-from cosmossl.training.metrics import MetricsLog, collapse_warning, step_metrics
+from cosmossl.training.metrics import MetricsLog, StepTimer, collapse_warning, step_metrics
 from cosmossl.training.prefetch import read_ahead
 from cosmossl.training.process_group import join_process_group
 from cosmossl.training.schedule import learning_rate
@@ -229,6 +229,8 @@ class _Trainer:
         self.state = TrainState()
         self.standardizer = Standardizer()
         self.log = MetricsLog(self.folder, tensorboard=settings.tensorboard, enabled=self.is_main)
+        self.step_timer = StepTimer(dev)
+        self.timing: dict[str, float | int] = {}
         identity = run_resume.identity(
             record=job.record,
             settings=settings,
@@ -340,8 +342,10 @@ class _Trainer:
         self.objective.train()
         loss_sum = torch.zeros((), dtype=torch.float64, device=self.dev)
         batches = read_ahead(read, keys, self.settings.workers)
+        self.step_timer.epoch_started()
         for step_in_epoch, (rows, maps) in zip(keys, batches):
             loss, terms, embeddings = self._step(epoch, step_in_epoch, rows, maps)
+            self.step_timer.step_done()
             loss_sum += loss
             s.step += 1
             s.step_in_epoch = step_in_epoch + 1
@@ -349,6 +353,7 @@ class _Trainer:
             if s.step % self.settings.log_every == 0:
                 self._log_step(bar, loss, terms, embeddings)
         s.train_loss_sum += float(all_reduce_mean(loss_sum))
+        self.timing = self.step_timer.take()
         return s.step_in_epoch < self.steps_per_epoch
 
     def _views(self, rows: np.ndarray, maps: Any, stream: str, epoch: int, step: int):
@@ -439,6 +444,7 @@ class _Trainer:
             "best_val_loss": s.best_val_loss,
             "maps_seen": s.step * self.settings.batch_size * self.job.pairing.views,
             "val_time_s": time.perf_counter() - started,
+            **self.timing,
         }
         s.history.append(record)
         self.log.write({k: v for k, v in record.items() if v is not None})

@@ -1,11 +1,15 @@
-"""Collapse warnings and the metrics log (JSON lines, optionally TensorBoard scalars)."""
+"""Collapse warnings, step timing and the metrics log (JSON lines, optionally TensorBoard)."""
 
 from __future__ import annotations
 
 import json
 import logging
 import math
+import time
+from collections.abc import Callable
 from typing import Any
+
+import torch
 
 from cosmossl.training.folder import TrainingFolder
 
@@ -78,3 +82,44 @@ class MetricsLog:
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
+
+
+class StepTimer:
+    """Wall time of the optimiser steps, from this trainer's second step on.
+
+    The first step pays one-off costs (lazy initialisation of kernels and of the autograd
+    engine, allocator growth, first reads of the map store) that would otherwise be charged to
+    whichever training a process happens to run first. :meth:`take` gives each epoch's
+    ``step_time_s`` and ``timed_steps``; on CUDA the clock is read after a synchronisation.
+    """
+
+    def __init__(self, device: torch.device, clock: Callable[[], float] = time.perf_counter):
+        self.device, self.clock = device, clock
+        self._warm = False
+        self._start: float | None = None
+        self._steps = 0
+
+    def _now(self) -> float:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        return self.clock()
+
+    def epoch_started(self) -> None:
+        """Start the clock at an epoch's first step (after the warm-up step)."""
+        if self._warm:
+            self._start = self._now()
+
+    def step_done(self) -> None:
+        """One optimiser step finished; the first one of the trainer only ends the warm-up."""
+        if self._warm:
+            self._steps += 1
+        else:
+            self._warm = True
+            self._start = self._now()
+
+    def take(self) -> dict[str, float | int]:
+        """``step_time_s`` and ``timed_steps`` since :meth:`epoch_started`; the clock stops."""
+        seconds = 0.0 if self._start is None else self._now() - self._start
+        record = {"step_time_s": seconds if self._steps else 0.0, "timed_steps": self._steps}
+        self._start, self._steps = None, 0
+        return record

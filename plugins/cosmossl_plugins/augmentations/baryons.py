@@ -4,22 +4,28 @@ Each map draws CAMELS-like feedback amplitudes (A_SN1, A_AGN1 log-uniform in [0.
 A_AGN2 log-uniform in [0.5, 2] by default, as the CAMELS priors), maps them to the Schneider &
 Teyssier (2015, arXiv:1510.06034) parameters with
 :func:`cosmossl.physics.cosmology.feedback_to_st` (our own toy heuristic, not a fit to
-simulations) and multiplies the map's Fourier modes by ``sqrt(S(k))`` with S(k) = P_hydro/P_dmo
-from :func:`cosmossl.physics.cosmology.baryon_suppression`, k in h/Mpc from the box size. The
-map's power spectrum is then multiplied by S(k).
+simulations) and multiplies the Fourier modes of the map's density by ``sqrt(S(k))`` with
+S(k) = P_hydro/P_dmo from :func:`cosmossl.physics.cosmology.baryon_suppression`, k in h/Mpc from
+the box size. The density's power spectrum is then multiplied by S(k).
+
+Which density: the dataset says what its maps hold (``MapMeta.content``). Maps linear in the
+matter density (δ, a density, counts) are filtered as they are; log maps (log(1 + δ) of the
+built-in lognormal data, log10 of a density for CAMELS) are exponentiated, filtered and taken
+back to logs, so the suppression acts on the density, not on its logarithm. Because the filter
+is linear with S(0) = 1, a constant factor or offset per map (a removed mean) does not matter.
+Maps of unknown content (``None``, or ``"other"``) are filtered as they are.
 
 The approximation, stated plainly: S(k) is a ratio of 3D matter power spectra. Here it is
-applied to a *finished 2D map* — to the field the map holds, as it reaches the augmentation (for
-the built-in lognormal data that is log(1 + δ), so the suppression acts in log space, not on the
-overdensity δ) — with k the 2D wavenumber |k⊥|. This ignores the mixing of line-of-sight modes by
-projection and the non-linear map from the log field to δ. Because the filter is linear with
-S(0) = 1, it commutes with a global standardisation of the maps (shift and scale). The
-physically consistent route, applying S(k) to P_3D before projecting, is what the ``lognormal``
-dataset does when asked to simulate with feedback.
+applied to a *finished 2D map*, with k the 2D wavenumber |k⊥|, ignoring the mixing of
+line-of-sight modes by projection. Filtering can push a log map's density below its smallest
+value in rare pixels (the kernel has small negative lobes): such pixels are clipped to that
+smallest value before the logarithm. The physically consistent route, applying S(k) to P_3D
+before projecting, is what the ``lognormal`` dataset does when asked to simulate with feedback.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 
 import numpy as np
@@ -29,6 +35,8 @@ from pydantic import Field, model_validator
 from cosmossl import Augmentation, ConfigError, MapMeta, Params
 from cosmossl.physics import cosmology
 
+log = logging.getLogger("cosmossl.augmentations")
+
 
 def _log_uniform(
     low: float, high: float, n: int, generator: torch.Generator, device
@@ -37,13 +45,18 @@ def _log_uniform(
     return torch.exp(math.log(low) + (math.log(high) - math.log(low)) * u)
 
 
+#: Log base of the maps, by ``MapMeta.content`` (maps not listed are filtered as they are).
+_LOG_BASE = {"log1p-overdensity": math.e, "log10-density": 10.0}
+
+
 class Baryons(Augmentation):
-    """Multiply each map's Fourier modes by sqrt(S(k)) for randomly drawn feedback strengths.
+    """Multiply the Fourier modes of each map's density by sqrt(S(k)), random feedback strengths.
 
     Approximation: S(k) (Schneider & Teyssier 2015, a ratio of 3D power spectra) is applied to the
-    finished 2D map, to the field it holds (log(1 + δ) for the built-in lognormal maps, i.e. in
-    log space), with k = |k⊥| in h/Mpc from the box size. The feedback mapping is our own toy
-    heuristic (cosmossl.physics.cosmology.feedback_to_st).
+    finished 2D map's density, with k = |k⊥| in h/Mpc from the box size; log maps (per the
+    dataset's ``MapMeta.content``: log(1 + δ), log10 of a density) are filtered as densities and
+    returned as logs. The feedback mapping is our own toy heuristic
+    (cosmossl.physics.cosmology.feedback_to_st).
     """
 
     role = "systematic"
@@ -78,6 +91,13 @@ class Baryons(Augmentation):
                 "which this dataset does not give"
             )
         self.box_size = float(meta.box_size)
+        self.log_base = _LOG_BASE.get(meta.content)
+        if meta.content is None:
+            log.warning(
+                "augmentation 'baryons': the dataset does not say what its maps hold "
+                "(MapMeta.content), so S(k) is applied to the maps as they are, as if they were "
+                "linear in the density"
+            )
 
     def wavenumbers(self, h: int, w: int) -> np.ndarray:
         """|k| in h/Mpc of the real-FFT grid ``[H, W//2 + 1]`` of an ``H × W`` map."""
@@ -108,4 +128,15 @@ class Baryons(Augmentation):
             k[None], drawn["log10_mc"][:, None, None], drawn["eta_b"][:, None, None]
         )
         factor = torch.as_tensor(np.sqrt(suppression), device=maps.device, dtype=maps.dtype)
-        return torch.fft.irfft2(torch.fft.rfft2(maps) * factor[:, None], s=(h, w))
+
+        def suppress(field: torch.Tensor) -> torch.Tensor:
+            return torch.fft.irfft2(torch.fft.rfft2(field) * factor[:, None], s=(h, w))
+
+        if self.log_base is None:
+            return suppress(maps)
+        # The density up to a factor per map (the map's maximum is taken out against overflow).
+        scale = math.log(self.log_base)
+        top = maps.amax(dim=(-2, -1), keepdim=True)
+        density = torch.exp((maps - top) * scale)
+        floor = density.amin(dim=(-2, -1), keepdim=True)
+        return torch.log(torch.maximum(suppress(density), floor)) / scale + top

@@ -25,7 +25,7 @@ from typing import Any, ClassVar, Literal
 import torch
 import zuko
 from lampe.inference import NPE, NRE, NPELoss, NRELoss
-from pydantic import Field
+from pydantic import Field, PositiveInt
 from tqdm.auto import tqdm
 
 from cosmossl import Backend, Params
@@ -57,7 +57,7 @@ class Lampe(Backend):
             "(neural spline) or 'maf' (masked autoregressive).",
         )
         transforms: int = Field(3, ge=1, description="Flow transforms (NPE).")
-        hidden: list[int] = Field(
+        hidden: list[PositiveInt] = Field(
             default_factory=lambda: [64, 64],
             description="Hidden widths of the flow conditioners / NRE MLP.",
         )

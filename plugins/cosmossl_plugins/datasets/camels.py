@@ -33,6 +33,22 @@ LH_PRIORS = {"omega_m": (0.1, 0.5), "sigma_8": (0.6, 1.0), "A_SN1": (0.25, 4.0),
              "A_AGN1": (0.25, 4.0), "A_SN2": (0.5, 2.0), "A_AGN2": (0.5, 2.0)}  # fmt: skip
 
 
+#: CMD fields that are a mass per pixel (the others: temperature, metallicity, velocity, ...).
+MASS_FIELDS = frozenset({"Mtot", "Mcdm", "Mgas", "Mstar", "HI"})
+
+
+def map_content(fields: list[str], log10: bool, remove_mean: bool) -> str:
+    """What maps of these fields hold after the ``log10`` and ``remove_mean`` options
+    (``cosmossl.MapMeta.content``): masses are ``density``, or ``log10-density`` in log10 (a
+    removed mean is a constant offset there); Mstar's log10(1 + x) and the rest are ``other``.
+    """
+    if not set(fields) <= MASS_FIELDS:
+        return "other"
+    if not log10:
+        return "other" if remove_mean else "density"
+    return "other" if "Mstar" in fields else "log10-density"
+
+
 def parse_map_name(path: Path) -> dict[str, str]:
     """``{field, suite, set, z}`` from a CMD map file name; DataError if it is not one."""
     match = FILE_NAME.match(path.name)
@@ -221,7 +237,9 @@ class Camels(Dataset):
             cosmology_id=cosmology_id[simulation_id].astype(np.int64),
             simulation_id=simulation_id,
             split=split_by_group(simulation_id, p.split, seed),
-            meta=MapMeta(shape=(len(arrays), *arrays[0].shape[1:]), box_size=BOX_SIZE),
+            meta=MapMeta(shape=(len(arrays), *arrays[0].shape[1:]), box_size=BOX_SIZE,
+                         content=map_content([n["field"] for n in names], p.log10,
+                                             p.remove_mean)),
             nuisance=rows[:, 2:].astype(np.float32),
             nuisance_names=nuisance_names,
             priors={k: v for k, v in priors.items() if k in ("omega_m", "sigma_8",

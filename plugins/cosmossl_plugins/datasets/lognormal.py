@@ -162,9 +162,15 @@ class Lognormal(Dataset):
 
     @property
     def meta(self) -> MapMeta:
-        """Map geometry; ``box_size`` in Mpc/h (the plane's Mpc box times h)."""
-        box = self.box_size * self.params.h if self.params.geometry == "plane" else self.box_size
-        return MapMeta(shape=(1, self.params.n_pixels, self.params.n_pixels), box_size=box)
+        """Map geometry and content; ``box_size`` in Mpc/h (the plane's Mpc box times h)."""
+        p = self.params
+        box = self.box_size * p.h if p.geometry == "plane" else self.box_size
+        delta = p.field == "gaussian" or p.transform == "none"
+        return MapMeta(
+            shape=(1, p.n_pixels, p.n_pixels),
+            box_size=box,
+            content="overdensity" if delta else "log1p-overdensity",
+        )
 
     @property
     def feedback_priors(self) -> dict[str, tuple[float, float]]:

@@ -8,7 +8,7 @@ import numpy as np
 from pydantic import Field
 
 import cosmossl
-from cosmossl import DataError, Dataset, MapMeta, MapSet, split_by_group
+from cosmossl import DataError, Dataset, MapContent, MapMeta, MapSet, split_by_group
 from cosmossl.data import load_npy
 
 
@@ -54,6 +54,12 @@ class Npy(Dataset):
         )
         box_size: float | None = Field(None, gt=0, description="Map side in Mpc/h, if known.")
         periodic: bool = Field(True, description="Whether the maps wrap around.")
+        content: MapContent | None = Field(
+            None,
+            description="What the pixels hold, if known: 'log1p-overdensity' (log(1 + δ)), "
+            "'overdensity' (δ), 'density', 'log10-density', 'counts' or 'other'. Augmentations "
+            "that act on the matter field (baryons) use it.",
+        )
         split: tuple[float, float, float] = Field(
             (0.8, 0.1, 0.1), description="Train/val/test shares of the groups."
         )
@@ -100,7 +106,12 @@ class Npy(Dataset):
             cosmology_id=groups,
             simulation_id=groups,
             split=split_by_group(groups, p.split, seed),
-            meta=MapMeta(shape=tuple(maps.shape[1:]), box_size=p.box_size, periodic=p.periodic),
+            meta=MapMeta(
+                shape=tuple(maps.shape[1:]),
+                box_size=p.box_size,
+                periodic=p.periodic,
+                content=p.content,
+            ),
             priors={n: (float(c.min()), float(c.max())) for n, c in zip(names, params.T)},
             param_labels=p.param_labels,
             attrs={"source": str(path)},

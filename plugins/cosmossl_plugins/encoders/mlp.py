@@ -7,7 +7,7 @@ import math
 from typing import Literal
 
 import torch
-from pydantic import Field
+from pydantic import Field, PositiveInt
 from torch import nn
 
 from cosmossl import Encoder, EncoderParams
@@ -19,7 +19,7 @@ class MLP(Encoder):
     """Fully connected layers on the flattened input ``[B, *input_shape]`` → ``[B, D]``."""
 
     class Params(EncoderParams):
-        hidden: list[int] = Field(
+        hidden: list[PositiveInt] = Field(
             default_factory=lambda: [128, 128], description="Widths of the hidden layers."
         )
         activation: Literal["relu", "gelu", "silu", "tanh"] = Field(

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Literal
 
 import torch
-from pydantic import Field
+from pydantic import Field, PositiveInt
 from torch import nn
 
 from cosmossl import Loss, LossOutput, Params
@@ -57,7 +57,7 @@ class BarlowTwins(Loss):
 
     class Params(Params):
         lambd: float = Field(0.0051, ge=0, description="Weight λ of the off-diagonal term.")
-        expander_dims: list[int] | None = Field(
+        expander_dims: list[PositiveInt] | None = Field(
             None, description="Expander widths: hidden layers then output. Default [4D, 4D, 4D]."
         )
         batch_norm: Literal["sync", "local"] = Field(

@@ -17,7 +17,7 @@ from typing import Literal
 
 import torch
 import torch.nn.functional as F
-from pydantic import Field
+from pydantic import Field, PositiveInt
 from torch import nn
 
 from cosmossl import Loss, LossOutput, Params
@@ -64,7 +64,7 @@ class SimCLR(Loss):
         temperature: float = Field(
             0.1, gt=0, description="Softmax temperature T (0.1: official and reference paper)."
         )
-        projector_dims: list[int] | None = Field(
+        projector_dims: list[PositiveInt] | None = Field(
             None,
             description="Projector widths: hidden layers then output (Linear–BN–ReLU blocks, "
             "last Linear without bias). Default [4D, 4D, 4D].",

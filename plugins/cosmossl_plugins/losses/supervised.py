@@ -14,7 +14,7 @@ import math
 
 import torch
 import torch.nn.functional as F
-from pydantic import Field
+from pydantic import Field, PositiveInt
 from torch import nn
 
 from cosmossl import Loss, LossOutput, Params
@@ -57,7 +57,7 @@ class Supervised(Loss):
     supervised = True
 
     class Params(Params):
-        hidden_dims: list[int] = Field(
+        hidden_dims: list[PositiveInt] = Field(
             default_factory=list,
             description="Hidden widths of the head (Linear–ReLU) before the output layer; empty "
             "for a linear head on the summary.",

@@ -24,7 +24,7 @@ from typing import Literal
 
 import torch
 import torch.nn.functional as F
-from pydantic import Field
+from pydantic import Field, PositiveInt
 from torch import nn
 
 from cosmossl import Loss, LossOutput, Params
@@ -95,7 +95,7 @@ class VICReg(Loss):
         )
         var_weight: float = Field(25.0, ge=0, description="Weight of the variance term.")
         cov_weight: float = Field(1.0, ge=0, description="Weight of the covariance term.")
-        expander_dims: list[int] | None = Field(
+        expander_dims: list[PositiveInt] | None = Field(
             None,
             description="Expander widths: hidden layers then output. Default [4D, 4D, 4D] "
             "(two hidden layers of 4·D, as the reference paper).",

@@ -74,6 +74,14 @@ def test_explain_shows_parameters_provider_and_source(cli):
     assert "plugins/encoders/mlp.py:" in out
 
 
+def test_explain_writes_constrained_types_and_choices(cli):
+    result = cli("explain", "loss", "vicreg")
+    assert result.returncode == 0, result.stderr
+    assert "list[int > 0] | None" in result.stdout
+    assert "Literal['sync', 'local']" in result.stdout
+    assert "float >= 0" in result.stdout
+
+
 def test_explain_unknown_name_exits_2_with_suggestion(cli):
     result = cli("explain", "augmentation", "rol")
     assert result.returncode == 2

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 from support.configs import TINY_RUN as CONFIG
 
+import cosmossl
 from cosmossl.cli import main
 from cosmossl.data.summaries import read_summaries
 from cosmossl.training import load_checkpoint
@@ -33,11 +34,19 @@ def test_train_resume_and_compress_from_the_command_line(tmp_path, capsys):
     summaries = read_summaries(tmp_path / "run" / "summaries" / "encoder.h5")
     assert summaries.summaries.shape == (32, 4)  # the encoder's D, not VICReg's expander width
     assert summaries.provenance["encoder"]["type"] == "cnn"
+    builtin = {"plugin": "cosmossl", "distribution": "cosmossl", "version": cosmossl.__version__}
+    assert summaries.provenance["encoder"]["provider"] == builtin
+    assert summaries.provenance["loss"]["type"] == "vicreg"
+    assert summaries.provenance["loss"]["provider"] == builtin
+    assert summaries.provenance["augmentations"] == [
+        {"type": "d4", "params": {}, "provider": builtin}
+    ]
     assert np.isfinite(summaries.summaries).all()
 
     assert main(["-q", "compress", config, "--statistic", "power-spectrum"]) == 0
     spectra = read_summaries(tmp_path / "run" / "summaries" / "power-spectrum.h5")
     assert spectra.provenance["statistic"] == "power-spectrum"
+    assert spectra.provenance["provider"] == builtin
     assert len(spectra) == 32
 
 

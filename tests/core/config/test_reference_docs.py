@@ -24,3 +24,11 @@ def test_json_schema_has_a_type_union_per_slot():
     augmentation = schema["properties"]["augmentations"]["items"]["oneOf"]
     d4 = next(o for o in augmentation if o["properties"]["type"]["const"] == "d4")
     assert d4["required"] == ["type"]
+
+
+def test_reference_writes_constrained_types_and_choices():
+    text = configuration_markdown(load_plugins(autoload=False).registry)
+    row = next(line for line in text.splitlines() if "`expander_dims`" in line)
+    assert "| list[int > 0] \\| None |" in row
+    assert "| `plateau_factor` | 0 < float < 1 |" in text
+    assert "| `batch_norm` | Literal['sync', 'local'] |" in text

@@ -68,7 +68,7 @@ def test_wrong_value_says_what_was_expected(tmp_path):
         load_run_config(path)
     message = str(info.value)
     assert "[encoder] key 'summary_dim': Input should be greater than 0, got -2" in message
-    assert "(expected int, default 16)" in message
+    assert "(expected int > 0, default 16)" in message
 
 
 def test_missing_type_lists_available(tmp_path):

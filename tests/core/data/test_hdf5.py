@@ -24,7 +24,7 @@ def small_mapset(n: int = 6) -> MapSet:
         cosmology_id=np.arange(n) // 2,
         simulation_id=np.arange(n),
         split=np.array([0, 0, 1, 1, 2, 2][:n], dtype=np.int8),
-        meta=MapMeta(shape=(1, 8, 8), box_size=25.0),
+        meta=MapMeta(shape=(1, 8, 8), box_size=25.0, content="log1p-overdensity"),
         nuisance=rng.uniform(size=(n, 4)).astype(np.float32),
         nuisance_names=("A_SN1", "A_AGN1", "A_SN2", "A_AGN2"),
         priors={"omega_m": (0.1, 0.5)},
@@ -45,6 +45,7 @@ def test_round_trip_keeps_everything(tmp_path):
     assert loaded.param_names == original.param_names
     assert loaded.nuisance_names == original.nuisance_names
     assert loaded.meta == original.meta and loaded.priors == {"omega_m": (0.1, 0.5)}
+    assert loaded.meta.content == "log1p-overdensity"
     assert loaded.attrs["config"] == {"n_pixels": 8} and loaded.attrs["seed"] == 3
     assert loaded.attrs["cosmossl_version"] == cosmossl.__version__
 
@@ -122,3 +123,10 @@ def test_hdf5_dataset_component_reads_the_file(tmp_path):
     path = write_mapset(small_mapset(), tmp_path / "maps.h5")
     dataset = cosmossl.create("dataset", "hdf5", path=str(path))
     assert len(dataset.load(seed=0)) == 6
+
+
+def test_a_file_without_content_reads_as_unknown(tmp_path):
+    path = write_mapset(small_mapset(), tmp_path / "maps.h5")
+    with h5py.File(path, "a") as f:
+        del f.attrs["content"]  # as files written before the attribute existed
+    assert read_mapset(path).meta.content is None

@@ -155,3 +155,91 @@ def test_every_hook_is_documented_with_an_example():
             continue
         doc = getattr(cosmossl.plugin.hookspecs, name).__doc__ or ""
         assert "Example::" in doc and "Arguments:" in doc, f"hook {name} is not documented"
+
+
+def test_register_plugin_of_an_installed_plugin_replaces_it(installed):
+    """pip install -e: the entry point already loaded the module the notebook imports."""
+    import good_plugin
+
+    with pytest.warns(PluginWarning):
+        host = cosmossl.plugin_host()
+    info = cosmossl.register_plugin(good_plugin, name="good")
+    assert (info.distribution, info.version, info.components) == (
+        "good-dist",
+        "1.5",
+        ["augmentation:negate"],
+    )
+    assert [p.name for p in host.plugins].count("good") == 1
+    # Under another name, the same object moves there; its components follow it.
+    cosmossl.register_plugin(good_plugin, name="notebook")
+    assert "good" not in [p.name for p in host.plugins]
+    assert cosmossl.registry().get("augmentation", "negate").provider.plugin == "notebook"
+
+
+def test_register_plugin_again_picks_up_edited_code(installed):
+    import importlib
+    import sys
+
+    with pytest.warns(PluginWarning):
+        cosmossl.registry()
+    path = installed / "good_plugin.py"
+    path.write_text(path.read_text().replace("return -maps", "return 2 * maps"))
+    # A working copy imported again (a new module object of the same name) replaces the
+    # installed one without a duplicate-name error.
+    del sys.modules["good_plugin"]
+    importlib.invalidate_caches()
+    edited = importlib.import_module("good_plugin")
+    cosmossl.register_plugin(edited, name="good-dev")
+    negate = cosmossl.create("augmentation", "negate")
+    import torch
+
+    assert torch.equal(
+        negate(torch.ones(1, 1, 2, 2), torch.Generator()), torch.full((1, 1, 2, 2), 2.0)
+    )
+    assert cosmossl.registry().get("augmentation", "negate").provider.plugin == "good-dev"
+
+
+def test_register_plugin_clashing_with_another_plugin_says_what_to_do(installed):
+    class Clash:
+        @cosmossl.hookimpl
+        def register_components(self, registry):
+            registry.add("augmentation", "negate", "cosmossl_plugins.augmentations.d4:D4")
+
+    with pytest.warns(PluginWarning):
+        cosmossl.registry()
+    with pytest.raises(DuplicateComponentError) as info:
+        cosmossl.register_plugin(Clash(), name="mine")
+    message = str(info.value)
+    assert message == (
+        "register_plugin: augmentation 'negate' is already provided by plugin 'good' "
+        "(good-dist 1.5), so plugin 'mine' cannot add it. If 'mine' is a working copy of that "
+        "plugin, register it under its name (register_plugin(plugin, name='good')), which "
+        "replaces it; otherwise give your component another name."
+    )
+    assert "COSMOSSL" not in message
+    assert "mine" not in [p.name for p in cosmossl.plugin_host().plugins]
+
+
+def test_register_plugin_with_a_bad_hook_is_one_plain_line():
+    class Bad:
+        @cosmossl.hookimpl
+        def register_components(self, registry, extra):
+            pass
+
+    with pytest.raises(PluginLoadError) as info:
+        cosmossl.register_plugin(Bad(), name="bad")
+    message = str(info.value)
+    assert message.startswith("plugin failed to load (plugin 'bad'): PluginValidationError:")
+    assert "\n" not in message and "<module" not in message
+    assert "COSMOSSL_STRICT_PLUGINS" not in message
+
+
+def test_register_plugin_refuses_the_builtin_name():
+    class Mine:
+        @cosmossl.hookimpl
+        def register_components(self, registry):
+            pass
+
+    with pytest.raises(PluginLoadError, match="'cosmossl' is the name of the built-in"):
+        cosmossl.register_plugin(Mine(), name="cosmossl")
+    assert ("augmentation", "d4") in cosmossl.registry()

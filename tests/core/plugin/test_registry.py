@@ -100,3 +100,15 @@ def test_every_builtin_loads_and_has_documented_params():
         for key, field in cls.Params.model_fields.items():
             assert field.description, f"{entry.kind} '{entry.name}': parameter '{key}' undocumented"
             assert not field.is_required(), f"{entry.kind} '{entry.name}': '{key}' needs a default"
+
+
+def test_provenance_names_the_plugin_distribution_and_version():
+    registry = Registry()
+    with registry.provided_by(Provider("example", "cosmossl-example", "0.1.1")):
+        registry.add("augmentation", "example-psf", "cosmossl_example.psf:PSF")
+    spec = {"type": "example-psf", "params": {"noise": 0.1}}
+    assert registry.provenance("augmentation", spec) == {
+        **spec,
+        "provider": {"plugin": "example", "distribution": "cosmossl-example", "version": "0.1.1"},
+    }
+    assert registry.provenance("augmentation", {"type": "other"})["provider"] is None

@@ -54,6 +54,10 @@ def test_summaries_keep_params_ids_split_and_provenance(trained, tmp_path):
     assert back.provenance["kind"] == "encoder"
     assert back.provenance["step"] == result.steps == 4
     assert back.provenance["checkpoint"].endswith("checkpoints/best")
+    # Components built outside the registry have no provider, but their class is recorded.
+    assert back.provenance["encoder"]["class"] == "support.training:TinyEncoder"
+    assert back.provenance["encoder"]["provider"] is None
+    assert back.provenance["loss"]["class"] == "support.training:TinyLoss"
 
 
 def test_batching_does_not_change_summaries(trained):

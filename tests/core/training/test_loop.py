@@ -193,3 +193,24 @@ def test_small_groups_policy_reaches_the_sampler(tmp_path):
     # 4 maps per group, 5 views: every group is too small.
     with pytest.raises(DataError, match=r"\(train split\): 9 of 9 groups have fewer than 5 maps"):
         _train(tmp_path, pairing=PairingSettings(views=5, small_groups="error"))
+
+
+def test_epoch_records_time_the_steps_after_the_first(tmp_path):
+    result, _, _ = _train(tmp_path)  # 3 epochs of 2 steps
+    assert [h["timed_steps"] for h in result.history] == [1, 2, 2]
+    assert all(h["step_time_s"] > 0 for h in result.history)
+
+
+def test_step_timer_leaves_out_the_warm_up_step():
+    from cosmossl.training.metrics import StepTimer
+
+    ticks = iter([0.0, 10.0, 11.0, 20.0])
+    timer = StepTimer(torch.device("cpu"), clock=lambda: next(ticks))
+    timer.epoch_started()  # not warm yet: no clock
+    timer.step_done()  # ends the warm-up: the clock starts at t = 0
+    timer.step_done()  # one timed step, read at t = 10
+    assert timer.take() == {"step_time_s": 10.0, "timed_steps": 1}
+    timer.epoch_started()  # t = 11
+    timer.step_done()
+    timer.step_done()
+    assert timer.take() == {"step_time_s": 9.0, "timed_steps": 2}

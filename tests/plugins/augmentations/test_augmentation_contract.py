@@ -1,12 +1,15 @@
-"""What every built-in augmentation promises: shape, role, reproducibility from a generator."""
+"""What every built-in augmentation promises: shape, role, reproducibility from a generator;
+and the plugin authors' contract checks (cosmossl.testing) that every one passes."""
 
 from __future__ import annotations
 
 import pytest
 import torch
+from support.builtins import builtin_names
 
 import cosmossl
 from cosmossl import MapMeta
+from cosmossl.testing import check_augmentation
 
 META = MapMeta(shape=(1, 32, 32), box_size=100.0)
 ROLES = {
@@ -48,3 +51,15 @@ def test_augmentation_draws_independently_for_each_map(name):
     same = _maps()[:1].expand(8, 1, 32, 32).contiguous()
     out = augmentation(same, torch.Generator().manual_seed(5))
     assert len({tuple(out[i].flatten()[:64].tolist()) for i in range(8)}) > 1
+
+
+def test_every_builtin_augmentation_is_checked():
+    assert sorted(ROLES) == builtin_names("augmentation")
+
+
+@pytest.mark.parametrize("content", ["overdensity", "log1p-overdensity"])
+@pytest.mark.parametrize("name", ROLES)
+def test_builtin_augmentation_keeps_the_contract(name, content):
+    meta = MapMeta(shape=(2, 32, 32), box_size=100.0, content=content)
+    out = check_augmentation(cosmossl.create("augmentation", name, meta=meta), meta=meta)
+    assert out.shape == (8, 2, 32, 32)

@@ -130,3 +130,60 @@ def test_baryons_draw_feedback_log_uniformly_in_the_camels_ranges():
 def test_baryons_need_a_box_size():
     with pytest.raises(cosmossl.ConfigError, match="'baryons' needs the maps' box size"):
         cosmossl.create("augmentation", "baryons", meta=MapMeta(shape=(1, 8, 8)))
+
+
+def _suppressed(density: torch.Tensor, box: float) -> torch.Tensor:
+    """The density filtered by sqrt(S(k)) at the feedback that the unit ranges give."""
+    n = density.shape[-1]
+    k = (
+        2
+        * np.pi
+        / box
+        * np.hypot(*np.meshgrid(np.fft.fftfreq(n, 1 / n), np.fft.rfftfreq(n, 1 / n), indexing="ij"))
+    )
+    factor = torch.as_tensor(np.sqrt(baryon_suppression(k, 14.08, 0.5)))
+    return torch.fft.irfft2(torch.fft.rfft2(density) * factor, s=(n, n))
+
+
+UNIT = {name: (1.0, 1.0) for name in ("a_sn1", "a_agn1", "a_sn2", "a_agn2")}
+
+
+@pytest.mark.parametrize(
+    ("content", "base"), [("log1p-overdensity", math.e), ("log10-density", 10.0)]
+)
+def test_baryons_suppress_the_density_of_log_maps(content, base):
+    box, n = 100.0, 32
+    meta = MapMeta(shape=(1, n, n), box_size=box, content=content)
+    baryons = cosmossl.create("augmentation", "baryons", **UNIT, meta=meta)
+    maps = 0.3 * torch.randn(2, 1, n, n, generator=_gen(4), dtype=torch.float64) + 5.0
+    out = baryons(maps, _gen())
+    expected = torch.log(_suppressed(base**maps, box)) / math.log(base)
+    torch.testing.assert_close(out, expected, rtol=1e-9, atol=1e-9)
+    # the mean density is kept, the log map's small-scale power drops
+    torch.testing.assert_close((base**out).mean(dim=(-2, -1)), (base**maps).mean(dim=(-2, -1)))
+
+
+def test_baryons_filter_linear_maps_as_they_are():
+    box, n = 100.0, 32
+    maps = torch.randn(2, 1, n, n, generator=_gen(4), dtype=torch.float64)
+    for content in ("overdensity", "density", "counts", "other"):
+        meta = MapMeta(shape=(1, n, n), box_size=box, content=content)
+        out = cosmossl.create("augmentation", "baryons", **UNIT, meta=meta)(maps, _gen())
+        torch.testing.assert_close(out, _suppressed(maps, box), rtol=1e-9, atol=1e-9)
+
+
+def test_baryons_warn_when_the_content_is_unknown(caplog):
+    with caplog.at_level("WARNING", logger="cosmossl.augmentations"):
+        cosmossl.create("augmentation", "baryons", meta=MapMeta((1, 8, 8), box_size=25.0))
+    assert "does not say what its maps hold (MapMeta.content)" in caplog.text
+
+
+def test_baryons_keep_log_maps_finite_where_filtering_overshoots():
+    box, n = 25.0, 32
+    meta = MapMeta(shape=(1, n, n), box_size=box, content="log1p-overdensity")
+    strong = {"a_sn1": (4.0, 4.0), "a_agn1": (4.0, 4.0), "a_sn2": (2.0, 2.0), "a_agn2": (2.0, 2.0)}
+    baryons = cosmossl.create("augmentation", "baryons", **strong, meta=meta)
+    maps = torch.full((1, 1, n, n), -3.0)
+    maps[..., 5, 5] = 8.0  # one pixel 60,000 times denser than the rest
+    out = baryons(maps, _gen())
+    assert torch.isfinite(out).all() and out.min() >= -3.0 - 1e-5

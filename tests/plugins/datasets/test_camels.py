@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import cosmossl
-from cosmossl_plugins.datasets.camels import parse_map_name, read_params_table
+from cosmossl_plugins.datasets.camels import map_content, parse_map_name, read_params_table
 
 ROWS = np.array([[0.3, 0.8, 1.0, 1.0, 1.0, 1.0],
                  [0.2, 0.7, 2.0, 0.5, 1.5, 0.8],
@@ -154,3 +154,25 @@ def test_missing_params_file_is_reported(tmp_path):
         r"TNG_LH_z=0\.00\.npy'.*params_LH_IllustrisTNG\.txt",
     ):
         load(maps=[path])
+
+
+def test_meta_says_what_the_maps_hold(tmp_path):
+    path = tmp_path / "Maps_Mtot_IllustrisTNG_LH_z=0.00.npy"
+    write_maps(path)
+    np.savetxt(tmp_path / "params_LH_IllustrisTNG.txt", ROWS)
+    assert load(maps=[path]).meta.content == "log10-density"
+    assert load(maps=[path], log10=False).meta.content == "density"
+
+
+@pytest.mark.parametrize(
+    ("fields", "log10", "remove_mean", "content"),
+    [
+        (["Mtot"], True, True, "log10-density"),  # a removed mean is an offset of the log
+        (["Mtot", "Mgas"], False, False, "density"),
+        (["Mtot"], False, True, "other"),
+        (["Mstar"], True, False, "other"),  # log10(1 + x)
+        (["T"], True, False, "other"),
+    ],
+)
+def test_content_of_each_field_and_option(fields, log10, remove_mean, content):
+    assert map_content(fields, log10, remove_mean) == content

@@ -183,3 +183,15 @@ def test_unknown_linear_power_is_refused_with_the_choices():
     )
     with pytest.raises(cosmossl.ConfigError, match=expected):
         make(linear_power="camb")
+
+
+@pytest.mark.parametrize(
+    ("options", "content"),
+    [
+        ({}, "log1p-overdensity"),
+        ({"transform": "none"}, "overdensity"),
+        ({"field": "gaussian"}, "overdensity"),
+    ],
+)
+def test_meta_says_what_the_maps_hold(options, content):
+    assert cosmossl.create("dataset", "lognormal", **options).meta.content == content

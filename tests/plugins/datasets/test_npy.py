@@ -72,3 +72,11 @@ def test_parameter_labels_are_declared_in_the_run_file(tmp_path):
     assert mapset.param_labels == {"om": r"\Omega_m"}
     with pytest.raises(cosmossl.DataError, match=r"param_labels for unknown parameter\(s\) x"):
         load(tmp_path, param_names=["om", "s8"], param_labels={"x": "x"})
+
+
+def test_content_says_what_the_maps_hold(tmp_path):
+    np.savetxt(tmp_path / "params.txt", write(tmp_path))
+    assert load(tmp_path).meta.content is None
+    assert load(tmp_path, content="counts").meta.content == "counts"
+    with pytest.raises(cosmossl.ConfigError, match=r"key 'content'.*'log1p-overdensity'"):
+        load(tmp_path, content="log")

@@ -39,8 +39,9 @@ def plot_comparison(table: list[dict[str, Any]], folder: Path) -> list[tuple[Pat
     colors = ["C0" if row["kind"] == "loss" else "C7" for row in table]
     for ax, panel in zip(axes.flat, panels):
         values = [row.get(panel.key, float("nan")) for row in table]
-        errors = [row.get(f"{panel.key}_std", 0.0) for row in table]
-        ax.bar(names, values, yerr=errors, color=colors, capsize=3)
+        errors = [row.get(f"{panel.key}_std") for row in table]
+        spread = None if all(e is None for e in errors) else [e or 0.0 for e in errors]
+        ax.bar(names, values, yerr=spread, color=colors, capsize=3)
         ax.set_title(panel.title, fontsize=9)
         ax.tick_params(axis="x", labelrotation=30, labelsize=8)
         if panel.reference is not None:
@@ -48,5 +49,7 @@ def plot_comparison(table: list[dict[str, Any]], folder: Path) -> list[tuple[Pat
     for ax in list(axes.flat)[len(panels) :]:
         ax.axis("off")
     path = save_figure(fig, folder / f"{COMPARE}.png", dpi=100)
-    caption = "Each panel: mean ± std over seeds; blue: SSL/supervised losses, grey: statistics."
+    several = any(row.get("seeds", 1) > 1 for row in table)
+    spread = "mean ± std over seeds" if several else "one seed, no error bars"
+    caption = f"Each panel: {spread}; blue: SSL/supervised losses, grey: statistics."
     return [(path, caption)]

@@ -42,10 +42,17 @@ def write_compare_report(config: RunConfig, root: Path, result: CompareResult) -
 
     report = Report(f"cosmossl compare '{config.settings.name}'")
     seeds = config.settings.compare.seeds
+    spread = (
+        f"mean ± standard deviation over {len(seeds)} seeds ({', '.join(map(str, seeds))})"
+        if len(seeds) > 1
+        else f"one seed ({seeds[0]}), so no spread is shown"
+    )
     report.paragraph(
-        f"Same data, encoder, training budget and backend for every entry; mean ± standard "
-        f"deviation over {len(seeds)} seed(s) ({', '.join(map(str, seeds))}). Losses train the "
-        "encoder; statistics are used directly as summaries."
+        f"Same data, encoder, training budget and backend for every entry; {spread}. Losses "
+        "train the encoder; statistics are used directly as summaries. Training time and "
+        "throughput count the optimiser steps from the second one of each training on (the "
+        "first pays one-off warm-up costs, which would otherwise go to whichever entry runs "
+        "first); the time is the mean step time times the steps taken, without validation."
     )
     shown = [c for c in columns if not c.startswith(_NOT_SHOWN)]
     report.table(
@@ -79,6 +86,8 @@ def _posterior_section(
 
 
 def _pm(row: dict[str, Any], key: str) -> str:
+    """``mean ± std``, or the value alone when there is no spread (a single seed)."""
     if key not in row:
         return "–"
-    return f"{row[key]:.4g} ± {row.get(f'{key}_std', 0.0):.2g}"
+    std = row.get(f"{key}_std")
+    return f"{row[key]:.4g}" if std is None else f"{row[key]:.4g} ± {std:.2g}"

@@ -36,8 +36,8 @@ METRICS: tuple[Metric, ...] = (
     Metric("coverage_error", "HPD coverage |error|"),
     Metric("tarp_atc", "TARP ATC", "0 = calibrated"),
     Metric("log_fom", "log FoM", panel=False),
-    Metric("train_seconds", "training time [s]"),
-    Metric("maps_per_second", "training throughput [maps/s]"),
+    Metric("train_seconds", "training time [s]", "steps after the first"),
+    Metric("maps_per_second", "training throughput [maps/s]", "steps after the first"),
 )
 #: Per-parameter metrics (``<prefix><parameter name>``); longer prefixes first.
 PER_PARAMETER: tuple[Metric, ...] = (

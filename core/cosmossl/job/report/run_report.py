@@ -121,7 +121,9 @@ def write_run_report(config: RunConfig, run_dir: RunDirectory, result: RunResult
     report = Report(f"cosmossl run '{config.settings.name}'")
     report.paragraph(f"Run file: {config.source}. Run directory: {run_dir.root}.")
     report.heading("What ran")
-    report.paragraph(config.describe().replace("\n", " · "))
+    title, parts = config.outline()
+    report.paragraph(f"{title}.")
+    report.table(["part", "what"], parts)
     report.table(
         ["stage", "this time", "seconds"],
         [(name, "ran" if ran else "up to date", run_dir.seconds(name))

@@ -20,3 +20,9 @@ def register_components(registry):
         "cosmossl_example.psf:PSF",
         summary="Systematic: Gaussian PSF of random width plus pixel noise (example plugin).",
     )
+    registry.add(
+        "loss",
+        "example-align-uniform",
+        "cosmossl_example.align_uniform:AlignUniform",
+        summary="SSL: alignment + uniformity on the hypersphere (Wang & Isola 2020; example).",
+    )

@@ -1,0 +1,37 @@
+"""Every built-in encoder and statistic passes the plugin authors' contract checks."""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+from support.builtins import builtin_names
+
+import cosmossl
+from cosmossl.testing import check_encoder, check_statistic, sample_meta
+
+#: Each built-in encoder with small settings (timm's ResNet needs maps of 32² or more).
+ENCODERS = {
+    "cnn": ({"summary_dim": 6, "width": 4, "depth": 3}, None),
+    "mlp": ({"summary_dim": 6, "hidden": [16]}, None),
+    "timm": ({"summary_dim": 6, "model": "resnet18"}, [(1, 32, 32), (2, 48, 40)]),
+}
+
+
+def test_every_builtin_encoder_is_checked():
+    assert sorted(ENCODERS) == builtin_names("encoder")
+
+
+@pytest.mark.parametrize("name", ENCODERS)
+def test_builtin_encoder_keeps_the_contract(name):
+    params, shapes = ENCODERS[name]
+    factory = functools.partial(cosmossl.create, "encoder", name, **params)
+    encoder = check_encoder(factory, **({"input_shapes": shapes} if shapes else {}))
+    assert encoder.summary_dim == 6
+
+
+def test_every_builtin_statistic_keeps_the_contract():
+    assert builtin_names("statistic") == ["power-spectrum"]
+    for shape in [(1, 32, 32), (2, 24, 24)]:
+        meta = sample_meta(shape=shape)
+        check_statistic(cosmossl.create("statistic", "power-spectrum", meta=meta))
