@@ -111,7 +111,7 @@ def test_a_seed_beyond_64_bits(tmp_path, capsys):
     path.write_text('seed = 18446744073709551616\n[dataset]\ntype = "lognormal"\n')
     assert fails(capsys, "validate", str(path)) == (
         f"{path}: key 'seed': Input should be less than 18446744073709551616, got "
-        "18446744073709551616 (expected int, default 0)."
+        "18446744073709551616 (expected 0 <= int < 18446744073709551616, default 0)."
     )
 
 
@@ -121,12 +121,12 @@ def test_a_seed_beyond_64_bits(tmp_path, capsys):
         (
             ["--n-fiducial", "0"],
             "command line: key 'n_fiducial': Input should be greater than or "
-            "equal to 10, got 0 (expected int, default 500).",
+            "equal to 10, got 0 (expected int >= 10, default 500).",
         ),
         (
             ["--step", "0"],
             "command line: key 'step': Input should be greater than 0, got 0.0 "
-            "(expected float, default 0.005).",
+            "(expected 0 < float < 0.5, default 0.005).",
         ),
     ],
 )
