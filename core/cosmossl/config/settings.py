@@ -131,12 +131,14 @@ class InferenceSettings(_Section):
 class PairingSettings(_Section):
     """How positive pairs are drawn (see docs/concepts.md)."""
 
-    level: Literal["same-simulation", "same-cosmology", "across-simulations"] = Field(
+    level: Literal["same-simulation", "same-cosmology", "across-simulations", "paired"] = Field(
         "same-cosmology",
         description="Which maps are positives: 'same-simulation' (maps of one simulation), "
         "'same-cosmology' (any maps with the same cosmology: other seeds, other feedback, or the "
-        "same simulation), or 'across-simulations' (same cosmology, every view from a different "
-        "simulation: positives never share seed or feedback).",
+        "same simulation), 'across-simulations' (same cosmology, every view from a different "
+        "simulation: positives never share seed or feedback), or 'paired' (same cosmology AND "
+        "seed, each view its own nuisance draw: paired simulations, which differ only in the "
+        "nuisance; stored maps need them, e.g. lognormal paired_draws ≥ 2).",
     )
     views: int = Field(2, ge=2, description="Views drawn per group in each batch.")
     small_groups: Literal["replace", "skip", "error"] = Field(

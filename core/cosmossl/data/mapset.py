@@ -56,12 +56,15 @@ class MapSet(GroupedRows):
         return rows[inverse]
 
     def group_ids(self, level: str) -> np.ndarray:
-        """Group ids at a pairing level: cosmology ids or simulation ids."""
+        """Group ids at a pairing level: cosmology, simulation or seed ids (``"paired"``: maps
+        that share cosmology and noise seed, i.e. paired simulations)."""
         if level in ("same-cosmology", "across-simulations"):
             return self.cosmology_id
         if level == "same-simulation":
             return self.simulation_id
+        if level == "paired":
+            return self.seed_id
         raise DataError(
-            f"unknown pairing level '{level}'; use 'same-cosmology', 'across-simulations' or "
-            "'same-simulation'"
+            f"unknown pairing level '{level}'; use 'same-cosmology', 'across-simulations', "
+            "'same-simulation' or 'paired'"
         )
