@@ -121,7 +121,8 @@ def measure(
         started = time.perf_counter()
         simulator = dataset(config, n)
         probe_set = dataset(config, n, n_cosmologies=n_cosmologies, n_simulations=4,
-                            maps_per_simulation=1, paired_draws=1, split=(0.7, 0.0, 0.3))  # fmt: skip
+                            maps_per_simulation=1, paired_draws=1,
+                            split=(0.7, 0.0, 0.3))  # fmt: skip
         out["geometries"][str(n)] = {
             "n_pixels": n,
             "k_nyquist": float(np.pi * n / simulator.box_size),
@@ -144,8 +145,9 @@ def markdown_row(g: dict[str, Any]) -> str:
 
 def markdown(results: dict[str, Any]) -> str:
     head = (
-        "| map | k_Nyquist [h/Mpc] | max |ΔP|/σ_P per bin | bins with |ΔP| > σ_P | "
-        "√Σ (ΔP/σ_P)² | R²(log10 M_c \\| P(k), Ω_m, σ_8) MLP / linear | R² from (Ω_m, σ_8) alone |"
+        "| map | k_Nyquist [h/Mpc] | largest ΔP/σ_P of a bin | bins with ΔP > σ_P | "
+        "√Σ (ΔP/σ_P)² | R² of log10 M_c from P(k), Ω_m, σ_8 (MLP / linear) | "
+        "R² from Ω_m, σ_8 alone |"
     )
     rows = [markdown_row(g) for g in results["geometries"].values()]
     return "\n".join([head, "|" + "---|" * 7, *rows])

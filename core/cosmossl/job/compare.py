@@ -20,7 +20,7 @@ from cosmossl.config.settings import RunSettings
 from cosmossl.errors import ConfigError
 from cosmossl.job import run_dir as layout
 from cosmossl.job.report.compare_report import write_compare_report
-from cosmossl.job.results import CompareResult, epoch_history, headline
+from cosmossl.job.results import CompareResult, epoch_history, headline, robustness_columns
 from cosmossl.job.run_dir import RunDirectory, run_directory
 from cosmossl.plugin.host import registry as default_registry
 
@@ -125,6 +125,7 @@ def _row(name: str, kind: str, seed: int, label: str, outcome: Any, sub: RunConf
         ):
             row[f"cr_sigma_{param}"] = sigma
             row[f"cr_sigma_ratio_{param}"] = ratio
+    row.update(robustness_columns(outcome.robustness.get(label)))
     if kind == "loss":
         train_seconds = RunDirectory(outcome.run_dir).seconds("train")
         history = epoch_history(outcome.run_dir / layout.TRAINING_METRICS)

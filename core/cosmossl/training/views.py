@@ -4,9 +4,10 @@ Two maps form a positive pair when they share what the summary should capture: t
 simulation (``"same-simulation"``: different slices or realisations of one simulation), the
 same cosmology (``"same-cosmology"``: maps that may differ in seed and nuisance physics such as
 baryonic feedback; ``"across-simulations"``: always from two simulations) or the same cosmology
-and seed (``"paired"``: paired simulations, which differ only in their nuisance draw). :class:`ViewSampler` draws batches of groups and k distinct maps of each;
-:func:`make_views` reads those maps and applies the augmentation pipeline to every view
-independently. The training loop uses both; see ``docs/concepts.md``.
+and seed (``"paired"``: paired simulations, which differ only in their nuisance draw).
+:class:`ViewSampler` draws batches of groups and k distinct maps of each; :func:`make_views`
+reads those maps and applies the augmentation pipeline to every view independently. The
+training loop uses both; see ``docs/concepts.md``.
 
 Every batch is a pure function of ``(seed, stream, epoch, step)``, never of earlier draws, so a
 run resumed mid-epoch sees exactly the batches of an uninterrupted one without replaying them.

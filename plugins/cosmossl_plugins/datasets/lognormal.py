@@ -13,8 +13,8 @@ literature).
 
 Determinism: map j of cosmology i depends only on (seed, i, j); its feedback values on
 (seed, i, simulation, paired draw). Paired simulations (``paired_draws`` > 1) reuse the seeds of
-their simulation with another feedback draw. :meth:`Lognormal.simulate` makes maps at any parameters from given seeds,
-so Fisher derivatives at θ ± δθ reuse the fiducial seeds.
+their simulation with another feedback draw. :meth:`Lognormal.simulate` makes maps at any
+parameters from given seeds, so Fisher derivatives at θ ± δθ reuse the fiducial seeds.
 """
 
 from __future__ import annotations

@@ -241,5 +241,5 @@ def test_paired_level_without_paired_simulations_warns_that_views_repeat():
     mapset = _mapset()  # no seed ids: every map its own seed
     with pytest.warns(UserWarning, match=r"groups have fewer than 2 simulations"):
         _sampler(mapset, "paired")
-    with pytest.raises(DataError, match="unknown pairing level 'pairs'.*'paired'"):
+    with pytest.raises(DataError, match=r"unknown pairing level 'pairs'.*'paired'"):
         mapset.group_ids("pairs")
