@@ -23,16 +23,28 @@ def describe_field(model: type[BaseModel], key: str) -> str:
     return f"{annotation}, default {field.get_default(call_default_factory=True)!r}"
 
 
+def _is_model(value: Any) -> bool:
+    return isinstance(value, type) and issubclass(value, BaseModel)
+
+
 def _section(model: type[BaseModel], loc: tuple) -> tuple[type[BaseModel], str, str]:
-    """The (sub)model that holds the last key of ``loc``, its table prefix, and the key."""
-    prefix = ""
-    for part in loc[:-1]:
-        field = model.model_fields.get(str(part))
-        inner = getattr(field, "annotation", None)
-        if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
+    """The (sub)model that holds the key of ``loc``, its table prefix (``[a.b]``, or
+    ``[[a.b]] #i`` for an array of tables), and the key (empty: the table itself)."""
+    prefix, path, rest = "", [], list(loc)
+    while rest:
+        inner = getattr(model.model_fields.get(str(rest[0])), "annotation", None)
+        args = getattr(inner, "__args__", ())
+        if _is_model(inner):
+            path.append(str(rest.pop(0)))
+            model, prefix = inner, f"[{'.'.join(path)}] "
+        elif getattr(inner, "__origin__", None) is list and len(args) == 1 and _is_model(args[0]):
+            if len(rest) < 2 or not isinstance(rest[1], int):
+                break
+            path.append(str(rest.pop(0)))
+            model, prefix = args[0], f"[[{'.'.join(path)}]] #{rest.pop(0) + 1} "
+        else:
             break
-        model, prefix = inner, f"[{part}] " if not prefix else f"{prefix[:-2]}.{part}] "
-    return model, prefix, str(loc[-1]) if loc else ""
+    return model, prefix, str(rest[0]) if rest else ""
 
 
 def validation_messages(exc: ValidationError, model: type[BaseModel]) -> list[str]:
@@ -48,6 +60,8 @@ def validation_messages(exc: ValidationError, model: type[BaseModel]) -> list[st
             )
         elif error["type"] == "missing":
             lines.append(f"{prefix}missing key '{key}' ({describe_field(section, key)}).")
+        elif not key:  # a check of the whole table
+            lines.append(f"{prefix}{error['msg'].removeprefix('Value error, ')}.")
         else:
             expected = f" (expected {describe_field(section, key)})" if key in keys else ""
             lines.append(f"{prefix}key '{key}': {error['msg']}, got {error['input']!r}{expected}.")

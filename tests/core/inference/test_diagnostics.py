@@ -103,3 +103,42 @@ def test_metrics_json_is_written_atomically(tmp_path):
     path = write_metrics(tmp_path / "m" / "metrics.json", {"nll": 1.25, "nested": {"a": [1, 2]}})
     assert json.loads(path.read_text()) == {"nll": 1.25, "nested": {"a": [1, 2]}}
     assert [p.name for p in path.parent.iterdir()] == ["metrics.json"]
+
+
+def _evaluation(shift: float, width: float, seed: int = 0):
+    """Gaussian posteriors around truth + shift·width for 400 test points, 2 parameters."""
+    from cosmossl.inference.diagnostics import Evaluation
+
+    rng = np.random.default_rng(seed)
+    truth = rng.uniform(size=(400, 2))
+    samples = truth[None] + width * (shift + rng.standard_normal((2000, 400, 2)))
+    metrics = {
+        "param_names": ["a", "b"],
+        "coverage": {"coverage_68": 0.6, "coverage_95": 0.9, "mean_abs_error": 0.05 + shift},
+        "nll": 1.0 + shift,
+        "log_fom_mean": -2.0 * np.log(width),
+    }
+    return Evaluation(metrics, samples, truth)
+
+
+def test_robustness_metrics_measure_the_bias_a_contamination_adds():
+    from cosmossl.inference.diagnostics import robustness_metrics
+
+    clean, shifted = _evaluation(0.0, 0.1), _evaluation(0.8, 0.2)
+    m = robustness_metrics(clean, shifted)
+    for name in ("a", "b"):
+        p = m["params"][name]
+        assert p["bias_sigma_clean"] == pytest.approx(0.0, abs=0.01)
+        assert p["bias_sigma"] == pytest.approx(0.8, abs=0.01)
+        assert p["shift_sigma"] == pytest.approx(0.8, abs=0.01)
+        assert p["shift_sigma_se"] < 0.01  # paired: the shift is measured almost without noise
+        assert p["std_ratio"] == pytest.approx(2.0, rel=0.01)
+    assert m["fom_kept"] == pytest.approx(0.25)  # twice as wide in both parameters
+    assert m["coverage_68_change"] == 0.0 and m["nll"] - m["nll_clean"] == pytest.approx(0.8)
+
+
+def test_robustness_metrics_refuse_evaluations_of_different_test_points():
+    from cosmossl.inference.diagnostics import robustness_metrics
+
+    with pytest.raises(ValueError, match="differ in test points"):
+        robustness_metrics(_evaluation(0.0, 0.1, seed=0), _evaluation(0.0, 0.1, seed=1))
