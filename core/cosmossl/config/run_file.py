@@ -115,6 +115,11 @@ class RunConfig:
                 f"  {'train':<13} {train.epochs} epochs × {train.batch_size} groups, "
                 f"lr {train.lr:g} ({train.schedule})"
             )
+        robustness = self.settings.robustness
+        if robustness.contaminations:
+            size = robustness.survey_size or self.settings.inference.survey_size
+            names = ", ".join(c.label for c in robustness.contaminations)
+            lines.append(f"  {'robustness':<13} {names} (test surveys of {size} maps)")
         if "compare" in self.settings.model_fields_set:
             compare = self.settings.compare
             lines.append(

@@ -180,6 +180,7 @@ dataset = {feedback_shift = {A_AGN1 = 1.0}}
     robustness = config.settings.robustness
     assert robustness.survey_size == 8
     assert [c.label for c in robustness.contaminations] == ["gaussian-noise", "AGN x2"]
+    assert "robustness    gaussian-noise, AGN x2 (test surveys of 8 maps)" in config.describe()
 
 
 @pytest.mark.parametrize(

@@ -61,11 +61,12 @@ def write_compare_report(config: RunConfig, root: Path, result: CompareResult) -
 
 def _robustness_table(report: Report, table: list[dict[str, Any]]) -> None:
     """Entries × contaminations: bias and shift in posterior σ, coverage change, FoM kept."""
-    keys = [k for k in _columns(table) if k.startswith(ROBUST)]
-    contaminations = list(dict.fromkeys(k.split(":")[1] for k in keys))
+    # Keys are robust:<contamination>:<metric>; a contamination's name may hold colons.
+    keys = [k.removeprefix(ROBUST).rsplit(":", 1) for k in _columns(table) if k.startswith(ROBUST)]
+    contaminations = list(dict.fromkeys(name for name, _ in keys))
     if not contaminations:
         return
-    metrics = list(dict.fromkeys(k.split(":", 2)[2] for k in keys))
+    metrics = list(dict.fromkeys(metric for _, metric in keys))
     report.heading("Robustness")
     report.paragraph(
         "Each summary's posterior, fitted on clean maps, on test maps with a contamination put "
