@@ -128,3 +128,48 @@ def test_a_dataset_contamination_that_changes_the_rows_is_refused():
     mapset = simulated()
     with pytest.raises(DataError, match=r"does not line up with the run's \(328 maps vs 320"):
         contaminate(cfg, mapset, 0)
+
+
+CLI_RUN = """
+name = "cli"
+seed = 2
+device = "cpu"
+run_dir = "{run_dir}"
+[dataset]
+type = "lognormal"
+n_cosmologies = 40
+n_simulations = 4
+n_pixels = 16
+split = [0.6, 0.2, 0.2]
+[statistic]
+type = "power-spectrum"
+[backend]
+type = "lampe"
+max_epochs = 5
+transforms = 1
+hidden = [16]
+[inference]
+n_samples = 50
+n_bootstrap = 5
+plots = false
+[fisher]
+enabled = false
+[compare]
+losses = []
+baselines = ["power-spectrum"]
+seeds = [0]
+[[robustness.contaminations]]
+augmentation = {{type = "gaussian-noise", sigma_min = 0.3, sigma_max = 0.3}}
+"""
+
+
+def test_run_and_compare_print_the_robustness_of_each_summary(tmp_path, cli):
+    path = tmp_path / "run.toml"
+    path.write_text(CLI_RUN.format(run_dir=tmp_path / "run"), encoding="utf-8")
+    result = cli("--quiet", "run", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "power-spectrum under gaussian-noise: bias omega_m " in result.stdout
+    assert "FoM kept" in result.stdout
+    result = cli("--quiet", "compare", str(path), "--out", str(tmp_path / "compare"))
+    assert result.returncode == 0, result.stderr
+    assert "power-spectrum under gaussian-noise: bias shift omega_m " in result.stdout
