@@ -12,6 +12,7 @@ together draw what one process draws, each simulating only its own share.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,6 +54,14 @@ class FreshMaps:
     seed: int
     device: torch.device
     first_row: int = 0
+
+    def __post_init__(self) -> None:
+        if self.level in SHARED_NOISE and not np.asarray(self.simulator.draw_nuisance([0])).size:
+            warnings.warn(
+                f"pairing level '{self.level}' shares the seed between views, but the simulator "
+                "draws no nuisance: the views are the same map up to their augmentations",
+                stacklevel=3,
+            )
 
     def seeds(self, epoch: int, step: int, n_rows: int) -> np.ndarray:
         """Noise seeds ``[n_rows, V]`` of this process's rows at ``(epoch, step)`` (the views of

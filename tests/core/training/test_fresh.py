@@ -123,6 +123,12 @@ def test_paired_views_share_the_noise_seed_and_draw_their_own_feedback():
         assert torch.corrcoef(torch.stack([first, second]))[0, 1] > 0.9
 
 
+def test_paired_views_without_a_nuisance_are_warned_about():
+    sim = simulator(feedback=False)
+    with pytest.warns(UserWarning, match="draws no nuisance: the views are the same map"):
+        FreshMaps(sim, sim.load(seed=0), "paired", 2, 0, torch.device("cpu"))
+
+
 def test_fresh_training_is_deterministic_and_resumes_exactly(tmp_path):
     sim = simulator()
     _, _, enc_full = _train(tmp_path / "full", sim)
