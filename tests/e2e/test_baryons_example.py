@@ -75,7 +75,7 @@ def test_records_carry_every_field_robustness_json_promises():
               "bias_sigma_se": 0.06, "shift_sigma": -1.3, "shift_sigma_se": 0.02,
               "std_ratio": 1.0}  # fmt: skip
     contamination = {"params": {"omega_m": params, "sigma_8": params}, "coverage_68_clean": 0.7,
-                     "coverage_68": 0.4, "fom_kept": 0.9}  # fmt: skip
+                     "coverage_68": 0.4, "fom_kept": 0.9, "shift_joint_sigma": 2.0}  # fmt: skip
     row = {
         "robustness": {"survey_size": 8, "n_surveys": 400,
                        "contaminations": {"feedback-shift": contamination}},

@@ -81,6 +81,7 @@ def robustness_columns(robustness: dict[str, Any] | None) -> dict[str, float]:
             out[f"{prefix}bias_clean_{param}"] = p["bias_sigma_clean"]
             out[f"{prefix}bias_{param}"] = p["bias_sigma"]
             out[f"{prefix}shift_{param}"] = p["shift_sigma"]
+        out[f"{prefix}shift_joint"] = m["shift_joint_sigma"]
         out[f"{prefix}coverage_68_change"] = m["coverage_68_change"]
         out[f"{prefix}fom_kept"] = m["fom_kept"]
     return out

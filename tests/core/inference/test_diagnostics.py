@@ -137,6 +137,29 @@ def test_robustness_metrics_measure_the_bias_a_contamination_adds():
     assert m["coverage_68_change"] == 0.0 and m["nll"] - m["nll_clean"] == pytest.approx(0.8)
 
 
+def test_a_shift_across_a_narrow_degeneracy_is_large_jointly_and_small_marginally():
+    from cosmossl.inference.diagnostics import Evaluation, robustness_metrics
+
+    rng = np.random.default_rng(0)
+    # Posteriors with correlation 0.99: marginal σ 1, the narrow direction (1, −1)/√2 has
+    # σ = √0.01 = 0.1. The contamination moves the mean by 0.1 along it: 1σ jointly.
+    cov = np.array([[1.0, 0.99], [0.99, 1.0]])
+    noise = rng.multivariate_normal([0, 0], cov, size=(4000, 200))
+    truth = np.zeros((200, 2))
+    metrics = {
+        "param_names": ["a", "b"],
+        "nll": 0.0,
+        "log_fom_mean": 0.0,
+        "coverage": {"coverage_68": 0.68, "coverage_95": 0.95, "mean_abs_error": 0.0},
+    }
+    step = 0.1 * np.array([1.0, -1.0]) / np.sqrt(2)
+    clean = Evaluation(metrics, noise, truth)
+    shifted = Evaluation(metrics, noise + step, truth)
+    m = robustness_metrics(clean, shifted)
+    assert m["shift_joint_sigma"] == pytest.approx(1.0, rel=0.05)
+    assert abs(m["params"]["a"]["shift_sigma"]) == pytest.approx(0.0707, rel=0.05)
+
+
 def test_robustness_metrics_refuse_evaluations_of_different_test_points():
     from cosmossl.inference.diagnostics import robustness_metrics
 

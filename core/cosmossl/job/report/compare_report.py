@@ -83,11 +83,15 @@ def _robustness_table(report: Report, table: list[dict[str, Any]]) -> None:
 
 
 def _robust_label(metric: str) -> str:
+    names = {"shift_joint": "joint shift/σ", "coverage_68_change": "Δ 68% coverage",
+             "fom_kept": "FoM kept"}  # fmt: skip
+    if metric in names:
+        return names[metric]
     for prefix, text in (("bias_clean_", "bias/σ clean"), ("bias_", "bias/σ"),
                          ("shift_", "shift/σ")):  # fmt: skip
         if metric.startswith(prefix):
             return f"{text} ({metric[len(prefix) :]})"
-    return {"coverage_68_change": "Δ 68% coverage", "fom_kept": "FoM kept"}.get(metric, metric)
+    return metric
 
 
 def _pm(row: dict[str, Any], key: str) -> str:
