@@ -87,6 +87,8 @@ class _Job:
         return key
 
     def execute(self) -> RunResult:
+        if self.settings.robustness.contaminations:
+            self.config.require("backend", "[robustness]", 'type = "sbi"')
         spec = self.dataset_spec
         dataset = create("dataset", spec.type, spec.params)
         mapset, data_key = self.data(dataset)

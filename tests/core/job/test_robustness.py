@@ -123,6 +123,12 @@ def test_contaminations_touch_only_the_test_maps_and_are_reproducible():
     np.testing.assert_array_equal(shifted.seed_id, mapset.seed_id[test])
 
 
+def test_robustness_without_a_backend_is_a_clear_error(tmp_path):
+    raw = {k: v for k, v in BASE.items() if k != "backend"}
+    with pytest.raises(cosmossl.ConfigError, match=r"\[robustness\] needs a \[backend\] table"):
+        run(parse_run_config(raw, source="robust.toml"), run_dir=tmp_path, progress=False)
+
+
 def test_a_dataset_contamination_that_changes_the_rows_is_refused():
     cfg = config(robustness={"contaminations": [{"dataset": {"n_cosmologies": 41}}]})
     mapset = simulated()
