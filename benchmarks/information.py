@@ -163,12 +163,8 @@ def simulation_fraction(config: RunConfig, dataset: Any, mapset: Any) -> dict[st
     rows = mapset.indices("train")[: train.batch_size, None]
     fresh = FreshMaps(dataset, mapset, config.settings.pairing.level, views, 0, device)
     torch.manual_seed(0)
-    encoder = cosmossl.create(
-        "encoder",
-        config.require("encoder").type,
-        config.require("encoder").params,
-        input_shape=mapset.meta.shape,
-    )
+    encoder = cosmossl.create("encoder", config.require("encoder").type,
+                              config.require("encoder").params, input_shape=mapset.meta.shape)
     loss = cosmossl.create("loss", "vicreg", summary_dim=encoder.summary_dim, param_dim=2)
     optimizer = torch.optim.AdamW([*encoder.parameters(), *loss.parameters()])
     sim, step = [], []
@@ -232,9 +228,7 @@ def plot(records: list[dict[str, Any]], path: Path) -> Path | None:
     for ax, geometry in zip(axes[0], geometries):
         rows = [r for r in records if r["geometry"] == geometry]
         for i, summary in enumerate(sorted({r["summary"] for r in rows if r["maps_seen"]})):
-            curve = sorted(
-                (r for r in rows if r["summary"] == summary), key=lambda r: r["maps_seen"]
-            )
+            curve = sorted((r for r in rows if r["summary"] == summary), key=lambda r: r["maps_seen"])
             x = [r["maps_seen"] for r in curve]
             y = [r["fom_fraction"] for r in curve]
             low = [r["fom_interval"][0] for r in curve]
@@ -258,19 +252,12 @@ def main() -> None:
     parser.add_argument("--geometry", choices=[*GEOMETRIES, "all"], default="all")
     parser.add_argument("--transform", choices=[*TRANSFORMS, "all"], default="all")
     parser.add_argument("--losses", nargs="+", default=["vicreg", "supervised"])
-    parser.add_argument(
-        "--budgets",
-        nargs="+",
-        type=float,
-        default=[0.125, 0.25, 0.5, 1.0],
-        help="fractions of the run's training steps at which to evaluate",
-    )
+    parser.add_argument("--budgets", nargs="+", type=float, default=[0.125, 0.25, 0.5, 1.0],
+                        help="fractions of the run's training steps at which to evaluate")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--runs", type=Path, default=REPO / "runs" / "information")
     parser.add_argument("--out", type=Path, default=RESULTS / "information.json")
-    parser.add_argument(
-        "--quick", action="store_true", help="tiny smoke test (numbers meaningless)"
-    )
+    parser.add_argument("--quick", action="store_true", help="tiny smoke test (numbers meaningless)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
