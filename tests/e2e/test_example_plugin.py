@@ -132,3 +132,33 @@ def test_psf_and_the_loss_train_an_encoder_in_a_short_run(example, tmp_path):
     )
     assert result.steps == 4 and result.epochs == 2
     assert all(math.isfinite(epoch["train_loss"]) for epoch in result.history)
+
+
+@pytest.mark.slow
+def test_the_installed_psf_is_a_robustness_contamination_with_no_extra_code(tmp_path, monkeypatch):
+    from support.plugins import pip_install
+
+    from cosmossl.config.run_file import parse_run_config
+    from cosmossl.job.run import run
+
+    target = tmp_path / "site"
+    pip_install(EXAMPLE, target)
+    monkeypatch.syspath_prepend(str(target))
+    cosmossl.reset_plugins()
+    psf = {"type": "example-psf", "fwhm_min": 2.0, "fwhm_max": 2.0, "noise": 0.05}
+    raw = {
+        "name": "psf", "seed": 0, "device": "cpu",
+        "dataset": {"type": "lognormal", "n_cosmologies": 40, "n_simulations": 4, "n_pixels": 16},
+        "statistic": {"type": "power-spectrum"},
+        "backend": {"type": "lampe", "max_epochs": 5, "transforms": 1, "hidden": [16]},
+        "inference": {"n_samples": 100, "n_bootstrap": 5, "plots": False},
+        "fisher": {"enabled": False},
+        "robustness": {"contaminations": [{"augmentation": psf}]},
+    }  # fmt: skip
+    result = run(parse_run_config(raw, source="psf.toml"), run_dir=tmp_path / "run", progress=False)
+    entry = cosmossl.registry().get("augmentation", "example-psf")
+    assert entry.provider.distribution == "cosmossl-example"
+    params = result.robustness["power-spectrum"]["contaminations"]["example-psf"]["params"]
+    # A beam removes small-scale power: the power spectrum's posterior moves, measurably.
+    assert max(abs(p["shift_sigma"]) / p["shift_sigma_se"] for p in params.values()) > 3
+    assert "| example-psf |" in (tmp_path / "run" / "report.md").read_text()

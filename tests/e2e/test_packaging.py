@@ -13,36 +13,9 @@ from pathlib import Path
 
 import pytest
 from support.paths import PLUGIN_ENV, REPO
+from support.plugins import pip_install
 
 pytestmark = pytest.mark.slow
-
-
-def pip_install(source: Path, target: Path) -> None:
-    """``pip install --no-deps --target`` without network (build with the venv's setuptools).
-
-    The source is copied first: an in-tree build would leave build/ and *.egg-info behind.
-    """
-    copy = target.parent / f"{source.name}-copy"
-    shutil.copytree(source, copy, ignore=shutil.ignore_patterns("build", "*.egg-info"))
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--disable-pip-version-check",
-            "--target",
-            str(target),
-            str(copy),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def clean_env(**extra: str) -> dict[str, str]:

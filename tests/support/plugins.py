@@ -1,7 +1,11 @@
-"""Fake installed distributions with ``cosmossl`` entry points, for plugin-host tests."""
+"""Installed distributions with ``cosmossl`` entry points: fake ones for plugin-host tests, and
+real ``pip install --target`` installs of a plugin source folder."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -40,3 +44,31 @@ GOOD_PLUGIN = """
 BROKEN_PLUGIN = """
     raise RuntimeError("this plugin is broken on purpose")
 """
+
+
+def pip_install(source: Path, target: Path) -> None:
+    """``pip install --no-deps --target`` without network (build with the venv's setuptools).
+
+    The source is copied first: an in-tree build would leave build/ and *.egg-info behind.
+    """
+    copy = target.parent / f"{source.name}-copy"
+    shutil.copytree(source, copy, ignore=shutil.ignore_patterns("build", "*.egg-info"))
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--disable-pip-version-check",
+            "--target",
+            str(target),
+            str(copy),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )

@@ -111,23 +111,41 @@ def describe_field(model: type[BaseModel], key: str) -> str:
     return f"{field_type(model, key)}, default {field.get_default(call_default_factory=True)!r}"
 
 
+def _is_model(value: Any) -> bool:
+    return isinstance(value, type) and issubclass(value, BaseModel)
+
+
 def _section(model: type[BaseModel], loc: tuple) -> tuple[type[BaseModel], str, str, str]:
-    """Where an error is: the (sub)model holding it, its table prefix (``[train] ``), the key as
-    the user writes it (``expander_dims[0]``) and the model field it belongs to.
+    """Where an error is: the (sub)model holding it, its table prefix (``[train] ``, or
+    ``[[robustness.contaminations]] #2 `` for an array of tables), the key as the user writes it
+    (``expander_dims[0]``) and the model field it belongs to.
 
     The key is ``""`` when the error is about the (sub)model as a whole: a validator that
     checks several of its keys together.
     """
-    prefix = ""
-    for i, part in enumerate(loc):
-        field = model.model_fields.get(str(part))
-        inner = getattr(field, "annotation", None)
-        if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
+    prefix, path, i = "", [], 0
+    while i < len(loc):
+        part = loc[i]
+        inner = getattr(model.model_fields.get(str(part)), "annotation", None)
+        args = get_args(inner)
+        if _is_model(inner):
+            path.append(str(part))
+            model, prefix, i = inner, f"[{'.'.join(path)}] ", i + 1
+        elif (
+            get_origin(inner) is list
+            and len(args) == 1
+            and _is_model(args[0])
+            and i + 1 < len(loc)
+            and isinstance(loc[i + 1], int)
+        ):
+            path.append(str(part))
+            model, prefix = args[0], f"[[{'.'.join(path)}]] #{loc[i + 1] + 1} "
+            i += 2
+        else:
             key = str(part) + "".join(
                 f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc[i + 1 :]
             )
             return model, prefix, key, str(part)
-        model, prefix = inner, f"[{part}] " if not prefix else f"{prefix[:-2]}.{part}] "
     return model, prefix, "", ""
 
 

@@ -29,8 +29,27 @@ def run(args: argparse.Namespace) -> int:
     for row in result.table:
         cells = [_pm(row, k) for k in ("fom_fraction", "nll", "coverage_error")]
         print(f"{row['entry']:<16}" + "".join(f"{c:>16}" for c in cells))
+    for row in result.table:
+        for name, metrics in _robustness(row).items():
+            shifts = ", ".join(
+                f"{m[6:]} {v:+.2f}σ" for m, v in metrics.items() if m.startswith("shift_")
+            )
+            print(f"{row['entry']} under {name}: bias shift {shifts}; "
+                  f"FoM kept {metrics.get('fom_kept', float('nan')):.3f}")  # fmt: skip
     print(f"written: {', '.join(str(p) for p in result.files)}")
     return 0
+
+
+def _robustness(row: dict) -> dict[str, dict[str, float]]:
+    """``{contamination: {metric: mean over seeds}}`` of a comparison row."""
+    from cosmossl.job.results import ROBUST
+
+    out: dict[str, dict[str, float]] = {}
+    for key, value in row.items():
+        if key.startswith(ROBUST) and not key.endswith("_std"):
+            name, metric = key.removeprefix(ROBUST).rsplit(":", 1)
+            out.setdefault(name, {})[metric] = value
+    return out
 
 
 def _pm(row: dict, key: str) -> str:

@@ -37,5 +37,12 @@ def run(args: argparse.Namespace) -> int:
             f"{label}: test NLL {metrics['nll']:.3f}, coverage error "
             f"{metrics['coverage']['mean_abs_error']:.3f}"
         )
+    for label, robustness in result.robustness.items():
+        for name, m in robustness["contaminations"].items():
+            biases = ", ".join(
+                f"{param} {p['bias_sigma_clean']:+.2f} → {p['bias_sigma']:+.2f}σ"
+                for param, p in m["params"].items()
+            )
+            print(f"{label} under {name}: bias {biases}; FoM kept {m['fom_kept']:.3f}")
     print(f"report: {result.report} (and report.html)")
     return 0

@@ -54,12 +54,30 @@ def _nested_sections(model: type[BaseModel]) -> list[tuple[str, type[BaseModel]]
     ]
 
 
+def _table_arrays(model: type[BaseModel]) -> list[tuple[str, type[BaseModel]]]:
+    """Fields that are lists of tables (``[[section.key]]`` in TOML)."""
+    out = []
+    for key, field in model.model_fields.items():
+        args = getattr(field.annotation, "__args__", ())
+        item = args[0] if len(args) == 1 else None
+        is_list = getattr(field.annotation, "__origin__", None) is list
+        if is_list and isinstance(item, type) and issubclass(item, BaseModel):
+            out.append((key, item))
+    return out
+
+
+def _first_line(model: type[BaseModel]) -> str:
+    return (model.__doc__ or "").strip().splitlines()[0] if model.__doc__ else ""
+
+
 def configuration_markdown(registry: Registry) -> str:
     """The whole reference as Markdown."""
     lines = [HEADER, "## Top-level keys", "", *fields_table(RunSettings), ""]
     for key, model in _nested_sections(RunSettings):
-        doc = (model.__doc__ or "").strip().splitlines()[0] if model.__doc__ else ""
-        lines += [f"### `[{key}]`", "", doc, "", *fields_table(model), ""]
+        lines += [f"### `[{key}]`", "", _first_line(model), "", *fields_table(model), ""]
+        for item_key, item in _table_arrays(model):
+            lines += [f"#### `[[{key}.{item_key}]]`", "", _first_line(item), "",
+                      *fields_table(item), ""]  # fmt: skip
     lines += ["## Components", ""]
     for kind in KIND_TABLE:
         lines += [f"### {kind.name} — `{kind.table}`", ""]

@@ -32,7 +32,7 @@ from cosmossl._util.suggest import did_you_mean
 from cosmossl._util.validation import validate_model
 from cosmossl.components import KIND_TABLE, Kind
 from cosmossl.components.params import Params
-from cosmossl.config.settings import RunSettings
+from cosmossl.config.settings import Contamination, RunSettings
 from cosmossl.errors import ConfigError
 from cosmossl.plugin.host import registry as default_registry
 from cosmossl.plugin.provenance import code_identity
@@ -119,6 +119,11 @@ class RunConfig:
                 ("train", f"{train.epochs} epochs × {train.batch_size} groups, "
                  f"lr {train.lr:g} ({train.schedule})")
             )  # fmt: skip
+        robustness = settings.robustness
+        if robustness.contaminations:
+            size = robustness.survey_size or settings.inference.survey_size
+            names = ", ".join(c.label for c in robustness.contaminations)
+            rows.append(("robustness", f"{names} (test surveys of {size} maps)"))
         if "compare" in settings.model_fields_set:
             compare = settings.compare
             entries = ", ".join(compare.losses + compare.baselines)
@@ -188,7 +193,32 @@ def parse_run_config(
             f"Valid: {', '.join(options)}."
         )
     settings = validate_model(RunSettings, rest, where=f"{source}:")
-    return RunConfig(settings, components, tuple(augmentations), source)
+    config = RunConfig(settings, components, tuple(augmentations), source)
+    for contamination in settings.robustness.contaminations:
+        contamination_spec(config, contamination, registry)  # errors now, not after training
+    return config
+
+
+def contamination_spec(
+    config: RunConfig, contamination: Contamination, registry: Registry | None = None
+) -> ComponentSpec:
+    """The validated component of a ``[[robustness.contaminations]]`` table: its augmentation,
+    or the run's dataset with the contamination's parameters put in."""
+    registry = registry or default_registry()
+    index = config.settings.robustness.contaminations.index(contamination) + 1
+    where = f"{config.source}: [[robustness.contaminations]] #{index}"
+    if contamination.augmentation is not None:
+        return validate_slot(
+            "augmentation", contamination.augmentation, f"{where} augmentation", registry
+        )
+    dataset = config.require("dataset", "a dataset contamination")
+    if contamination.dataset.get("type", dataset.type) != dataset.type:
+        raise ConfigError(
+            f"{where} dataset: a contamination changes parameters of the run's dataset "
+            f"'{dataset.type}'; it cannot change its type to '{contamination.dataset['type']}'"
+        )
+    table = {**dataset.to_table(), **contamination.dataset, "type": dataset.type}
+    return validate_slot("dataset", table, f"{where} dataset", registry)
 
 
 def validate_slot(kind: str, table: Any, where: str, registry: Registry) -> ComponentSpec:

@@ -1,7 +1,8 @@
 """The run file's settings: every table that is not a component slot, as typed models.
 
 ``[train]`` (:class:`TrainSettings`), ``[inference]`` (:class:`InferenceSettings`),
-``[pairing]``, ``[fisher]``, ``[compare]`` and the top-level keys (:class:`RunSettings`). Each
+``[pairing]``, ``[fisher]``, ``[robustness]``, ``[compare]`` and the top-level keys
+(:class:`RunSettings`). Each
 model rejects unknown keys; ``docs/configuration.md`` is generated from their descriptions.
 This module imports no torch so that reading a run file stays fast.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 #: Seeds are unsigned 64-bit integers (what torch and numpy generators accept).
 SEED_LIMIT = 2**64
@@ -128,6 +129,20 @@ class InferenceSettings(_Section):
         "(0: all), chosen at random with the run seed.",
     )
     n_bootstrap: int = Field(200, ge=1, description="Bootstrap resamples for the TARP bands.")
+    survey_size: int = Field(
+        1,
+        ge=1,
+        description="Maps per survey: the posterior is fitted and judged on surveys of this "
+        "many maps of one cosmology (distinct seeds), summarised by the mean of their summaries "
+        "(1: every map on its own). Each cosmology's maps are cut into disjoint surveys.",
+    )
+    surveys_per_cosmology: int | None = Field(
+        None,
+        ge=1,
+        description="Surveys drawn from each cosmology of the fit rows as random subsets of "
+        "survey_size maps (more training surveys from few maps); none: disjoint surveys, as for "
+        "the test rows.",
+    )
     n_corner: int = Field(3, ge=0, description="Test points shown in corner plots.")
     plots: bool = Field(True, description="Write PNG plots next to the metrics.")
 
@@ -135,12 +150,14 @@ class InferenceSettings(_Section):
 class PairingSettings(_Section):
     """How positive pairs are drawn (see docs/concepts.md)."""
 
-    level: Literal["same-simulation", "same-cosmology", "across-simulations"] = Field(
+    level: Literal["same-simulation", "same-cosmology", "across-simulations", "paired"] = Field(
         "same-cosmology",
         description="Which maps are positives: 'same-simulation' (maps of one simulation), "
         "'same-cosmology' (any maps with the same cosmology: other seeds, other feedback, or the "
-        "same simulation), or 'across-simulations' (same cosmology, every view from a different "
-        "simulation: positives never share seed or feedback).",
+        "same simulation), 'across-simulations' (same cosmology, every view from a different "
+        "simulation: positives never share seed or feedback), or 'paired' (same cosmology AND "
+        "seed, each view its own nuisance draw: paired simulations, which differ only in the "
+        "nuisance; stored maps need them, e.g. lognormal paired_draws ≥ 2).",
     )
     views: int = Field(2, ge=2, description="Views drawn per group in each batch.")
     small_groups: Literal["replace", "skip", "error"] = Field(
@@ -167,6 +184,70 @@ class FisherSettings(_Section):
         description="Finite-difference step δ relative to θ (5-point stencil θ ± δ, θ ± 2δ; "
         "larger steps bias a network's derivatives, docs/formats.md).",
     )
+
+
+class Contamination(_Section):
+    """A systematic put into the test maps (one ``[[robustness.contaminations]]`` table)."""
+
+    name: str | None = Field(
+        None,
+        description="Label in reports; default: the augmentation's type, or 'dataset' followed "
+        "by the replaced parameters.",
+    )
+    augmentation: dict[str, Any] | None = Field(
+        None,
+        description="A registered augmentation, as a table with its type and parameters (e.g. "
+        '{type = "gaussian-noise", sigma_min = 0.1, sigma_max = 0.1}), applied once to every '
+        "test map.",
+    )
+    dataset: dict[str, Any] | None = Field(
+        None,
+        description="Parameters of [dataset] to replace for the test maps (e.g. {feedback_shift "
+        "= {A_AGN1 = 1.0}}): the data set is made again with the run seed, so its test split "
+        "holds the same cosmologies and seeds with the changed nuisance.",
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Contamination:
+        if (self.augmentation is None) == (self.dataset is None):
+            raise ValueError("give exactly one of 'augmentation' or 'dataset'")
+        return self
+
+    @property
+    def label(self) -> str:
+        """The name shown in reports."""
+        if self.name:
+            return self.name
+        if self.augmentation is not None:
+            return str(self.augmentation.get("type", "augmentation"))
+        return "dataset " + ", ".join(f"{k}={v}" for k, v in self.dataset.items())
+
+
+class RobustnessSettings(_Section):
+    """Every summary judged on contaminated test maps by its posterior fitted on clean maps.
+
+    See docs/inference.md, "Robustness".
+    """
+
+    contaminations: list[Contamination] = Field(
+        default_factory=list,
+        description="The systematics, one [[robustness.contaminations]] table each (none: no "
+        "robustness stage).",
+    )
+    survey_size: int | None = Field(
+        None,
+        ge=1,
+        description="Maps per test survey (biases grow with it as the posterior narrows); "
+        "default: [inference] survey_size. Another size fits its own posterior on clean surveys.",
+    )
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> RobustnessSettings:
+        labels = [c.label for c in self.contaminations]
+        twice = sorted({name for name in labels if labels.count(name) > 1})
+        if twice:
+            raise ValueError(f"contamination names must differ: {', '.join(twice)} appear twice")
+        return self
 
 
 class CompareSettings(_Section):
@@ -217,4 +298,5 @@ class RunSettings(_Section):
     train: TrainSettings = Field(default_factory=TrainSettings)
     inference: InferenceSettings = Field(default_factory=InferenceSettings)
     fisher: FisherSettings = Field(default_factory=FisherSettings)
+    robustness: RobustnessSettings = Field(default_factory=RobustnessSettings)
     compare: CompareSettings = Field(default_factory=CompareSettings)

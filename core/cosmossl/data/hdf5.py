@@ -7,6 +7,7 @@ Layout (format version 1, documented in docs/formats.md)::
                                            {name: LaTeX}, optional)
     /cosmology_id    int64   [N]
     /simulation_id   int64   [N]
+    /seed_id         int64   [N]           optional: equal ids share the noise seed (paired)
     /split           int8    [N]           0 train, 1 val, 2 test
     /nuisance        float32 [N, Q]        attrs: names (JSON list)
     root attrs: format="cosmossl-maps", format_version=1, cosmossl_version, shape (JSON),
@@ -61,6 +62,7 @@ def write_mapset(mapset: MapSet, path: str | Path, *, chunk_maps: int = 1024) ->
         f["params"].attrs["labels"] = json.dumps(mapset.param_labels)
         f.create_dataset("cosmology_id", data=np.asarray(mapset.cosmology_id, np.int64))
         f.create_dataset("simulation_id", data=np.asarray(mapset.simulation_id, np.int64))
+        f.create_dataset("seed_id", data=np.asarray(mapset.seed_id, np.int64))
         f.create_dataset("split", data=np.asarray(mapset.split, dtype=np.int8))
         f.create_dataset("nuisance", data=np.asarray(mapset.nuisance, dtype=np.float32))
         f["nuisance"].attrs["names"] = json.dumps(list(mapset.nuisance_names))
@@ -192,6 +194,7 @@ def read_mapset(path: str | Path) -> MapSet:
                 param_names=tuple(attr.json("names", list, dataset="params")),
                 cosmology_id=_numeric(path, f, "cosmology_id"),
                 simulation_id=_numeric(path, f, "simulation_id"),
+                seed_id=_numeric(path, f, "seed_id") if "seed_id" in f else None,
                 split=_numeric(path, f, "split"),
                 meta=meta,
                 nuisance=_numeric(path, f, "nuisance"),

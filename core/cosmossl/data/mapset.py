@@ -81,13 +81,36 @@ class MapSet(GroupedRows):
             "values; fix or drop that map"
         )
 
+    def subset(self, rows: Sequence[int] | np.ndarray, **replace: Any) -> MapSet:
+        """The map set of ``rows`` only (maps read into memory); ``replace`` gives other values
+        for per-row fields of those rows (e.g. ``maps=``, ``nuisance=``)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        fields = {
+            "maps": self.read(rows),
+            "params": self.params[rows],
+            "cosmology_id": self.cosmology_id[rows],
+            "simulation_id": self.simulation_id[rows],
+            "seed_id": self.seed_id[rows],
+            "split": self.split[rows],
+            "nuisance": self.nuisance[rows],
+        }
+        unknown = sorted(set(replace) - set(fields))
+        if unknown:
+            raise ValueError(f"subset: {', '.join(unknown)} are not per-row fields")
+        fields.update(replace)
+        return MapSet(**fields, param_names=self.param_names, nuisance_names=self.nuisance_names,
+                      priors=dict(self.priors), meta=self.meta, attrs=dict(self.attrs))  # fmt: skip
+
     def group_ids(self, level: str) -> np.ndarray:
-        """Group ids at a pairing level: cosmology ids or simulation ids."""
+        """Group ids at a pairing level: cosmology, simulation or seed ids (``"paired"``: maps
+        that share cosmology and noise seed, i.e. paired simulations)."""
         if level in ("same-cosmology", "across-simulations"):
             return self.cosmology_id
         if level == "same-simulation":
             return self.simulation_id
+        if level == "paired":
+            return self.seed_id
         raise DataError(
-            f"unknown pairing level '{level}'; use 'same-cosmology', 'across-simulations' or "
-            "'same-simulation'"
+            f"unknown pairing level '{level}'; use 'same-cosmology', 'across-simulations', "
+            "'same-simulation' or 'paired'"
         )

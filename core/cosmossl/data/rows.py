@@ -21,6 +21,9 @@ class GroupedRows:
         cosmology_id: ``[N]`` int64, rows with equal ids share cosmological parameters.
         simulation_id: ``[N]`` int64, rows with equal ids come from one simulation (same
             cosmology, nuisance values and seed).
+        seed_id: ``[N]`` int64, rows with equal ids share cosmology and noise seed (initial
+            conditions) and differ at most in their nuisance values: *paired simulations*.
+            Default (``None``): every row its own seed, no pairs.
         split: ``[N]`` int8 :class:`~cosmossl.data.splits.Split` codes (0 train, 1 val, 2 test),
             assigned by group so no cosmology straddles two splits.
         nuisance: ``[N, Q]`` float32 nuisance parameters (e.g. feedback amplitudes), or ``[N, 0]``.
@@ -40,6 +43,7 @@ class GroupedRows:
     nuisance_names: tuple[str, ...] = ()
     priors: dict[str, tuple[float, float]] = field(default_factory=dict)
     param_labels: dict[str, str] = field(default_factory=dict)
+    seed_id: np.ndarray | None = None
 
     #: Used in messages: what the rows are part of ("map set") and what each row is ("maps").
     what = "rows"
@@ -50,6 +54,9 @@ class GroupedRows:
         self.params = np.asarray(self.params, dtype=np.float32)
         self.cosmology_id = np.asarray(self.cosmology_id, dtype=np.int64)
         self.simulation_id = np.asarray(self.simulation_id, dtype=np.int64)
+        if self.seed_id is None:
+            self.seed_id = np.arange(n, dtype=np.int64)
+        self.seed_id = np.asarray(self.seed_id, dtype=np.int64)
         self.split = np.asarray(self.split, dtype=np.int8)
         self.param_names = tuple(self.param_names)
         self.nuisance_names = tuple(self.nuisance_names)
@@ -60,6 +67,7 @@ class GroupedRows:
             "params": self.params.shape[:1],
             "cosmology_id": self.cosmology_id.shape,
             "simulation_id": self.simulation_id.shape,
+            "seed_id": self.seed_id.shape,
             "split": self.split.shape,
             "nuisance": self.nuisance.shape[:1],
         }

@@ -82,6 +82,7 @@ def write_summaries(path: str | Path, s: Summaries) -> Path:
         f.create_dataset("params", data=s.params)
         f.create_dataset("cosmology_id", data=s.cosmology_id)
         f.create_dataset("simulation_id", data=s.simulation_id)
+        f.create_dataset("seed_id", data=s.seed_id)
         f.create_dataset("split", data=s.split)
         f.create_dataset("nuisance", data=s.nuisance)
         f.attrs["param_names"] = json.dumps(list(s.param_names))
@@ -106,6 +107,8 @@ def read_summaries(path: str | Path) -> Summaries:
         if missing:
             raise DataError(f"'{path}' is missing {', '.join(missing)}")
         arrays = {k: f[k][()] for k in _DATASETS}
+        if "seed_id" in f:  # optional: files written before paired simulations lack it
+            arrays["seed_id"] = f["seed_id"][()]
         meta = {}
         for key in _ATTRS:
             try:

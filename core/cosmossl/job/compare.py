@@ -18,7 +18,7 @@ from cosmossl.config.run_file import RunConfig, load_run_config
 from cosmossl.job import run_dir as layout
 from cosmossl.job.plan import compare_plan
 from cosmossl.job.report.compare_report import write_compare_report
-from cosmossl.job.results import CompareResult, epoch_history, headline
+from cosmossl.job.results import CompareResult, epoch_history, headline, robustness_columns
 from cosmossl.job.run_dir import RunDirectory, run_directory
 
 log = logging.getLogger("cosmossl.job.compare")
@@ -73,6 +73,7 @@ def _row(name: str, kind: str, seed: int, label: str, outcome: Any, sub: RunConf
         ):
             row[f"cr_sigma_{param}"] = sigma
             row[f"cr_sigma_ratio_{param}"] = ratio
+    row.update(robustness_columns(outcome.robustness.get(label)))
     if kind == "loss":
         history = epoch_history(outcome.run_dir / layout.TRAINING_METRICS)
         settings = sub.settings

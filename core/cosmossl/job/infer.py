@@ -1,4 +1,9 @@
-"""``infer``: fit the run's backend on a summaries file, evaluate on the test split, plot."""
+"""``infer``: fit the run's backend on a summaries file, evaluate on the test split, plot.
+
+With ``[inference] survey_size`` N > 1 the posterior is fitted and judged on surveys of N maps of
+one cosmology (:mod:`cosmossl.inference.surveys`); :func:`survey_rows` and :func:`fit_surveys`
+are shared with the robustness stage (:mod:`cosmossl.job.robustness`).
+"""
 
 from __future__ import annotations
 
@@ -9,15 +14,81 @@ from typing import Any
 import numpy as np
 
 from cosmossl._util.files import TEMPORARY, check_writable
+from cosmossl._util.seeds import derive_seed
 from cosmossl.config.run_file import RunConfig, load_run_config
 from cosmossl.data.summaries import Summaries, read_summaries
 from cosmossl.inference.diagnostics import evaluate, write_metrics
 from cosmossl.inference.posterior import CONFIG_FILE, WEIGHTS_FILE, Posterior
 from cosmossl.inference.prior import BoxPrior
 from cosmossl.inference.split import inference_split
+from cosmossl.inference.surveys import draw_surveys, survey_mean
 from cosmossl.job import run_dir as layout
 from cosmossl.job.run_dir import RunDirectory, check_output_folder, run_directory
 from cosmossl.plugin.factory import create
+
+#: Separates the survey draws from every other stream of the run seed.
+SURVEY_STREAM = 0x5E7
+
+
+@dataclass(frozen=True)
+class SurveyRows:
+    """Surveys ``[S, N]`` (row indices of a summaries file) of the fit, val and test sets;
+    ``test_total`` counts the test surveys before ``max_test`` thinned them."""
+
+    size: int
+    train: np.ndarray
+    val: np.ndarray
+    test: np.ndarray
+    test_total: int
+
+
+def survey_rows(cfg: RunConfig, s: Summaries, size: int) -> SurveyRows:
+    """The framework's split by cosmology (:func:`inference_split`) cut into surveys of
+    ``size`` maps; the test surveys are thinned to ``[inference] max_test``. The same for a
+    given run seed, summaries file and size."""
+    settings, options = cfg.settings, cfg.settings.inference
+    split = inference_split(
+        s, val_fraction=options.val_fraction, seed=settings.seed, fit_on=options.fit_on
+    )
+
+    def surveys(rows: np.ndarray, stream: int, per_cosmology: int | None) -> np.ndarray:
+        seed = derive_seed(settings.seed, SURVEY_STREAM, stream)
+        return draw_surveys(s.cosmology_id, s.seed_id, rows, size, seed=seed,
+                            per_cosmology=per_cosmology)  # fmt: skip
+
+    per = options.surveys_per_cosmology
+    test = surveys(split.test, 2, None)
+    total = len(test)
+    if options.max_test and len(test) > options.max_test:
+        rng = np.random.default_rng(settings.seed)
+        test = test[np.sort(rng.choice(len(test), options.max_test, replace=False))]
+    return SurveyRows(size, surveys(split.train, 0, per), surveys(split.val, 1, per), test, total)
+
+
+def fit_surveys(
+    cfg: RunConfig,
+    s: Summaries,
+    rows: SurveyRows,
+    *,
+    progress: bool = True,
+    registry: Any = None,
+) -> Posterior:
+    """Fit the run's ``[backend]`` on the mean summaries of the fit surveys of ``rows``."""
+    from cosmossl._util.devices import resolve_device
+    from cosmossl.inference.fitting import fit
+
+    spec = cfg.require("backend", "infer", 'type = "sbi"')
+    prior = BoxPrior.from_ranges(s.priors, s.param_names)
+    backend = create("backend", spec.type, spec.params, registry=registry)
+    return fit(
+        backend,
+        (s.params[rows.train[:, 0]], survey_mean(s.summaries, rows.train)),
+        (s.params[rows.val[:, 0]], survey_mean(s.summaries, rows.val)),
+        prior,
+        seed=cfg.settings.seed,
+        progress=progress,
+        device=resolve_device(cfg.settings.device),
+    )
 
 
 @dataclass
@@ -40,7 +111,8 @@ def infer(
 
     Output folder (default ``<run_dir>/inference/<summaries file stem>``): ``posterior/`` (see
     :meth:`Posterior.save`), ``metrics.json``, and ``corner_<i>.png``, ``coverage.png``,
-    ``tarp.png``, ``predicted_vs_true.png``. The summaries file is read and checked, and the
+    ``tarp.png``, ``predicted_vs_true.png``. With ``[inference] survey_size`` N > 1 every
+    count and metric is per survey of N maps. The summaries file is read and checked, and the
     output folder checked to be writable (and, given with ``out``, to be empty or an earlier
     inference output), before the backend is fitted.
     """
@@ -74,36 +146,16 @@ def _holds_posterior(folder: Path) -> bool:
 def _infer(
     cfg: RunConfig, s: Summaries, s_path: Path, out_dir: Path, progress: bool, registry: Any
 ) -> InferenceResult:
-    from cosmossl._util.devices import resolve_device
-    from cosmossl.inference.fitting import fit
-
     settings = cfg.settings
     spec = cfg.require("backend")
     options = settings.inference
-    split = inference_split(
-        s, val_fraction=options.val_fraction, seed=settings.seed, fit_on=options.fit_on
-    )
-    prior = BoxPrior.from_ranges(s.priors, s.param_names)
-    backend = create("backend", spec.type, spec.params, registry=registry)
-    device = resolve_device(settings.device)
-    posterior = fit(
-        backend,
-        (s.params[split.train], s.summaries[split.train]),
-        (s.params[split.val], s.summaries[split.val]),
-        prior,
-        seed=settings.seed,
-        progress=progress,
-        device=device,
-    )
+    rows = survey_rows(cfg, s, options.survey_size)
+    posterior = fit_surveys(cfg, s, rows, progress=progress, registry=registry)
     files = [posterior.save(out_dir / layout.POSTERIOR)]
-    test = split.test
-    if options.max_test and test.size > options.max_test:
-        rng = np.random.default_rng(settings.seed)
-        test = np.sort(rng.choice(test, options.max_test, replace=False))
     result = evaluate(
         posterior,
-        s.params[test],
-        s.summaries[test],
+        s.params[rows.test[:, 0]],
+        survey_mean(s.summaries, rows.test),
         n_samples=options.n_samples,
         seed=settings.seed,
         n_bootstrap=options.n_bootstrap,
@@ -112,11 +164,12 @@ def _infer(
         "backend": spec.to_table(),
         "summaries": str(s_path),
         "provenance": s.provenance,
+        "survey_size": rows.size,
         "split": {
-            "train": int(split.train.size),
-            "val": int(split.val.size),
-            "test": int(split.test.size),
-            "evaluated": int(test.size),
+            "train": len(rows.train),
+            "val": len(rows.val),
+            "test": rows.test_total,
+            "evaluated": len(rows.test),
             "fit_on": options.fit_on,
         },
         "fit": {k: v for k, v in posterior.info.items() if not isinstance(v, list)},

@@ -18,6 +18,7 @@ class RunResult:
         ran: stage name → whether it ran (``False``: skipped, inputs unchanged).
         metrics: summary label (``"encoder"`` or a statistic name) → inference metrics.
         fisher: the information check (``None`` without a simulator or when disabled).
+        robustness: summary label → robustness metrics (``[robustness]``; empty without it).
         report: path of ``report.md`` (``report.html`` beside it).
     """
 
@@ -25,6 +26,7 @@ class RunResult:
     ran: dict[str, bool] = field(default_factory=dict)
     metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
     fisher: dict[str, Any] | None = None
+    robustness: dict[str, dict[str, Any]] = field(default_factory=dict)
     report: Path | None = None
 
 
@@ -69,6 +71,28 @@ def headline(metrics: dict[str, Any]) -> dict[str, Any]:
         out[f"bias_{name}"] = p["bias_sigma"]
         out[f"rmse_{name}"] = p["rmse"]
         out[f"r2_{name}"] = p["r2"]
+    return out
+
+
+#: Prefix of the robustness columns: ``robust:<contamination>:<metric>``.
+ROBUST = "robust:"
+
+
+def robustness_columns(robustness: dict[str, Any] | None) -> dict[str, float]:
+    """The numbers of one run's robustness metrics that a comparison shows, per contamination:
+    bias and shift per parameter in posterior σ, the change of the 68% coverage, FoM kept."""
+    if not robustness:
+        return {}
+    out = {}
+    for name, m in robustness["contaminations"].items():
+        prefix = f"{ROBUST}{name}:"
+        for param, p in m["params"].items():
+            out[f"{prefix}bias_clean_{param}"] = p["bias_sigma_clean"]
+            out[f"{prefix}bias_{param}"] = p["bias_sigma"]
+            out[f"{prefix}shift_{param}"] = p["shift_sigma"]
+        out[f"{prefix}shift_joint"] = m["shift_joint_sigma"]
+        out[f"{prefix}coverage_68_change"] = m["coverage_68_change"]
+        out[f"{prefix}fom_kept"] = m["fom_kept"]
     return out
 
 

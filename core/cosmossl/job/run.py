@@ -1,4 +1,5 @@
-"""The main job: simulate or load → train → compress → infer → information check → report.
+"""The main job: simulate or load → train → compress → infer → robustness → information check
+→ report.
 
 Every stage writes into one run directory and is skipped on a re-run when its inputs are
 unchanged: its config section, the run seed, the keys of the stages it consumes, the files a
@@ -116,6 +117,8 @@ class _Job:
         return key
 
     def execute(self) -> RunResult:
+        if self.settings.robustness.contaminations:
+            self.config.require("backend", "[robustness]", 'type = "sbi"')
         dataset = build_dataset(self.config, "`cosmossl run`")
         mapset, data_key = self.data(dataset)
         sources: dict[str, tuple[str, str]] = {}  # label -> (summaries file, stage key)
@@ -129,6 +132,12 @@ class _Job:
         if self.config.component("backend") is not None:
             for label, (path, key) in sources.items():
                 self.result.metrics[label] = self.infer(label, path, key)
+            if self.settings.robustness.contaminations:
+                contaminated = self.contaminate(mapset, data_key)
+                for label, (path, key) in sources.items():
+                    self.result.robustness[label] = self.robustness(
+                        label, path, key, mapset, checkpoint, contaminated
+                    )
         if isinstance(dataset, Simulator) and self.settings.fisher.enabled:
             self.result.fisher = self.fisher(dataset, mapset, checkpoint, train_key, data_key)
         self.result.report = write_run_report(self.config, self.dir, self.result)
@@ -243,6 +252,78 @@ class _Job:
             )
 
         self._stage(f"infer-{label}", inputs, [metrics], action, owned=[out_dir])
+        return read_json(self.dir.path(metrics))
+
+    def contaminate(self, mapset: MapSet, data_key: str) -> dict[str, tuple[str, str]]:
+        """The contaminated test maps of every ``[[robustness.contaminations]]`` table, in the
+        data folder (shared by runs on the same data): ``{name: (maps file, stage key)}``."""
+        from cosmossl.config.run_file import contamination_spec
+        from cosmossl.job.robustness import contaminate
+
+        out = {}
+        for index, contamination in enumerate(self.settings.robustness.contaminations):
+            path = layout.contaminated_maps(index, contamination.label)
+            inputs = {
+                "data": data_key,
+                "contamination": contamination_spec(self.config, contamination).to_table(),
+                "seed": self.settings.seed,
+            }
+
+            def action(index: int = index, path: str = path) -> None:
+                maps = contaminate(self.config, mapset, index, progress=self.progress)
+                write_mapset(maps, self.data_dir.path(path))
+
+            name = f"contaminate-{Path(path).stem}"
+            key = self._stage(name, inputs, [path], action, where=self.data_dir)
+            out[contamination.label] = (path, key)
+        return out
+
+    def robustness(
+        self,
+        label: str,
+        summaries: str,
+        summaries_key: str,
+        mapset: MapSet,
+        checkpoint: Path | None,
+        contaminated: dict[str, tuple[str, str]],
+    ) -> dict[str, Any]:
+        from cosmossl.data.summaries import read_summaries
+        from cosmossl.job.robustness import evaluate_robustness
+        from cosmossl.summaries.compress import compress, compress_statistic
+
+        out_dir = layout.robustness(label)
+        metrics = f"{out_dir}/{layout.METRICS}"
+        inputs = {
+            "summaries": summaries_key,
+            "infer": self.dir.key(f"infer-{label}"),
+            "contaminated": {name: key for name, (_, key) in contaminated.items()},
+            "robustness": self.settings.robustness.model_dump(mode="json"),
+            "inference": self.settings.inference.model_dump(mode="json"),
+            "backend": self.config.require("backend").to_table(),
+            "seed": self.settings.seed,
+        }
+        device = self.settings.device
+
+        def summarize(maps: MapSet) -> Any:
+            if label == layout.ENCODER:
+                return compress(maps, checkpoint, device=device, progress=False).summaries
+            spec = self.config.require("statistic")
+            statistic = create("statistic", spec.type, spec.params, meta=mapset.meta)
+            return compress_statistic(maps, statistic, device=device, progress=False).summaries
+
+        def action() -> None:
+            evaluate_robustness(
+                self.config,
+                read_summaries(self.dir.path(summaries)),
+                summarize,
+                {name: read_mapset(self.data_dir.path(path))
+                 for name, (path, _) in contaminated.items()},
+                self.dir.path(out_dir),
+                posterior_dir=self.dir.path(layout.inference(label), layout.POSTERIOR),
+                progress=self.progress,
+            )  # fmt: skip
+
+        self._stage(f"robustness-{label}", inputs, [metrics], action)
         return read_json(self.dir.path(metrics))
 
     def fisher(

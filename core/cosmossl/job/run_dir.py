@@ -70,6 +70,18 @@ def inference(label: str) -> str:
     return f"inference/{label}"
 
 
+def robustness(label: str) -> str:
+    """Robustness output folder for the summaries ``label`` (``metrics.json``, ``posterior/``
+    when the survey size needs its own fit)."""
+    return f"robustness/{label}"
+
+
+def contaminated_maps(index: int, name: str) -> str:
+    """Test maps with contamination number ``index`` (named ``name``) put in."""
+    slug = "".join(c if c.isalnum() or c in "._-" else "-" for c in name).strip("-")
+    return f"data/contaminated/{index:02d}-{slug[:60]}.h5"
+
+
 def posterior_figure(index: int) -> str:
     """The report's triangle plot of the posteriors of its ``index``-th test map."""
     return f"posteriors_{index}.png"

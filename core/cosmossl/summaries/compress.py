@@ -121,6 +121,7 @@ def _compress(
         param_names=mapset.param_names,
         cosmology_id=mapset.cosmology_id,
         simulation_id=mapset.simulation_id,
+        seed_id=mapset.seed_id,
         split=mapset.split,
         nuisance=mapset.nuisance,
         nuisance_names=mapset.nuisance_names,

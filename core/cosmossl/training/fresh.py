@@ -12,6 +12,7 @@ together draw what one process draws, each simulating only its own share.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +27,8 @@ from cosmossl.errors import ConfigError
 NOISE_STREAM, NUISANCE_STREAM = 0xF4E5, 0xF4E6
 #: Pairing levels whose views share one nuisance draw (one simulation, several maps of it).
 SHARED_NUISANCE = {"same-simulation"}
+#: Pairing levels whose views share one noise seed (paired simulations: only the nuisance differs).
+SHARED_NOISE = {"paired"}
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,8 @@ class FreshMaps:
         simulator: the training simulator.
         mapset: the stored maps; only their parameters are read (the cosmology of each row).
         level: the pairing level: views of one row share a nuisance draw at
-            ``"same-simulation"`` and draw their own otherwise.
+            ``"same-simulation"`` and draw their own otherwise; they share a noise seed at
+            ``"paired"`` (paired simulations) and have their own otherwise.
         views: V, the views made of each row.
         seed: the run seed.
         device: where the maps are simulated (the training device).
@@ -51,13 +55,23 @@ class FreshMaps:
     device: torch.device
     first_row: int = 0
 
+    def __post_init__(self) -> None:
+        if self.level in SHARED_NOISE and not np.asarray(self.simulator.draw_nuisance([0])).size:
+            warnings.warn(
+                f"pairing level '{self.level}' shares the seed between views, but the simulator "
+                "draws no nuisance: the views are the same map up to their augmentations",
+                stacklevel=3,
+            )
+
     def seeds(self, epoch: int, step: int, n_rows: int) -> np.ndarray:
-        """Noise seeds ``[n_rows, V]`` of this process's rows at ``(epoch, step)``."""
+        """Noise seeds ``[n_rows, V]`` of this process's rows at ``(epoch, step)`` (the views of
+        a row share one where the level says so)."""
         rows = range(self.first_row, self.first_row + n_rows)
+        shared = self.level in SHARED_NOISE
         return np.array(
             [
                 [
-                    derive_seed(self.seed, NOISE_STREAM, epoch, step, row, view)
+                    derive_seed(self.seed, NOISE_STREAM, epoch, step, row, 0 if shared else view)
                     for view in range(self.views)
                 ]
                 for row in rows

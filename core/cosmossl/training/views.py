@@ -1,11 +1,13 @@
 """Simulation-based augmentation: drawing k views of each group of maps.
 
 Two maps form a positive pair when they share what the summary should capture: the same
-simulation (``"same-simulation"``: different slices or realisations of one simulation) or the
+simulation (``"same-simulation"``: different slices or realisations of one simulation), the
 same cosmology (``"same-cosmology"``: maps that may differ in seed and nuisance physics such as
-baryonic feedback). :class:`ViewSampler` draws batches of groups and k distinct maps of each;
-:func:`make_views` reads those maps and applies the augmentation pipeline to every view
-independently. The training loop uses both; see ``docs/concepts.md``.
+baryonic feedback; ``"across-simulations"``: always from two simulations) or the same cosmology
+and seed (``"paired"``: paired simulations, which differ only in their nuisance draw).
+:class:`ViewSampler` draws batches of groups and k distinct maps of each; :func:`make_views`
+reads those maps and applies the augmentation pipeline to every view independently. The
+training loop uses both; see ``docs/concepts.md``.
 
 Every batch is a pure function of ``(seed, stream, epoch, step)``, never of earlier draws, so a
 run resumed mid-epoch sees exactly the batches of an uninterrupted one without replaying them.
@@ -27,8 +29,9 @@ from cosmossl.data.splits import Split
 from cosmossl.errors import ConfigError, DataError
 
 SmallGroups = Literal["replace", "skip", "error"]
-#: Pairing level whose groups are cosmologies and whose views come from different simulations.
-ACROSS_SIMULATIONS = "across-simulations"
+#: Pairing levels whose views must come from different simulations: cosmologies seen across
+#: simulations, and paired simulations (one seed, other nuisance draws).
+ACROSS_SIMULATIONS = ("across-simulations", "paired")
 
 
 class ViewSampler:
@@ -130,7 +133,7 @@ class ViewSampler:
         the split's code (:class:`~cosmossl.data.splits.Split`). Other arguments as for the
         constructor."""
         kwargs.setdefault("stream", int(Split.parse(split)))
-        if level == ACROSS_SIMULATIONS:
+        if level in ACROSS_SIMULATIONS:
             kwargs.setdefault("view_groups", mapset.simulation_id)
         return cls(
             mapset.group_ids(level), mapset.indices(split), views, batch_size, split=split, **kwargs

@@ -15,8 +15,9 @@ onto it by OUR OWN HEURISTIC (:func:`cosmossl.physics.cosmology.feedback_to_st`,
 literature).
 
 Determinism: map j of cosmology i depends only on (seed, i, j); its feedback values on
-(seed, i, simulation). :meth:`Lognormal.simulate` makes maps at any parameters from given seeds,
-so Fisher derivatives at θ ± δθ reuse the fiducial seeds.
+(seed, i, simulation, paired draw). Paired simulations (``paired_draws`` > 1) reuse the seeds of
+their simulation with another feedback draw. :meth:`Lognormal.simulate` makes maps at any
+parameters from given seeds, so Fisher derivatives at θ ± δθ reuse the fiducial seeds.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Literal
 
 import numpy as np
 import torch
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from scipy.stats import qmc
 from tqdm.auto import tqdm
 
@@ -65,6 +66,13 @@ class Lognormal(Dataset):
             1,
             ge=1,
             description="Independent maps per simulation (they share cosmology and feedback).",
+        )
+        paired_draws: int = Field(
+            1,
+            ge=1,
+            description="Feedback draws per seed (needs feedback = true): each simulation is made "
+            "this many times with the same seeds and its own feedback draw each time (paired "
+            "simulations, which differ only in feedback; the pairing level 'paired').",
         )
         omega_m: tuple[float, float] = Field((0.15, 0.45), description="Uniform prior on Ω_m.")
         sigma_8: tuple[float, float] = Field((0.65, 0.95), description="Uniform prior on σ_8.")
@@ -137,6 +145,15 @@ class Lognormal(Dataset):
                     "log1p needs a lognormal field (a Gaussian δ can be ≤ −1); use 'none' or 'auto'"
                 )
             return value
+
+        @model_validator(mode="after")
+        def _paired_needs_feedback(self):
+            if self.paired_draws > 1 and not self.feedback:
+                raise ValueError(
+                    f"paired_draws = {self.paired_draws} needs feedback = true (without a "
+                    "nuisance, paired simulations would be identical maps)"
+                )
+            return self
 
         @field_validator("feedback_priors", "feedback_shift")
         @classmethod
@@ -353,26 +370,33 @@ class Lognormal(Dataset):
         return low + unit * (high - low)
 
     def draw_feedback(self, seed: int, cosmology_index: int) -> np.ndarray:
-        """Feedback amplitudes ``[n_simulations, 4]`` of one cosmology (log-uniform draws)."""
+        """Feedback amplitudes ``[n_simulations · paired_draws, 4]`` of one cosmology
+        (log-uniform draws; row ``s · paired_draws + d`` is draw d of simulation s)."""
         rng = np.random.default_rng([seed, _FEEDBACK_STREAM, cosmology_index])
         priors = self.feedback_priors
         low = np.log([priors[name][0] for name in FEEDBACK_NAMES])
         high = np.log([priors[name][1] for name in FEEDBACK_NAMES])
-        return np.exp(rng.uniform(low, high, size=(self.params.n_simulations, 4)))
+        size = (self.params.n_simulations * self.params.paired_draws, 4)
+        return np.exp(rng.uniform(low, high, size=size))
 
     def load(self, *, seed: int, progress: bool = False) -> MapSet:
         p = self.params
-        per_cosmology = p.n_simulations * p.maps_per_simulation
+        draws, slices = p.paired_draws, p.maps_per_simulation
+        per_cosmology = p.n_simulations * draws * slices
         n_maps = p.n_cosmologies * per_cosmology
         cosmologies = self.draw_cosmologies(seed)
         cosmology_id = np.repeat(np.arange(p.n_cosmologies), per_cosmology)
-        realisation = np.tile(np.arange(per_cosmology), p.n_cosmologies)
-        simulation_id = cosmology_id * p.n_simulations + realisation // p.maps_per_simulation
+        # Within a cosmology: simulation s, its paired draw d, its map j (in that order).
+        position = np.tile(np.arange(per_cosmology), p.n_cosmologies)
+        simulation, draw = position // (draws * slices), position // slices % draws
+        realisation = simulation * slices + position % slices  # the seed: shared by the draws
+        simulation_id = (cosmology_id * p.n_simulations + simulation) * draws + draw
+        seed_id = cosmology_id * p.n_simulations * slices + realisation
         theta = cosmologies[cosmology_id]
         nuisance = np.zeros((n_maps, 0))
         if p.feedback:
-            draws = np.stack([self.draw_feedback(seed, i) for i in range(p.n_cosmologies)])
-            nuisance = draws.reshape(-1, 4)[simulation_id]
+            feedback = np.stack([self.draw_feedback(seed, i) for i in range(p.n_cosmologies)])
+            nuisance = feedback.reshape(-1, 4)[simulation_id]
         seeds = [map_seed(seed, i, j) for i, j in zip(cosmology_id, realisation)]
         maps = np.empty((n_maps, 1, p.n_pixels, p.n_pixels), dtype=np.float32)
         with tqdm(total=n_maps, desc="simulating maps", unit="map", disable=not progress) as bar:
@@ -391,6 +415,7 @@ class Lognormal(Dataset):
             param_names=PARAM_NAMES,
             cosmology_id=cosmology_id.astype(np.int64),
             simulation_id=simulation_id.astype(np.int64),
+            seed_id=seed_id.astype(np.int64),
             split=split_by_group(cosmology_id, p.split, seed),
             meta=self.meta,
             nuisance=nuisance.astype(np.float32),

@@ -153,3 +153,63 @@ def test_unknown_key_in_a_core_table_suggests_from_that_table(tmp_path):
     message = str(info.value)
     assert f"{path}: [inference] unknown key 'n_corners'. Did you mean 'n_corner'?" in message
     assert f"{path}: [train] key 'epochs': Input should be greater than or equal to 1" in message
+
+
+ROBUST = """
+[dataset]
+type = "lognormal"
+feedback = true
+geometry = "slab"
+"""
+
+
+def test_robustness_contaminations_are_validated_like_components(tmp_path):
+    text = (
+        ROBUST
+        + """
+[robustness]
+survey_size = 8
+[[robustness.contaminations]]
+augmentation = {type = "gaussian-noise", sigma_min = 0.1, sigma_max = 0.1}
+[[robustness.contaminations]]
+name = "AGN x2"
+dataset = {feedback_shift = {A_AGN1 = 1.0}}
+"""
+    )
+    config = load_run_config(write(tmp_path, text))
+    robustness = config.settings.robustness
+    assert robustness.survey_size == 8
+    assert [c.label for c in robustness.contaminations] == ["gaussian-noise", "AGN x2"]
+    assert "robustness    gaussian-noise, AGN x2 (test surveys of 8 maps)" in config.describe()
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('augmentation = {type = "gausian-noise"}',
+         r"\[\[robustness.contaminations\]\] #1 augmentation type = 'gausian-noise': no "
+         r"augmentation named 'gausian-noise'\. Did you mean 'gaussian-noise'\?"),
+        ('augmentation = {type = "smoothing", fwhm = 2}',
+         r"#1 augmentation unknown key 'fwhm'\. Did you mean 'fwhm_max'"),
+        ("dataset = {feedback_shift = {A_AGN = 1.0}}",
+         r"#1 dataset key 'feedback_shift': .*unknown: \['A_AGN'\]"),
+        ('dataset = {type = "npy"}', r"cannot change its type to 'npy'"),
+        ('name = "x"', r"\[\[robustness.contaminations\]\] #1 give exactly one of "
+         r"'augmentation' or 'dataset'\.$"),
+        ('augmentation = {type = "d4"}\nnme = "x"',
+         r"\[\[robustness.contaminations\]\] #1 unknown key 'nme'\. Did you mean 'name'\?"),
+    ],
+)  # fmt: skip
+def test_a_bad_contamination_names_its_table_and_what_is_wrong(tmp_path, table, message):
+    path = write(tmp_path, ROBUST + f"[[robustness.contaminations]]\n{table}\n")
+    with pytest.raises(ConfigError, match=message):
+        load_run_config(path)
+
+
+def test_contaminations_need_distinct_names_and_a_dataset_for_dataset_changes(tmp_path):
+    twice = '[[robustness.contaminations]]\naugmentation = {type = "d4"}\n' * 2
+    with pytest.raises(ConfigError, match="contamination names must differ: d4 appear twice"):
+        load_run_config(write(tmp_path, ROBUST + twice))
+    alone = "[[robustness.contaminations]]\ndataset = {n_pixels = 8}\n"
+    with pytest.raises(ConfigError, match=r"a dataset contamination needs a \[dataset\] table"):
+        load_run_config(write(tmp_path, alone))

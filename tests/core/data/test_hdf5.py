@@ -130,3 +130,15 @@ def test_a_file_without_content_reads_as_unknown(tmp_path):
     with h5py.File(path, "a") as f:
         del f.attrs["content"]  # as files written before the attribute existed
     assert read_mapset(path).meta.content is None
+
+
+def test_seed_ids_of_paired_simulations_round_trip_and_default_to_one_per_map(tmp_path):
+    original = small_mapset()
+    assert original.seed_id.tolist() == list(range(6))  # no pairs unless given
+    original.seed_id = np.array([0, 0, 1, 1, 2, 2])
+    loaded = read_mapset(write_mapset(original, tmp_path / "maps.h5"))
+    assert loaded.seed_id.tolist() == [0, 0, 1, 1, 2, 2]
+    assert loaded.group_ids("paired").tolist() == [0, 0, 1, 1, 2, 2]
+    with h5py.File(tmp_path / "maps.h5", "a") as f:  # a file written before seed ids existed
+        del f["seed_id"]
+    assert read_mapset(tmp_path / "maps.h5").seed_id.tolist() == list(range(6))

@@ -103,3 +103,13 @@ def test_box_needs_a_prior_for_every_parameter():
     s.priors = {"Omega_m": (0.1, 0.5)}
     with pytest.raises(DataError, match=r"no prior range for parameter.s. sigma_8"):
         s.box()
+
+
+def test_seed_ids_round_trip_and_old_files_without_them_still_read(tmp_path):
+    s = _summaries()
+    s.seed_id = np.arange(12) // 2
+    path = write_summaries(tmp_path / "s.h5", s)
+    np.testing.assert_array_equal(read_summaries(path).seed_id, np.arange(12) // 2)
+    with h5py.File(path, "a") as f:
+        del f["seed_id"]
+    np.testing.assert_array_equal(read_summaries(path).seed_id, np.arange(12))

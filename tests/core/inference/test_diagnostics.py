@@ -103,3 +103,65 @@ def test_metrics_json_is_written_atomically(tmp_path):
     path = write_metrics(tmp_path / "m" / "metrics.json", {"nll": 1.25, "nested": {"a": [1, 2]}})
     assert json.loads(path.read_text()) == {"nll": 1.25, "nested": {"a": [1, 2]}}
     assert [p.name for p in path.parent.iterdir()] == ["metrics.json"]
+
+
+def _evaluation(shift: float, width: float, seed: int = 0):
+    """Gaussian posteriors around truth + shift·width for 400 test points, 2 parameters."""
+    from cosmossl.inference.diagnostics import Evaluation
+
+    rng = np.random.default_rng(seed)
+    truth = rng.uniform(size=(400, 2))
+    samples = truth[None] + width * (shift + rng.standard_normal((2000, 400, 2)))
+    metrics = {
+        "param_names": ["a", "b"],
+        "coverage": {"coverage_68": 0.6, "coverage_95": 0.9, "mean_abs_error": 0.05 + shift},
+        "nll": 1.0 + shift,
+        "log_fom_mean": -2.0 * np.log(width),
+    }
+    return Evaluation(metrics, samples, truth)
+
+
+def test_robustness_metrics_measure_the_bias_a_contamination_adds():
+    from cosmossl.inference.diagnostics import robustness_metrics
+
+    clean, shifted = _evaluation(0.0, 0.1), _evaluation(0.8, 0.2)
+    m = robustness_metrics(clean, shifted)
+    for name in ("a", "b"):
+        p = m["params"][name]
+        assert p["bias_sigma_clean"] == pytest.approx(0.0, abs=0.01)
+        assert p["bias_sigma"] == pytest.approx(0.8, abs=0.01)
+        assert p["shift_sigma"] == pytest.approx(0.8, abs=0.01)
+        assert p["shift_sigma_se"] < 0.01  # paired: the shift is measured almost without noise
+        assert p["std_ratio"] == pytest.approx(2.0, rel=0.01)
+    assert m["fom_kept"] == pytest.approx(0.25)  # twice as wide in both parameters
+    assert m["coverage_68_change"] == 0.0 and m["nll"] - m["nll_clean"] == pytest.approx(0.8)
+
+
+def test_a_shift_across_a_narrow_degeneracy_is_large_jointly_and_small_marginally():
+    from cosmossl.inference.diagnostics import Evaluation, robustness_metrics
+
+    rng = np.random.default_rng(0)
+    # Posteriors with correlation 0.99: marginal σ 1, the narrow direction (1, −1)/√2 has
+    # σ = √0.01 = 0.1. The contamination moves the mean by 0.1 along it: 1σ jointly.
+    cov = np.array([[1.0, 0.99], [0.99, 1.0]])
+    noise = rng.multivariate_normal([0, 0], cov, size=(4000, 200))
+    truth = np.zeros((200, 2))
+    metrics = {
+        "param_names": ["a", "b"],
+        "nll": 0.0,
+        "log_fom_mean": 0.0,
+        "coverage": {"coverage_68": 0.68, "coverage_95": 0.95, "mean_abs_error": 0.0},
+    }
+    step = 0.1 * np.array([1.0, -1.0]) / np.sqrt(2)
+    clean = Evaluation(metrics, noise, truth)
+    shifted = Evaluation(metrics, noise + step, truth)
+    m = robustness_metrics(clean, shifted)
+    assert m["shift_joint_sigma"] == pytest.approx(1.0, rel=0.05)
+    assert abs(m["params"]["a"]["shift_sigma"]) == pytest.approx(0.0707, rel=0.05)
+
+
+def test_robustness_metrics_refuse_evaluations_of_different_test_points():
+    from cosmossl.inference.diagnostics import robustness_metrics
+
+    with pytest.raises(ValueError, match="differ in test points"):
+        robustness_metrics(_evaluation(0.0, 0.1, seed=0), _evaluation(0.0, 0.1, seed=1))

@@ -107,6 +107,28 @@ def test_nuisance_draws_follow_the_pairing_level(level, shared):
     assert np.all((nuisance >= low) & (nuisance <= high))
 
 
+def test_paired_views_share_the_noise_seed_and_draw_their_own_feedback():
+    sim = simulator(feedback=True)
+    mapset = sim.load(seed=0)
+    fresh = FreshMaps(sim, mapset, "paired", 2, 0, torch.device("cpu"))
+    seeds = fresh.seeds(0, 0, 3)
+    assert (seeds[:, 0] == seeds[:, 1]).all() and len(set(seeds[:, 0].tolist())) == 3
+    nuisance = fresh.nuisance(0, 0, 3).reshape(3, 2, 4)
+    assert not np.isclose(nuisance[:, 0], nuisance[:, 1]).any()
+    _, maps = fresh(0, 0, mapset.indices("train")[:3, None])
+    pairs = maps.reshape(3, 2, -1).double()
+    # Same initial conditions, other feedback: the two views differ, but only slightly.
+    assert not torch.equal(pairs[:, 0], pairs[:, 1])
+    for first, second in pairs:
+        assert torch.corrcoef(torch.stack([first, second]))[0, 1] > 0.9
+
+
+def test_paired_views_without_a_nuisance_are_warned_about():
+    sim = simulator(feedback=False)
+    with pytest.warns(UserWarning, match="draws no nuisance: the views are the same map"):
+        FreshMaps(sim, sim.load(seed=0), "paired", 2, 0, torch.device("cpu"))
+
+
 def test_fresh_training_is_deterministic_and_resumes_exactly(tmp_path):
     sim = simulator()
     _, _, enc_full = _train(tmp_path / "full", sim)

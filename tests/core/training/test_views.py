@@ -220,3 +220,26 @@ def test_across_simulations_counts_simulations_for_the_small_group_policy():
     with pytest.raises(DataError, match=r"1 of 2 groups have fewer than 2 simulations"):
         ViewSampler(cosmology, np.arange(8), views=2, batch_size=1, view_groups=simulation,
                     small_groups="error")  # fmt: skip
+
+
+def test_paired_views_share_a_seed_and_come_from_different_simulations():
+    sim = cosmossl.create("dataset", "lognormal", n_cosmologies=6, n_simulations=2,
+                          paired_draws=2, n_pixels=8, geometry="slab", feedback=True,
+                          split=(0.5, 0.25, 0.25))  # fmt: skip
+    mapset = sim.load(seed=0)
+    sampler = ViewSampler.from_mapset(mapset, "train", "paired", views=2, batch_size=2, seed=1)
+    for epoch in range(3):
+        sampler.set_epoch(epoch)
+        for rows in sampler:
+            for views in rows:
+                assert len(set(mapset.seed_id[views])) == 1
+                assert len(set(mapset.simulation_id[views])) == 2
+                assert not np.array_equal(*mapset.nuisance[views])
+
+
+def test_paired_level_without_paired_simulations_warns_that_views_repeat():
+    mapset = _mapset()  # no seed ids: every map its own seed
+    with pytest.warns(UserWarning, match=r"groups have fewer than 2 simulations"):
+        _sampler(mapset, "paired")
+    with pytest.raises(DataError, match=r"unknown pairing level 'pairs'.*'paired'"):
+        mapset.group_ids("pairs")

@@ -195,3 +195,31 @@ def test_unknown_linear_power_is_refused_with_the_choices():
 )
 def test_meta_says_what_the_maps_hold(options, content):
     assert cosmossl.create("dataset", "lognormal", **options).meta.content == content
+
+
+def test_paired_draws_reuse_the_seeds_with_another_feedback_draw():
+    dataset = make(n_cosmologies=3, n_simulations=2, maps_per_simulation=2, paired_draws=3,
+                   n_pixels=16, geometry="slab", feedback=True)  # fmt: skip
+    p = dataset.load(seed=1)
+    assert len(p) == 3 * 2 * 3 * 2
+    assert len(np.unique(p.simulation_id)) == 3 * 2 * 3  # every draw is a simulation
+    assert len(np.unique(p.seed_id)) == 3 * 2 * 2  # every seed has 3 paired twins
+    for seed in np.unique(p.seed_id):
+        twins = np.flatnonzero(p.seed_id == seed)
+        assert len(twins) == 3 and len(set(p.cosmology_id[twins])) == 1
+        assert len(set(p.simulation_id[twins])) == 3
+        assert len({tuple(row) for row in p.nuisance[twins]}) == 3  # own feedback each
+        # Same seed: the maps differ by feedback only, so they agree at large scales.
+        maps = np.asarray(p.maps[twins], dtype=np.float64)
+        assert np.corrcoef(maps.reshape(3, -1)).min() > 0.9
+    # Without twins the layout, the seeds and the feedback are those of paired_draws = 1.
+    single = make(n_cosmologies=3, n_simulations=2, maps_per_simulation=2, n_pixels=16,
+                  geometry="slab", feedback=True).load(seed=1)  # fmt: skip
+    first = np.flatnonzero(np.arange(len(p)) // 2 % 3 == 0)  # draw 0 of every simulation
+    np.testing.assert_array_equal(single.simulation_id, p.simulation_id[first] // 3)
+    np.testing.assert_array_equal(single.seed_id, p.seed_id[first])
+
+
+def test_paired_draws_without_feedback_are_refused():
+    with pytest.raises(cosmossl.ConfigError, match="paired_draws = 2 needs feedback = true"):
+        make(paired_draws=2)

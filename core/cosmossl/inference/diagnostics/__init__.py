@@ -5,7 +5,9 @@ One module per diagnostic, each stating its convention:
 - :mod:`~cosmossl.inference.diagnostics.coverage`: expected coverage of highest-density regions;
 - :mod:`~cosmossl.inference.diagnostics.tarp`: TARP expected coverage, ATC and KS test;
 - :mod:`~cosmossl.inference.diagnostics.sbc`: SBC ranks with a KS test per parameter;
-- :mod:`~cosmossl.inference.diagnostics.point`: NLL, posterior σ, FoM, bias/σ, RMSE, R².
+- :mod:`~cosmossl.inference.diagnostics.point`: NLL, posterior σ, FoM, bias/σ, RMSE, R²;
+- :mod:`~cosmossl.inference.diagnostics.robustness`: a clean and a contaminated evaluation of
+  the same test points side by side (bias in σ, coverage change, figure of merit kept).
 
 All functions work on NumPy arrays and are vectorised over test points, with B test points,
 n posterior samples each and P parameters: ``samples [n, B, P]``, ``truth [B, P]``, log
@@ -29,6 +31,7 @@ from cosmossl.errors import CosmosslError
 from cosmossl.inference.diagnostics.coverage import hpd_coverage
 from cosmossl.inference.diagnostics.levels import GRID
 from cosmossl.inference.diagnostics.point import point_metrics
+from cosmossl.inference.diagnostics.robustness import robustness_metrics
 from cosmossl.inference.diagnostics.sbc import sbc
 from cosmossl.inference.diagnostics.tarp import tarp
 
@@ -41,6 +44,7 @@ __all__ = [
     "evaluate",
     "hpd_coverage",
     "point_metrics",
+    "robustness_metrics",
     "sbc",
     "tarp",
     "write_metrics",

@@ -15,11 +15,12 @@ from cosmossl.job.report.document import Report
 from cosmossl.job.report.labels import label
 from cosmossl.job.report.posterior_figures import run_sources
 from cosmossl.job.report.run_report import posterior_section
-from cosmossl.job.results import CompareResult, read_json
+from cosmossl.job.results import ROBUST, CompareResult, read_json
 from cosmossl.job.run_dir import COMPARE, ENCODER, FISHER
 
-#: Columns kept in the CSV and JSON but left out of the report's table.
-_NOT_SHOWN = ("rmse_", "r2_", "tarp_ks")
+#: Columns kept in the CSV and JSON but left out of the report's table (robustness columns
+#: get their own table).
+_NOT_SHOWN = ("rmse_", "r2_", "tarp_ks", ROBUST)
 
 
 def _columns(table: list[dict[str, Any]]) -> list[str]:
@@ -59,6 +60,7 @@ def write_compare_report(config: RunConfig, root: Path, result: CompareResult) -
         ["entry", *(label(c) for c in shown)],
         [[row["entry"], *(_pm(row, c) for c in shown)] for row in result.table],
     )
+    _robustness_table(report, result.table)
     figures = plot_comparison(result.table, root)
     for path, caption in figures:
         report.figure(path.name, caption)
@@ -83,6 +85,41 @@ def _posterior_section(
         sources += run_sources(run_dir, [label], own, legend=name)
     return posterior_section(report, sources, root, fisher, options=config.settings.inference,
                              seed=config.settings.compare.seeds[0])  # fmt: skip
+
+
+def _robustness_table(report: Report, table: list[dict[str, Any]]) -> None:
+    """Entries × contaminations: bias and shift in posterior σ, coverage change, FoM kept."""
+    # Keys are robust:<contamination>:<metric>; a contamination's name may hold colons.
+    keys = [k.removeprefix(ROBUST).rsplit(":", 1) for k in _columns(table) if k.startswith(ROBUST)]
+    contaminations = list(dict.fromkeys(name for name, _ in keys))
+    if not contaminations:
+        return
+    metrics = list(dict.fromkeys(metric for _, metric in keys))
+    report.heading("Robustness")
+    report.paragraph(
+        "Each summary's posterior, fitted on clean maps, on test maps with a contamination put "
+        "in ([robustness] in the run file): bias = mean (posterior mean − truth) / posterior σ "
+        "on clean and contaminated maps, shift = the paired change caused by the contamination, "
+        "the change of the 68% coverage, and the figure of merit kept."
+    )
+    rows = [
+        [row["entry"], name, *(_pm(row, f"{ROBUST}{name}:{m}") for m in metrics)]
+        for name in contaminations
+        for row in table
+    ]
+    report.table(["entry", "contamination", *(_robust_label(m) for m in metrics)], rows)
+
+
+def _robust_label(metric: str) -> str:
+    names = {"shift_joint": "joint shift/σ", "coverage_68_change": "Δ 68% coverage",
+             "fom_kept": "FoM kept"}  # fmt: skip
+    if metric in names:
+        return names[metric]
+    for prefix, text in (("bias_clean_", "bias/σ clean"), ("bias_", "bias/σ"),
+                         ("shift_", "shift/σ")):  # fmt: skip
+        if metric.startswith(prefix):
+            return f"{text} ({metric[len(prefix) :]})"
+    return metric
 
 
 def _pm(row: dict[str, Any], key: str) -> str:
