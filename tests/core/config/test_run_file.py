@@ -194,8 +194,9 @@ dataset = {feedback_shift = {A_AGN1 = 1.0}}
         ("dataset = {feedback_shift = {A_AGN = 1.0}}",
          r"#1 dataset key 'feedback_shift': .*unknown: \['A_AGN'\]"),
         ('dataset = {type = "npy"}', r"cannot change its type to 'npy'"),
-        ('name = "x"', r"\[\[robustness.contaminations\]\] #1 give exactly one of "
-         r"'augmentation' or 'dataset'\.$"),
+        ('name = "x"', r"\[\[robustness.contaminations\]\] #1 keys 'augmentation', 'dataset': "
+         r"give exactly one of 'augmentation' or 'dataset' \(given augmentation = None "
+         r"\(default\), dataset = None \(default\)\)\.$"),
         ('augmentation = {type = "d4"}\nnme = "x"',
          r"\[\[robustness.contaminations\]\] #1 unknown key 'nme'\. Did you mean 'name'\?"),
     ],
