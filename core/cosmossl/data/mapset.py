@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -83,23 +84,16 @@ class MapSet(GroupedRows):
 
     def subset(self, rows: Sequence[int] | np.ndarray, **replace: Any) -> MapSet:
         """The map set of ``rows`` only (maps read into memory); ``replace`` gives other values
-        for per-row fields of those rows (e.g. ``maps=``, ``nuisance=``)."""
+        for per-row fields of those rows (e.g. ``maps=``, ``nuisance=``). Everything that is not
+        per row (names, priors, labels, geometry, content, attrs) is kept."""
         rows = np.asarray(rows, dtype=np.int64)
-        fields = {
-            "maps": self.read(rows),
-            "params": self.params[rows],
-            "cosmology_id": self.cosmology_id[rows],
-            "simulation_id": self.simulation_id[rows],
-            "seed_id": self.seed_id[rows],
-            "split": self.split[rows],
-            "nuisance": self.nuisance[rows],
-        }
-        unknown = sorted(set(replace) - set(fields))
+        unknown = sorted(set(replace) - {"maps", *self.row_fields})
         if unknown:
             raise ValueError(f"subset: {', '.join(unknown)} are not per-row fields")
+        fields = {name: getattr(self, name)[rows] for name in self.row_fields}
+        fields["maps"] = replace.pop("maps") if "maps" in replace else self.read(rows)
         fields.update(replace)
-        return MapSet(**fields, param_names=self.param_names, nuisance_names=self.nuisance_names,
-                      priors=dict(self.priors), meta=self.meta, attrs=dict(self.attrs))  # fmt: skip
+        return dataclasses.replace(self, **fields, attrs=dict(self.attrs))
 
     def group_ids(self, level: str) -> np.ndarray:
         """Group ids at a pairing level: cosmology, simulation or seed ids (``"paired"``: maps

@@ -48,6 +48,8 @@ class GroupedRows:
     #: Used in messages: what the rows are part of ("map set") and what each row is ("maps").
     what = "rows"
     row_noun = "rows"
+    #: The per-row arrays, one entry per map (a subset of the rows takes these rows of each).
+    row_fields = ("params", "cosmology_id", "simulation_id", "seed_id", "split", "nuisance")
 
     def _validate_rows(self, n: int) -> None:
         """Normalise dtypes and check every per-row array against ``n`` rows."""
@@ -63,15 +65,10 @@ class GroupedRows:
         if self.nuisance is None:
             self.nuisance = np.zeros((n, 0), dtype=np.float32)
         self.nuisance = np.asarray(self.nuisance, dtype=np.float32)
-        rows = {
-            "params": self.params.shape[:1],
-            "cosmology_id": self.cosmology_id.shape,
-            "simulation_id": self.simulation_id.shape,
-            "seed_id": self.seed_id.shape,
-            "split": self.split.shape,
-            "nuisance": self.nuisance.shape[:1],
-        }
-        for name, shape in rows.items():
+        for name in self.row_fields:
+            shape = getattr(self, name).shape
+            if name in ("params", "nuisance"):  # [N, P] and [N, Q]: rows are the first axis
+                shape = shape[:1]
             if tuple(shape) != (n,):
                 raise DataError(
                     f"{self.what}: '{name}' has {shape[0] if shape else 0} rows, "
