@@ -5,11 +5,13 @@ that validates does not fail later for a reason that could have been seen at the
 both say it in the same words:
 
 - :func:`check_config`: the tables a command needs (``run`` needs a ``[dataset]`` and something
-  to summarise, ``compare`` a ``[backend]`` and valid entries, ...);
+  to summarise, and a ``[backend]`` for ``[robustness]``; ``compare`` a ``[backend]`` and valid
+  entries, ...);
 - :func:`compare_plan`: every ``[compare]`` entry × seed as its own run file, each loss and
   statistic imported and its parameters validated, errors naming the table the user wrote;
 - :func:`check_dataset`: the dataset is built and, when it reads files, opened (headers,
-  dtypes, metadata) — the same checks, and messages, as when a command loads it.
+  dtypes, metadata) — the same checks, and messages, as when a command loads it; so is each
+  robustness contamination's dataset (:func:`contamination_dataset`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 from cosmossl._util.suggest import did_you_mean
 from cosmossl.components.dataset import Simulator
-from cosmossl.config.run_file import RunConfig, validate_slot
+from cosmossl.config.run_file import ComponentSpec, RunConfig, contamination_spec, validate_slot
 from cosmossl.config.settings import RunSettings
 from cosmossl.errors import ConfigError
 from cosmossl.plugin.factory import create
@@ -35,6 +37,8 @@ def check_config(config: RunConfig, command: str = "run") -> None:
         config.require("dataset", purpose, 'type = "lognormal"')
     if command == "run":
         check_summaries(config)
+        if config.settings.robustness.contaminations:
+            config.require("backend", "[robustness]", 'type = "sbi"')
     if command == "train":
         config.require("encoder", purpose, 'type = "cnn"')
         config.require("loss", purpose, 'type = "vicreg"')
@@ -60,20 +64,43 @@ def check_summaries(config: RunConfig) -> None:
         )
 
 
-def build_dataset(config: RunConfig, purpose: str) -> Any:
-    """The run file's dataset component (``purpose`` names the command in errors)."""
-    spec = config.require("dataset", purpose, 'type = "lognormal"')
+def build_dataset(
+    config: RunConfig,
+    purpose: str,
+    spec: ComponentSpec | None = None,
+    *,
+    where: str = "[dataset]",
+) -> Any:
+    """The run file's dataset component (``purpose`` names the command in errors), or the
+    dataset ``spec`` of another table of the run file (``where``, e.g. a robustness
+    contamination's); the dataset's own checks of its parameters are errors naming the table."""
+    if spec is None:
+        spec = config.require("dataset", purpose, 'type = "lognormal"')
     try:
         return create("dataset", spec.type, spec.params)
     except ValueError as exc:  # the dataset's own check of its parameters
-        raise ConfigError(f"{config.source}: [dataset]: {exc}") from None
+        raise ConfigError(f"{config.source}: {where}: {exc}") from None
+
+
+def contamination_dataset(config: RunConfig, index: int) -> Any:
+    """The dataset of ``[[robustness.contaminations]]`` number ``index`` (a ``dataset`` table):
+    the run's dataset with the contamination's parameters put in, built like the run's own."""
+    contamination = config.settings.robustness.contaminations[index]
+    spec = contamination_spec(config, contamination)
+    where = f"[[robustness.contaminations]] #{index + 1} dataset"
+    return build_dataset(config, "a dataset contamination", spec, where=where)
 
 
 def check_dataset(config: RunConfig, purpose: str, *, seed: int | None = None) -> None:
-    """Build the dataset and, when it reads files, open them (the maps stay on disk)."""
-    dataset = build_dataset(config, purpose)
-    if not isinstance(dataset, Simulator) and dataset.files():
-        dataset.load(seed=config.settings.seed if seed is None else seed, progress=False)
+    """Build the dataset and, when it reads files, open them (the maps stay on disk); the same
+    for the dataset of every robustness contamination that makes the data set again."""
+    datasets = [build_dataset(config, purpose)]
+    for index, contamination in enumerate(config.settings.robustness.contaminations):
+        if contamination.dataset is not None:
+            datasets.append(contamination_dataset(config, index))
+    for dataset in datasets:
+        if not isinstance(dataset, Simulator) and dataset.files():
+            dataset.load(seed=config.settings.seed if seed is None else seed, progress=False)
 
 
 # ---- cosmossl compare ----------------------------------------------------------------------

@@ -29,6 +29,7 @@ from cosmossl.inference.posterior import load_posterior
 from cosmossl.inference.surveys import survey_mean
 from cosmossl.job import run_dir as layout
 from cosmossl.job.infer import fit_surveys, survey_rows
+from cosmossl.job.plan import contamination_dataset
 from cosmossl.plugin.factory import create
 
 #: Separates the contaminations' random numbers from every other stream of the run seed.
@@ -42,13 +43,21 @@ def survey_size(config: RunConfig) -> int:
     return config.settings.robustness.survey_size or config.settings.inference.survey_size
 
 
-def contaminate(config: RunConfig, mapset: MapSet, index: int, *, progress: bool = False) -> MapSet:
+def contaminate(
+    config: RunConfig,
+    mapset: MapSet,
+    index: int,
+    *,
+    dataset: Any = None,
+    progress: bool = False,
+) -> MapSet:
     """The test split of ``mapset`` with contamination number ``index`` put in (same rows, same
-    order). Deterministic for the run seed."""
+    order). Deterministic for the run seed. ``dataset``: the contamination's dataset when it is
+    already built (:func:`contamination_dataset`)."""
     contamination = config.settings.robustness.contaminations[index]
-    spec = contamination_spec(config, contamination)
     rows = mapset.indices("test")
     if contamination.augmentation is not None:
+        spec = contamination_spec(config, contamination)
         augmentation = create("augmentation", spec.type, spec.params, meta=mapset.meta)
         parts = []
         for start in range(0, len(rows), _BATCH):
@@ -58,7 +67,8 @@ def contaminate(config: RunConfig, mapset: MapSet, index: int, *, progress: bool
                 parts.append(augmentation(maps, torch.Generator().manual_seed(key)).numpy())
         maps = np.concatenate(parts) if parts else mapset.read(rows)
         return mapset.subset(rows, maps=maps.astype(np.float32))
-    dataset = create("dataset", spec.type, spec.params)
+    if dataset is None:
+        dataset = contamination_dataset(config, index)
     other = dataset.load(seed=config.settings.seed, progress=progress)
     _check_aligned(mapset, other, contamination.label)
     return other.subset(rows)

@@ -21,13 +21,13 @@ from typing import Any
 from cosmossl._util.digest import file_fingerprint
 from cosmossl._util.files import write_json
 from cosmossl.components.dataset import Simulator
-from cosmossl.config.run_file import ComponentSpec, RunConfig, load_run_config
+from cosmossl.config.run_file import ComponentSpec, RunConfig, contamination_spec, load_run_config
 from cosmossl.data.hdf5 import read_mapset, write_mapset
 from cosmossl.data.mapset import MapSet
 from cosmossl.data.summaries import write_summaries
 from cosmossl.errors import ConfigError, DataError
 from cosmossl.job import run_dir as layout
-from cosmossl.job.plan import build_dataset, check_config
+from cosmossl.job.plan import build_dataset, check_config, contamination_dataset
 from cosmossl.job.report.run_report import write_run_report
 from cosmossl.job.results import RunResult, read_json
 from cosmossl.job.run_dir import RunDirectory, run_directory
@@ -117,9 +117,13 @@ class _Job:
         return key
 
     def execute(self) -> RunResult:
-        if self.settings.robustness.contaminations:
-            self.config.require("backend", "[robustness]", 'type = "sbi"')
         dataset = build_dataset(self.config, "`cosmossl run`")
+        # Built before any work, so that their own checks fail now rather than after training.
+        contaminations = {
+            index: contamination_dataset(self.config, index)
+            for index, c in enumerate(self.settings.robustness.contaminations)
+            if c.dataset is not None
+        }
         mapset, data_key = self.data(dataset)
         sources: dict[str, tuple[str, str]] = {}  # label -> (summaries file, stage key)
         checkpoint, train_key = None, None
@@ -133,7 +137,7 @@ class _Job:
             for label, (path, key) in sources.items():
                 self.result.metrics[label] = self.infer(label, path, key)
             if self.settings.robustness.contaminations:
-                contaminated = self.contaminate(mapset, data_key)
+                contaminated = self.contaminate(mapset, data_key, contaminations)
                 for label, (path, key) in sources.items():
                     self.result.robustness[label] = self.robustness(
                         label, path, key, mapset, checkpoint, contaminated
@@ -155,8 +159,7 @@ class _Job:
             # Files on disk (CAMELS, npy, hdf5) are read in place, never copied; their
             # fingerprints (taken once they are opened and checked) are the stage's input.
             mapset = dataset.load(seed=self.settings.seed, progress=self.progress)
-            content = self.settings.digest_data
-            inputs["files"] = [file_fingerprint(f, content=content) for f in dataset.files()]
+            inputs["files"] = self._fingerprints(dataset)
             key = self._stage("data", inputs, [], lambda: None)
             return mapset, key
         maps = self.data_dir.path(layout.MAPS)
@@ -166,6 +169,11 @@ class _Job:
 
         key = self._stage("data", inputs, [layout.MAPS], simulate, where=self.data_dir)
         return read_mapset(maps), key
+
+    def _fingerprints(self, dataset: Any) -> list[dict[str, Any]]:
+        """The fingerprints of the files a file dataset reads (part of its stage's key)."""
+        content = self.settings.digest_data
+        return [file_fingerprint(f, content=content) for f in dataset.files()]
 
     def train(self, mapset: MapSet, data_key: str) -> tuple[Path, str]:
         from cosmossl.job.train import train
@@ -254,23 +262,31 @@ class _Job:
         self._stage(f"infer-{label}", inputs, [metrics], action, owned=[out_dir])
         return read_json(self.dir.path(metrics))
 
-    def contaminate(self, mapset: MapSet, data_key: str) -> dict[str, tuple[str, str]]:
+    def contaminate(
+        self, mapset: MapSet, data_key: str, datasets: dict[int, Any]
+    ) -> dict[str, tuple[str, str]]:
         """The contaminated test maps of every ``[[robustness.contaminations]]`` table, in the
-        data folder (shared by runs on the same data): ``{name: (maps file, stage key)}``."""
-        from cosmossl.config.run_file import contamination_spec
+        data folder (shared by runs on the same data): ``{name: (maps file, stage key)}``.
+        ``datasets``: the dataset of each dataset contamination, by its index."""
         from cosmossl.job.robustness import contaminate
 
         out = {}
         for index, contamination in enumerate(self.settings.robustness.contaminations):
             path = layout.contaminated_maps(index, contamination.label)
-            inputs = {
+            spec = contamination_spec(self.config, contamination)
+            inputs: dict[str, Any] = {
                 "data": data_key,
-                "contamination": contamination_spec(self.config, contamination).to_table(),
+                "contamination": spec.to_table(),
                 "seed": self.settings.seed,
+                "code": _code(spec),
             }
+            dataset = datasets.get(index)
+            if dataset is not None and not isinstance(dataset, Simulator):
+                inputs["files"] = self._fingerprints(dataset)
 
-            def action(index: int = index, path: str = path) -> None:
-                maps = contaminate(self.config, mapset, index, progress=self.progress)
+            def action(index: int = index, path: str = path, dataset: Any = dataset) -> None:
+                maps = contaminate(self.config, mapset, index, dataset=dataset,
+                                   progress=self.progress)  # fmt: skip
                 write_mapset(maps, self.data_dir.path(path))
 
             name = f"contaminate-{Path(path).stem}"
@@ -293,6 +309,13 @@ class _Job:
 
         out_dir = layout.robustness(label)
         metrics = f"{out_dir}/{layout.METRICS}"
+        # The summary that is run again on the contaminated maps: the trained encoder, or the
+        # statistic (its code is part of the key, as for the stages that made the summaries).
+        summary_spec = (
+            self.config.require("encoder")
+            if label == layout.ENCODER
+            else self.config.require("statistic")
+        )
         inputs = {
             "summaries": summaries_key,
             "infer": self.dir.key(f"infer-{label}"),
@@ -301,15 +324,19 @@ class _Job:
             "inference": self.settings.inference.model_dump(mode="json"),
             "backend": self.config.require("backend").to_table(),
             "seed": self.settings.seed,
+            "code": _code(summary_spec, self.config.require("backend")),
         }
         device = self.settings.device
 
         def summarize(maps: MapSet) -> Any:
             if label == layout.ENCODER:
                 return compress(maps, checkpoint, device=device, progress=False).summaries
-            spec = self.config.require("statistic")
-            statistic = create("statistic", spec.type, spec.params, meta=mapset.meta)
-            return compress_statistic(maps, statistic, device=device, progress=False).summaries
+            statistic = create(
+                "statistic", summary_spec.type, summary_spec.params, meta=mapset.meta
+            )
+            return compress_statistic(
+                maps, statistic, name=summary_spec.type, device=device, progress=False
+            ).summaries
 
         def action() -> None:
             evaluate_robustness(
@@ -323,7 +350,7 @@ class _Job:
                 progress=self.progress,
             )  # fmt: skip
 
-        self._stage(f"robustness-{label}", inputs, [metrics], action)
+        self._stage(f"robustness-{label}", inputs, [metrics], action, owned=[out_dir])
         return read_json(self.dir.path(metrics))
 
     def fisher(

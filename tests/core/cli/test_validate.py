@@ -4,17 +4,23 @@ component that cannot be imported or is not installed."""
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
+import textwrap
 
+import numpy as np
 import pytest
 from support.paths import REPO
 from support.plugins import make_distribution
 
+import cosmossl
 from cosmossl import ConfigError
 from cosmossl.cli import main
 from cosmossl.config.run_file import load_run_config, parse_run_config
 from cosmossl.job.compare import compare
 from cosmossl.job.plan import check_config
+from cosmossl.job.run import run
 
 BASE = """
 name = "cmp"
@@ -172,3 +178,78 @@ def test_validate_opens_the_files_of_a_file_dataset(tmp_path, capsys):
     text = f'[dataset]\ntype = "hdf5"\npath = "{tmp_path / "absent.h5"}"\n[statistic]\n'
     code, _, err, _ = validate(tmp_path, capsys, text + 'type = "power-spectrum"\n')
     assert code == 2 and err == f"cosmossl map file '{tmp_path / 'absent.h5'}' does not exist"
+
+
+def test_robustness_without_a_backend_is_refused_before_any_work(tmp_path, capsys):
+    text = (
+        '[dataset]\ntype = "lognormal"\n[statistic]\ntype = "power-spectrum"\n'
+        '[[robustness.contaminations]]\naugmentation = {type = "gaussian-noise"}\n'
+    )
+    code, _, err, path = validate(tmp_path, capsys, text)
+    assert code == 2
+    assert err == (
+        f"{path}: [robustness] needs a [backend] table, but the run file has no [backend] table; "
+        'add one, e.g. [backend] type = "sbi" (checked for `cosmossl run`; --for COMMAND checks '
+        "for another)"
+    )
+
+
+def test_validate_opens_the_files_of_a_dataset_contamination(tmp_path, capsys):
+    np.save(tmp_path / "maps.npy", np.zeros((6, 8, 8), dtype=np.float32))
+    np.save(tmp_path / "params.npy", np.repeat(np.eye(3, 2), 2, axis=0))
+    absent = tmp_path / "noisy.npy"
+    text = (
+        f'[dataset]\ntype = "npy"\nmaps = "{tmp_path / "maps.npy"}"\n'
+        f'params = "{tmp_path / "params.npy"}"\n[statistic]\ntype = "power-spectrum"\n'
+        '[backend]\ntype = "sbi"\n'
+        f'[[robustness.contaminations]]\ndataset = {{maps = "{absent}"}}\n'
+    )
+    code, _, err, _ = validate(tmp_path, capsys, text)
+    assert code == 2 and err == f"maps file '{absent}' does not exist"
+
+
+PICKY_DATASET = """
+    import cosmossl
+    from cosmossl.components.meta import MapMeta
+
+    class Picky(cosmossl.Dataset):
+        '''Refuses an odd size in its own constructor.'''
+
+        class Params(cosmossl.Params):
+            size: int = 2
+
+        def __init__(self, params=None):
+            super().__init__(params)
+            if self.params.size % 2:
+                raise ValueError(f"size must be even, got {self.params.size}")
+
+        def load(self, *, seed, progress=False):
+            raise NotImplementedError
+
+    @cosmossl.hookimpl
+    def register_components(registry):
+        registry.add("dataset", "picky", Picky)
+"""
+
+
+def test_a_dataset_contaminations_own_check_names_its_table_before_any_work(
+    tmp_path, capsys, monkeypatch
+):
+    (tmp_path / "picky_dataset.py").write_text(textwrap.dedent(PICKY_DATASET))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    cosmossl.register_plugin(importlib.import_module("picky_dataset"), "picky")
+    text = (
+        '[dataset]\ntype = "picky"\n[statistic]\ntype = "power-spectrum"\n[backend]\n'
+        'type = "sbi"\n[[robustness.contaminations]]\naugmentation = {type = "d4"}\n'
+        "[[robustness.contaminations]]\ndataset = {size = 3}\n"
+    )
+    try:
+        code, _, err, path = validate(tmp_path, capsys, text)
+        # run says the same before any work (Picky cannot load: the data stage would fail).
+        with pytest.raises(ConfigError) as info:
+            run(load_run_config(path), run_dir=tmp_path / "run", progress=False)
+    finally:
+        sys.modules.pop("picky_dataset", None)
+    expected = f"{path}: [[robustness.contaminations]] #2 dataset: size must be even, got 3"
+    assert code == 2 and err == expected
+    assert str(info.value) == expected

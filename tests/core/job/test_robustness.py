@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -10,9 +13,11 @@ import pytest
 import cosmossl
 from cosmossl import DataError
 from cosmossl.config.run_file import parse_run_config
+from cosmossl.errors import OutputError
 from cosmossl.job.compare import compare
 from cosmossl.job.robustness import contaminate
 from cosmossl.job.run import run
+from cosmossl.job.run_dir import RunDirectory
 
 pytestmark = pytest.mark.slow
 
@@ -72,6 +77,74 @@ def test_the_clean_posterior_is_reused_at_the_inference_survey_size(tmp_path):
     clean = result.robustness["power-spectrum"]["clean"]
     assert clean["nll"] == pytest.approx(result.metrics["power-spectrum"]["nll"])
     assert not (tmp_path / "robustness" / "power-spectrum" / "posterior").exists()
+
+
+def test_the_robustness_stages_own_their_outputs(tmp_path):
+    run(config(robustness={"contaminations": [NOISE]}), run_dir=tmp_path, progress=False)
+    directory = RunDirectory(tmp_path)
+    assert directory.owns("robustness/power-spectrum/metrics.json")
+    assert directory.owns("robustness/power-spectrum/posterior")
+    assert directory.owns("data/contaminated/00-gaussian-noise.h5")
+
+
+def test_a_robustness_folder_that_cosmossl_did_not_write_is_refused(tmp_path):
+    run(config(robustness={}), run_dir=tmp_path, progress=False)  # no robustness yet
+    notes = tmp_path / "robustness" / "power-spectrum" / "notes.txt"
+    notes.parent.mkdir(parents=True)
+    notes.write_text("mine")
+    with pytest.raises(OutputError, match=r"robustness/power-spectrum' exists but was not "
+                       "written by cosmossl"):  # fmt: skip
+        run(config(robustness={"contaminations": [NOISE]}), run_dir=tmp_path, progress=False)
+    assert notes.read_text() == "mine"
+
+
+LOCAL_NOISE = """
+    import torch
+    import cosmossl
+
+    SIGMA = {sigma}
+
+    class LocalNoise(cosmossl.Augmentation):
+        '''White noise of a fixed standard deviation.'''
+        role = "systematic"
+
+        def __call__(self, maps, generator):
+            noise = torch.randn(maps.shape, generator=generator, dtype=maps.dtype)
+            return maps + SIGMA * noise.to(maps.device)
+
+    @cosmossl.hookimpl
+    def register_components(registry):
+        registry.add("augmentation", "local-noise", LocalNoise)
+"""
+
+
+def test_an_edited_contaminating_augmentation_reruns_its_stages(tmp_path, monkeypatch):
+    """The code of the contamination is part of the stage key: editing a local plugin (no new
+    version, the run file unchanged) makes its contaminated maps and every robustness stage
+    that reads them run again, and nothing else."""
+    folder = tmp_path / "src"
+    folder.mkdir()
+    monkeypatch.syspath_prepend(str(folder))
+
+    def install(sigma):
+        (folder / "local_noise.py").write_text(textwrap.dedent(LOCAL_NOISE.format(sigma=sigma)))
+        importlib.invalidate_caches()
+        module = sys.modules.get("local_noise")
+        module = importlib.reload(module) if module else importlib.import_module("local_noise")
+        cosmossl.reset_plugins()
+        cosmossl.register_plugin(module, "local-noise")
+        return config(robustness={"contaminations": [{"augmentation": {"type": "local-noise"}}]})
+
+    def ran(result):
+        return sorted(name for name, did in result.ran.items() if did)
+
+    try:
+        run(install(0.3), run_dir=tmp_path / "run", progress=False)
+        assert ran(run(install(0.3), run_dir=tmp_path / "run", progress=False)) == []
+        again = run(install(0.6), run_dir=tmp_path / "run", progress=False)
+    finally:
+        sys.modules.pop("local_noise", None)
+    assert ran(again) == ["contaminate-00-local-noise", "robustness-power-spectrum"]
 
 
 def test_surveys_get_their_own_posterior_and_tighter_constraints(tmp_path):
