@@ -134,3 +134,22 @@ def test_test_maps_without_a_fiducial_are_drawn_with_the_seed():
     assert all(s.split[first] == 2)
     assert choose_test_maps(s, 0).size == 0
     assert choose_test_maps(s, 99).size == 6  # every test cosmology once
+
+
+def test_survey_posteriors_are_shown_on_test_surveys_with_the_fisher_of_n_maps(tmp_path, calls):
+    """With [inference] survey_size 2 the posterior is of the mean summary of 2 maps: each map's
+    summary is θ ± 0.2, their mean θ; the ellipses are those of 2 maps."""
+    s = summaries()
+    s.summaries[:, :2] += np.where(np.arange(24) % 2 == 0, 0.2, -0.2)[:, None]
+    matrix = np.array(FISHER["summaries"]["encoder"]["fisher"])
+    sources = [source(tmp_path, "encoder", s, matrix)]
+    written = posterior_figures(sources, tmp_path, fisher=FISHER, n_maps=2, n_samples=2000,
+                                survey_size=2)  # fmt: skip
+    assert len(written) == 2 and len(calls) == 2
+    for (_, caption), ((samples, _, _), options) in zip(written, calls):
+        np.testing.assert_allclose(samples["encoder"].mean(0), options["truth"], atol=0.01)
+        assert caption.startswith("Test survey of 2 maps of cosmology ")
+        assert "Each summary is the mean over the survey's maps." in caption
+        assert "ellipses at the fiducial point (a = 0, b = 0), for 2 maps." in caption
+        np.testing.assert_array_equal(options["limit"], 2 * np.array(FISHER["limit"]["fisher"]))
+        np.testing.assert_array_equal(options["cramer_rao"]["encoder"], 2 * matrix)

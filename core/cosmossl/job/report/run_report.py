@@ -81,15 +81,17 @@ def posterior_section(
     seed: int,
 ) -> list[Path]:
     """The overlaid posteriors of a few test maps (``[inference]`` ``n_corner`` maps,
-    ``n_samples`` samples each); nothing when ``plots`` is off. Returns the figures' paths."""
+    ``n_samples`` samples each; test surveys of ``survey_size`` maps when it is above 1);
+    nothing when ``plots`` is off. Returns the figures' paths."""
     if not options.plots:
         return []
     figures = posterior_figures(
         sources, root, fisher=fisher, n_maps=options.n_corner, n_samples=options.n_samples,
-        seed=seed,
+        seed=seed, survey_size=options.survey_size,
     )  # fmt: skip
     if figures:
-        report.heading("Posteriors of test maps")
+        report.heading("Posteriors of test maps" if options.survey_size == 1
+                       else "Posteriors of test surveys")  # fmt: skip
     for name, caption in figures:
         report.figure(name, caption)
     return [root / name for name, _ in figures]
