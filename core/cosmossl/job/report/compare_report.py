@@ -12,7 +12,7 @@ from cosmossl._util.files import write_json, write_text
 from cosmossl.config.run_file import RunConfig
 from cosmossl.job.report.compare_plots import plot_comparison
 from cosmossl.job.report.document import Report
-from cosmossl.job.report.labels import label
+from cosmossl.job.report.labels import label, robustness_label
 from cosmossl.job.report.posterior_figures import run_sources
 from cosmossl.job.report.run_report import posterior_section
 from cosmossl.job.results import ROBUST, CompareResult, read_json
@@ -107,19 +107,7 @@ def _robustness_table(report: Report, table: list[dict[str, Any]]) -> None:
         for name in contaminations
         for row in table
     ]
-    report.table(["entry", "contamination", *(_robust_label(m) for m in metrics)], rows)
-
-
-def _robust_label(metric: str) -> str:
-    names = {"shift_joint": "joint shift/σ", "coverage_68_change": "Δ 68% coverage",
-             "fom_kept": "FoM kept"}  # fmt: skip
-    if metric in names:
-        return names[metric]
-    for prefix, text in (("bias_clean_", "bias/σ clean"), ("bias_", "bias/σ"),
-                         ("shift_", "shift/σ")):  # fmt: skip
-        if metric.startswith(prefix):
-            return f"{text} ({metric[len(prefix) :]})"
-    return metric
+    report.table(["entry", "contamination", *(robustness_label(m) for m in metrics)], rows)
 
 
 def _pm(row: dict[str, Any], key: str) -> str:

@@ -64,3 +64,28 @@ def label(key: str) -> str:
     """A column's heading: the metric's label, or the key itself for unknown columns."""
     found = metric(key)
     return found.label if found else key
+
+
+#: Robustness metrics of a comparison (columns ``robust:<contamination>:<metric>``).
+ROBUSTNESS: tuple[Metric, ...] = (
+    Metric("shift_joint", "joint shift/σ"),
+    Metric("coverage_68_change", "Δ 68% coverage"),
+    Metric("fom_kept", "FoM kept"),
+)
+#: Per-parameter robustness metrics (``<prefix><parameter name>``); longer prefixes first.
+ROBUSTNESS_PER_PARAMETER: tuple[Metric, ...] = (
+    Metric("bias_clean_", "bias/σ clean"),
+    Metric("bias_", "bias/σ"),
+    Metric("shift_", "shift/σ"),
+)
+
+
+def robustness_label(key: str) -> str:
+    """The heading of a robustness metric (``fom_kept``, ``shift_omega_m``, ...), or the key."""
+    for m in ROBUSTNESS:
+        if key == m.key:
+            return m.label
+    for m in ROBUSTNESS_PER_PARAMETER:
+        if key.startswith(m.key):
+            return f"{m.label} ({key[len(m.key) :]})"
+    return key
