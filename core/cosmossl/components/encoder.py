@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
+import torch
 from pydantic import Field
 from torch import nn
 
 from cosmossl.components.base import Component
 from cosmossl.components.params import Params
+from cosmossl.errors import ConfigError
+from cosmossl.nn.symmetry import d4_average
 
 
 class EncoderParams(Params):
     """Parameters every encoder has."""
 
     summary_dim: int = Field(16, gt=0, description="Dimension D of the summary vector.")
+    symmetrize: Literal["none", "d4"] = Field(
+        "none",
+        description="'d4': the summary of a map (compression, the Fisher check) is the "
+        "encoder's output averaged over the 8 rotations and flips of the map, so it is exactly "
+        "invariant to them, as the statistics of an isotropic periodic field are; training "
+        "still sees one random D4 image per view (the d4 augmentation). Square maps only; "
+        "compression costs 8 forward passes per map.",
+    )
 
 
 class Encoder(Component, nn.Module):
@@ -33,7 +44,21 @@ class Encoder(Component, nn.Module):
         nn.Module.__init__(self)
         Component.__init__(self, params)
         self.input_shape = tuple(int(n) for n in input_shape)
+        shape = self.input_shape
+        if self.params.symmetrize == "d4" and (len(shape) != 3 or shape[1] != shape[2]):
+            raise ConfigError(
+                f"encoder: symmetrize = 'd4' needs square maps (C, n, n), got input shape "
+                f"{shape}; use symmetrize = 'none'"
+            )
 
     @property
     def summary_dim(self) -> int:
         return self.params.summary_dim
+
+    def summarize(self, maps: torch.Tensor) -> torch.Tensor:
+        """The summaries ``[B, D]`` of maps ``[B, C, H, W]``: the output of :meth:`forward`,
+        averaged over D4 with ``symmetrize = "d4"``. Compression and the Fisher check call
+        this; training calls the encoder itself."""
+        if self.params.symmetrize == "d4":
+            return d4_average(self, maps)
+        return self(maps)

@@ -21,6 +21,10 @@ _LAZY: dict[str, str] = {
     "expander": "cosmossl.nn.heads",
     "full_precision": "cosmossl.nn.heads",
     "per_view": "cosmossl.nn.heads",
+    # symmetries of square periodic maps
+    "D4_ORDER": "cosmossl.nn.symmetry",
+    "d4_average": "cosmossl.nn.symmetry",
+    "d4_transform": "cosmossl.nn.symmetry",
     # collapse monitors
     "collapse_monitors": "cosmossl.nn.monitors",
     "embedding_std": "cosmossl.nn.monitors",
@@ -59,3 +63,4 @@ if TYPE_CHECKING:
         per_view,
     )
     from cosmossl.nn.monitors import collapse_monitors, embedding_std, rankme
+    from cosmossl.nn.symmetry import D4_ORDER, d4_average, d4_transform

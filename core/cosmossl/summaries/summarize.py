@@ -33,12 +33,14 @@ def encoder_summary(
 
     The summary is the encoder output, never a projector's: projector outputs are tuned to the
     SSL objective and discard information the encoder keeps (Bordes et al. 2022,
-    arXiv:2206.13378).
+    arXiv:2206.13378). A cosmossl :class:`~cosmossl.Encoder` gives its
+    :meth:`~cosmossl.Encoder.summarize` (averaged over D4 when it says so).
     """
     encoder.to(resolve_device(device)).eval()
+    forward = getattr(encoder, "summarize", encoder)
 
     def summary(maps: torch.Tensor) -> torch.Tensor:
-        return encoder(standardizer(maps))
+        return forward(standardizer(maps))
 
     return summary
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 
 from cosmossl import Augmentation
+from cosmossl.nn import D4_ORDER, d4_transform
 
 
 class D4(Augmentation):
@@ -19,13 +20,11 @@ class D4(Augmentation):
     def __call__(self, maps: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         if maps.ndim != 4 or maps.shape[-1] != maps.shape[-2]:
             raise ValueError(f"d4 needs square maps [B, C, H, H], got shape {tuple(maps.shape)}")
-        element = torch.randint(0, 8, (maps.shape[0],), generator=generator, device=maps.device)
+        shape = (maps.shape[0],)
+        element = torch.randint(0, D4_ORDER, shape, generator=generator, device=maps.device)
         out = torch.empty_like(maps)
-        for index in range(8):
+        for index in range(D4_ORDER):
             chosen = element == index
             if chosen.any():
-                selected = maps[chosen]
-                if index >= 4:
-                    selected = selected.flip(-1)
-                out[chosen] = torch.rot90(selected, k=index % 4, dims=(-2, -1))
+                out[chosen] = d4_transform(maps[chosen], index)
         return out
