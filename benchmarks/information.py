@@ -193,6 +193,12 @@ def load_records(path: Path) -> list[dict[str, Any]]:
     return json.loads(path.read_text(encoding="utf-8")).get("records", [])
 
 
+def load_meta(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8")).get("machine", {})
+
+
 def save(path: Path, records: list[dict[str, Any]], meta: dict[str, Any]) -> None:
     write_json(path, {"machine": meta, "records": records})
 
@@ -200,6 +206,12 @@ def save(path: Path, records: list[dict[str, Any]], meta: dict[str, Any]) -> Non
 def upsert(records: list[dict[str, Any]], record: dict[str, Any]) -> list[dict[str, Any]]:
     key = tuple(record[k] for k in KEY)
     return [r for r in records if tuple(r[k] for k in KEY) != key] + [record]
+
+
+def record_measurement(path: Path, record: dict[str, Any], meta: dict[str, Any]) -> None:
+    """Add ``record`` to the results file, re-read first: several runs (one per core) may share
+    it."""
+    save(path, upsert(load_records(path), record), meta)
 
 
 def table(records: list[dict[str, Any]]) -> str:
@@ -264,6 +276,11 @@ def main() -> None:
         default=[0.125, 0.25, 0.5, 1.0],
         help="fractions of the run's training steps at which to evaluate",
     )
+    parser.add_argument(
+        "--skip-statistic",
+        action="store_true",
+        help="do not measure the power spectrum (another run does)",
+    )
     parser.add_argument("--device", default="auto")
     parser.add_argument("--runs", type=Path, default=REPO / "runs" / "information")
     parser.add_argument("--out", type=Path, default=RESULTS / "information.json")
@@ -284,10 +301,9 @@ def main() -> None:
     }
     if args.quick:  # never touch the real results
         args.out = args.runs / "quick" / "information.json"
-    records = load_records(args.out)
     geometries = list(GEOMETRIES) if args.geometry == "all" else [args.geometry]
     transforms = list(TRANSFORMS) if args.transform == "all" else [args.transform]
-    timings = {}
+    timings: dict[str, Any] = {}
     for geometry in geometries:
         base = load_run_config(GEOMETRIES[geometry])
         for transform in transforms:
@@ -299,15 +315,16 @@ def main() -> None:
             timings[name] = simulation_fraction(config, dataset, mapset)
             log.warning("%s: simulating a batch is %.1f%% of a training step", name,
                         100 * timings[name]["fraction_of_step"])  # fmt: skip
-            record = measure_statistic(config, dataset, mapset, root / STATISTIC, name)
-            records = upsert(records, record)
-            save(args.out, records, {**meta, "simulation": timings})
+            meta["simulation"] = {**load_meta(args.out).get("simulation", {}), **timings}
+            if not args.skip_statistic:
+                record = measure_statistic(config, dataset, mapset, root / STATISTIC, name)
+                record_measurement(args.out, record, meta)
             for loss in args.losses:
                 loss_config = with_loss(config, loss)
                 curve = measure_loss(loss_config, dataset, mapset, root / loss, name, args.budgets)
                 for record in curve:
-                    records = upsert(records, record)
-                    save(args.out, records, {**meta, "simulation": timings})
+                    record_measurement(args.out, record, meta)
+    records = load_records(args.out)
     text = table(records)
     print(text)
     write_text(args.out.with_suffix(".md"), text)
