@@ -36,7 +36,8 @@ class Loss(Component, nn.Module, ABC):
 
     ``forward(encoder, views, theta=None)`` receives the encoder and the batch of views
     ``[B, V, C, H, W]`` (B groups, V views of each) and returns a :class:`LossOutput`. Supervised
-    losses (``supervised = True``) also get the parameters ``theta`` ``[B, P]``.
+    losses (``supervised = True``) also get the parameters ``theta`` ``[B, P]``, standardised
+    with the training split's mean and standard deviation of each parameter.
     ``summary_dim`` (the encoder's D) and ``param_dim`` (P) are supplied by the engine; create
     every trainable head in ``__init__`` (the optimiser is built before the first step). Under
     DDP, statistics over the batch must cover the global batch (``cosmossl.nn.gather_with_grad``,

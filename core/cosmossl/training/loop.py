@@ -225,7 +225,11 @@ class _Trainer:
             trainable, lr=settings.lr, weight_decay=settings.weight_decay
         )
         self.autocast = dev.type == "cuda" and settings.bf16
-        self.params = torch.as_tensor(np.asarray(job.mapset.params, dtype=np.float32))
+        # Supervised losses see θ standardised with the training split's mean and std per
+        # parameter: a Gaussian-NLL head should not have to learn the scale of Ω_m against σ_8.
+        theta = np.asarray(job.mapset.params, dtype=np.float64)
+        scale = Standardizer.fit(theta[job.mapset.indices("train")])
+        self.params = torch.as_tensor(scale(theta), dtype=torch.float32)
         self.state = TrainState()
         self.standardizer = Standardizer()
         self.log = MetricsLog(self.folder, tensorboard=settings.tensorboard, enabled=self.is_main)

@@ -5,7 +5,8 @@ SSL summaries with the same encoder trained end-to-end on the parameters. A head
 outputs a mean μ and a Cholesky factor L of the covariance (softplus on the diagonal, so it is
 positive), and the loss is ``−log N(θ | μ, LLᵀ)`` averaged over the batch (the summary is then
 the encoder output, as for the SSL losses). Every view of a group is a sample with its group's θ.
-The parameters θ should be standardised by the engine; the loss does not rescale them.
+The training loop passes θ standardised with the training split's mean and standard deviation
+per parameter; the loss does not rescale them.
 """
 
 from __future__ import annotations
