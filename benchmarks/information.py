@@ -29,6 +29,7 @@ import json
 import logging
 import os
 import platform
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,8 @@ def measure_statistic(config, dataset, mapset, folder: Path, geometry: str) -> d
 
 def measure_loss(config, dataset, mapset, folder: Path, geometry: str, budgets: list[float]):
     """Train once; evaluate the last checkpoint at each fraction of the run's steps."""
+    # A fresh start: a training left in the folder by an earlier measurement is not resumed.
+    shutil.rmtree(folder / "train", ignore_errors=True)
     train = config.settings.train
     views = config.settings.pairing.views
     steps_per_epoch = train.steps_per_epoch or (
