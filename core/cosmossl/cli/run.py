@@ -31,7 +31,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"stages run: {', '.join(ran) or 'none'}; up to date: {', '.join(skipped) or 'none'}")
     if result.fisher:
         for label, entry in result.fisher["summaries"].items():
-            print(f"{label}: figure-of-merit fraction {entry['fom_fraction']:.3f} of the limit")
+            low, high = entry.get("fom_fraction_interval") or (float("nan"), float("nan"))
+            print(
+                f"{label}: figure-of-merit fraction {entry['fom_fraction']:.3f} of the limit "
+                f"(68% interval {low:.3f}–{high:.3f})"
+            )
     for label, metrics in result.metrics.items():
         print(
             f"{label}: test NLL {metrics['nll']:.3f}, coverage error "

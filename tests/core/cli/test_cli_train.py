@@ -61,3 +61,19 @@ def test_training_twice_into_one_run_dir_is_a_user_error(tmp_path, capsys):
 def test_compress_without_a_checkpoint_is_a_user_error(tmp_path, capsys):
     assert main(["-q", "compress", _config(tmp_path)]) == 2
     assert "is not a cosmossl checkpoint" in capsys.readouterr().err
+
+
+def test_run_prints_each_summary_s_fisher_fraction_with_its_interval(tmp_path, capsys):
+    import re
+
+    path = tmp_path / "run.toml"
+    path.write_text(
+        CONFIG.format(run_dir=tmp_path / "run")
+        + '\n[backend]\ntype = "lampe"\nmax_epochs = 2\n'
+        + "[inference]\nn_samples = 20\nplots = false\nn_corner = 0\n"
+        + "[fisher]\nn_fiducial = 40\nn_derivative = 10\n"
+    )
+    assert main(["-q", "run", str(path)]) == 0
+    out = capsys.readouterr().out
+    line = r"encoder: figure-of-merit fraction \d+\.\d{3} of the limit \(68% interval "
+    assert re.search(line + r"\d+\.\d{3}–\d+\.\d{3}\)", out), out
