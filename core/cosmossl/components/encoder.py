@@ -41,6 +41,11 @@ class Encoder(Component, nn.Module):
     params: EncoderParams
 
     def __init__(self, params: EncoderParams | None = None, *, input_shape: tuple[int, ...]):
+        if not issubclass(type(self).Params, EncoderParams):
+            raise TypeError(
+                f"encoder {type(self).__name__}: its Params must derive from "
+                "cosmossl.EncoderParams (it holds summary_dim and symmetrize)"
+            )
         nn.Module.__init__(self)
         Component.__init__(self, params)
         self.input_shape = tuple(int(n) for n in input_shape)
