@@ -56,5 +56,5 @@ def run(args: argparse.Namespace) -> int:
             f"training {how}: {result.epochs} epochs, {result.steps} steps; best validation "
             f"loss {best} (epoch {result.best_epoch})"
         )
-        print(f"best checkpoint: {result.checkpoint}")
+        print(f"best checkpoint: {result.checkpoint} (epoch {result.checkpoint_epoch})")
     return 0

@@ -42,10 +42,16 @@ class Loss(Component, nn.Module, ABC):
     every trainable head in ``__init__`` (the optimiser is built before the first step). Under
     DDP, statistics over the batch must cover the global batch (``cosmossl.nn.gather_with_grad``,
     ``batch_norm="sync"`` heads). ``cosmossl.testing.check_loss`` checks the contract.
+
+    The training loop keeps as ``checkpoints/best`` the epoch of lowest validation loss. A loss
+    whose value is not comparable from one epoch to the next (BYOL: it measures the distance to
+    an EMA target that keeps moving) sets ``select_by_validation = False``: ``best`` is then the
+    last epoch's weights, as its paper evaluates the encoder at the end of training.
     """
 
     kind: ClassVar[str] = "loss"
     supervised: ClassVar[bool] = False
+    select_by_validation: ClassVar[bool] = True
     context_keys: ClassVar[tuple[str, ...]] = ("summary_dim", "param_dim")
 
     def __init__(

@@ -52,10 +52,13 @@ class TrainResult:
 
     Attributes:
         run_dir: the run folder (``metrics.jsonl``, ``tensorboard/``, ``checkpoints/``).
-        checkpoint: the best checkpoint (lowest validation loss) — use it for compression.
+        checkpoint: the best checkpoint (lowest validation loss; the last epoch's for a loss
+            with ``select_by_validation = False``) — use it for compression.
         last_checkpoint: the latest checkpoint (resume point).
         epochs: epochs completed; steps: optimiser steps taken.
-        best_val_loss / best_epoch: of the best checkpoint (training loss without a val split).
+        best_val_loss / best_epoch: the lowest validation loss and its epoch (training loss
+            without a val split).
+        checkpoint_epoch: the epoch whose weights ``checkpoint`` holds.
         stopped_early: early stopping ended the run; interrupted: ``stop_after_steps`` did.
         history: one dict per epoch (train_loss, val_loss, lr, ...).
         rank: this process's rank under DDP (0 in one process; only rank 0 wrote files).
@@ -70,6 +73,7 @@ class TrainResult:
     best_epoch: int | None
     stopped_early: bool = False
     interrupted: bool = False
+    checkpoint_epoch: int | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
     rank: int = 0
 
@@ -452,7 +456,8 @@ class _Trainer:
         }
         s.history.append(record)
         self.log.write({k: v for k, v in record.items() if v is not None})
-        if improved:
+        # A loss whose value does not rank epochs (a moving target) keeps its last epoch.
+        if improved or not self.loss.select_by_validation:
             self.checkpoints.save(self.folder.best, s, self.standardizer, optimizer=False)
         self._save_last()
 
@@ -471,6 +476,7 @@ class _Trainer:
             best_epoch=s.best_epoch,
             stopped_early=s.stopped_early,
             interrupted=interrupted,
+            checkpoint_epoch=s.best_epoch if self.loss.select_by_validation else s.epoch or None,
             history=list(s.history),
             rank=self.rank,
         )

@@ -10,6 +10,12 @@ two directions (symmetrised). The EMA rate follows the cosine schedule
 ``τ_k = 1 − (1 − τ_base)·(cos(πk/K) + 1)/2`` (k = step, K = total steps). With k > 2 views the
 symmetrised loss is averaged over all pairs of views.
 
+Model selection: the loss measures the distance to a target that keeps moving, so its value on
+the validation maps does not rank epochs (on the compare benchmark it was lowest at epoch 3 of
+25, whose encoder kept 0.65 of the Fisher information against 0.81 for the last epoch's). As in
+the paper, which evaluates the encoder at the end of training, the training loop keeps the last
+epoch's weights (``select_by_validation = False``).
+
 The target encoder is a copy of the encoder made at the first forward pass (the loss does not see
 the encoder before). Its weights are part of this module's ``state_dict`` once it exists; a
 checkpoint loaded before that is kept and applied when the copy is made.
@@ -65,6 +71,8 @@ def _ema_update(target: nn.Module, online: nn.Module, tau: float) -> None:
 
 class BYOL(Loss):
     """BYOL with projector, predictor and EMA target (Grill et al. 2020, arXiv:2006.07733)."""
+
+    select_by_validation = False  # the loss to a moving target does not rank epochs
 
     class Params(Params):
         tau_base: float = Field(

@@ -8,7 +8,7 @@ import logging
 import numpy as np
 import pytest
 import torch
-from support.training import tiny_components, tiny_mapset, weights
+from support.training import TinyLoss, tiny_components, tiny_mapset, weights
 
 from cosmossl import ConfigError, DataError, TrainSettings
 from cosmossl.config import PairingSettings
@@ -100,6 +100,34 @@ def test_best_checkpoint_has_the_lowest_validation_loss(tmp_path):
     assert result.best_val_loss == min(val)
     assert result.best_epoch == int(np.argmin(val)) + 1
     assert load_checkpoint(result.checkpoint).state["best_epoch"] == result.best_epoch
+
+
+def test_a_loss_that_does_not_rank_epochs_keeps_its_last_epoch_as_best(tmp_path):
+    # lr so small the validation loss is lowest at epoch 1; the loss opts out of ranking.
+    mapset = tiny_mapset()
+    encoder, _ = tiny_components(mapset)
+
+    class MovingTarget(TinyLoss):
+        select_by_validation = False
+
+    loss = MovingTarget(summary_dim=4, param_dim=2)
+    result = train_components(
+        mapset,
+        encoder,
+        loss,
+        run_dir=tmp_path,
+        settings=TrainSettings(**{**FAST, "epochs": 3, "lr": 1e-9}),
+        seed=0,
+        device="cpu",
+        progress=False,
+    )
+    assert result.best_epoch == 1 and result.checkpoint_epoch == 3
+    best = load_checkpoint(result.checkpoint)
+    assert best.state["epoch"] == 3
+    assert torch.equal(best.part("encoder")["net.1.weight"], encoder.state_dict()["net.1.weight"])
+    default, _, _ = _train(tmp_path / "default", settings={"epochs": 3, "lr": 1e-9})
+    assert default.checkpoint_epoch == default.best_epoch == 1
+    assert load_checkpoint(default.checkpoint).state["epoch"] == 1
 
 
 def test_early_stopping_stops_after_patience_epochs_without_improvement(tmp_path):

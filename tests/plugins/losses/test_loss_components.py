@@ -99,6 +99,14 @@ def test_byol_target_weights_survive_a_checkpoint_loaded_before_the_first_step()
     assert torch.all(fresh.target_encoder[1].weight == 0.25)
 
 
+def test_byol_alone_keeps_its_last_epoch_rather_than_its_lowest_validation_loss():
+    # Its loss is the distance to a moving EMA target: the value does not rank epochs.
+    ranked = {name: cosmossl.create("loss", name, summary_dim=8, param_dim=2).select_by_validation
+              for name in ("vicreg", "simclr", "barlow", "byol", "supervised")}  # fmt: skip
+    assert ranked == {"vicreg": True, "simclr": True, "barlow": True, "byol": False,
+                      "supervised": True}  # fmt: skip
+
+
 def test_supervised_loss_needs_theta():
     loss = cosmossl.create("loss", "supervised", summary_dim=D, param_dim=2)
     assert loss.supervised
