@@ -20,6 +20,7 @@ same geometry, transform, summary and budget) and summarised in `information.md`
     OMP_NUM_THREADS=1 python benchmarks/information.py                     # everything (hours)
     OMP_NUM_THREADS=1 python benchmarks/information.py --geometry quickstart
     OMP_NUM_THREADS=1 python benchmarks/information.py --quick             # smoke test, ~1 min
+    python benchmarks/information.py --report      # rewrite the .md and .png from the .json
 """
 
 from __future__ import annotations
@@ -219,14 +220,15 @@ def record_measurement(path: Path, record: dict[str, Any], meta: dict[str, Any])
 
 def table(records: list[dict[str, Any]]) -> str:
     lines = [
-        "| geometry | summary | maps seen | CPU s | FoM fraction | 68% interval | test NLL "
-        "| coverage error |",
-        "|---|---|---:|---:|---:|---|---:|---:|",
+        "| geometry | summary | steps | maps seen | CPU s | FoM fraction | 68% interval "
+        "| test NLL | coverage error |",
+        "|---|---|---:|---:|---:|---:|---|---:|---:|",
     ]
     for r in sorted(records, key=lambda r: (r["geometry"], r["summary"], r["maps_seen"])):
         low, high = r["fom_interval"]
         lines.append(
-            f"| {r['geometry']} | {r['summary']} | {r['maps_seen']:,} | {r['train_seconds']:.0f} "
+            f"| {r['geometry']} | {r['summary']} | {r.get('steps', 0)} | {r['maps_seen']:,} "
+            f"| {r['train_seconds']:.0f} "
             f"| {r['fom_fraction']:.3f} | [{low:.3f}, {high:.3f}] | {r['test_nll']:.3f} "
             f"| {r['coverage_error']:.3f} |"
         )
@@ -288,6 +290,9 @@ def main() -> None:
     parser.add_argument("--runs", type=Path, default=REPO / "runs" / "information")
     parser.add_argument("--out", type=Path, default=RESULTS / "information.json")
     parser.add_argument("--quick", action="store_true", help="smoke test (numbers meaningless)")
+    parser.add_argument(
+        "--report", action="store_true", help="only rewrite the .md table and .png plot"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
@@ -304,6 +309,9 @@ def main() -> None:
     }
     if args.quick:  # never touch the real results
         args.out = args.runs / "quick" / "information.json"
+    if args.report:
+        report(args.out)
+        return
     geometries = list(GEOMETRIES) if args.geometry == "all" else [args.geometry]
     transforms = list(TRANSFORMS) if args.transform == "all" else [args.transform]
     timings: dict[str, Any] = {}
@@ -327,11 +335,16 @@ def main() -> None:
                 curve = measure_loss(loss_config, dataset, mapset, root / loss, name, args.budgets)
                 for record in curve:
                     record_measurement(args.out, record, meta)
-    records = load_records(args.out)
+    report(args.out)
+
+
+def report(path: Path) -> None:
+    """Print the table of every record in ``path`` and write it next to it as .md and .png."""
+    records = load_records(path)
     text = table(records)
     print(text)
-    write_text(args.out.with_suffix(".md"), text)
-    plot(records, args.out.with_suffix(".png"))
+    write_text(path.with_suffix(".md"), text)
+    plot(records, path.with_suffix(".png"))
 
 
 if __name__ == "__main__":

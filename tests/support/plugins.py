@@ -7,7 +7,10 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import warnings
 from pathlib import Path
+
+from cosmossl import PluginWarning
 
 
 def make_distribution(
@@ -23,6 +26,12 @@ def make_distribution(
     (info / "entry_points.txt").write_text(f"[cosmossl]\n{lines}\n", encoding="utf-8")
     for name, source in modules.items():
         (root / f"{name}.py").write_text(textwrap.dedent(source), encoding="utf-8")
+
+
+def plugin_warnings(record: list[warnings.WarningMessage]) -> list[str]:
+    """The messages of the ``PluginWarning``s in a ``pytest.warns`` record (it also catches any
+    unrelated warning the interpreter emits meanwhile, such as a ``ResourceWarning`` from GC)."""
+    return [str(w.message) for w in record if issubclass(w.category, PluginWarning)]
 
 
 GOOD_PLUGIN = """

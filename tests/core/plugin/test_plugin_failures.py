@@ -7,7 +7,7 @@ import os
 import sys
 
 import pytest
-from support.plugins import make_distribution
+from support.plugins import make_distribution, plugin_warnings
 
 import cosmossl
 from cosmossl import CosmosslError, PluginLoadError, PluginWarning
@@ -76,7 +76,7 @@ def test_a_plugin_that_exits_is_skipped_like_any_failing_plugin(
     install(tmp_path, monkeypatch, "quits", source)
     with pytest.warns(PluginWarning) as record:
         host = load_plugins()
-    message = str(record[0].message)
+    (message,) = plugin_warnings(record)
     assert message == (
         "plugin skipped (distribution 'quits-dist', entry point 'quits = quits_mod'): "
         f"{error}; run with --debug (or COSMOSSL_DEBUG=1) for the traceback"
@@ -99,7 +99,7 @@ def test_debug_prints_the_traceback_of_a_failing_plugin(tmp_path, monkeypatch, c
     err = capsys.readouterr().err
     assert "traceback of plugin 'quits'" in err
     assert f'File "{tmp_path / "quits_mod.py"}", line 3' in err and "sys.exit(3)" in err
-    assert "--debug" not in str(record[0].message)
+    assert "--debug" not in plugin_warnings(record)[0]
 
 
 def test_the_cli_survives_an_exiting_plugin_and_says_how_to_see_why(tmp_path, cli):

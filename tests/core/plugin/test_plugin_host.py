@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from support.plugins import BROKEN_PLUGIN, GOOD_PLUGIN, make_distribution
+from support.plugins import BROKEN_PLUGIN, GOOD_PLUGIN, make_distribution, plugin_warnings
 
 import cosmossl
 from cosmossl import DuplicateComponentError, PluginLoadError, PluginWarning
@@ -39,7 +39,7 @@ def test_entry_point_plugin_registers_with_distribution_and_version(installed):
 def test_broken_plugin_is_skipped_with_warning_naming_it(installed):
     with pytest.warns(PluginWarning) as record:
         host = load_plugins()
-    message = str(record[0].message)
+    (message,) = plugin_warnings(record)
     assert "distribution 'bad-dist'" in message
     assert "entry point 'broken = broken_plugin'" in message
     assert "RuntimeError: this plugin is broken on purpose" in message
