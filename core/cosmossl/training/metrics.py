@@ -11,6 +11,7 @@ from typing import Any
 
 import torch
 
+from cosmossl._util.files import write_text
 from cosmossl.training.folder import TrainingFolder
 
 log = logging.getLogger("cosmossl.training")
@@ -57,15 +58,19 @@ class MetricsLog:
             self.writer = SummaryWriter(log_dir=str(folder.tensorboard))
 
     def truncate_after(self, step: int) -> None:
-        """Drop lines logged after ``step`` (a resumed run logs them again)."""
+        """Drop lines logged after ``step`` (a resumed run logs them again), and a last line
+        left half-written by a process killed while writing it."""
         if not self.enabled or not self.path.is_file():
             return
-        keep = [
-            line
-            for line in self.path.read_text(encoding="utf-8").splitlines()
-            if line.strip() and json.loads(line).get("step", 0) <= step
-        ]
-        self.path.write_text("".join(line + "\n" for line in keep), encoding="utf-8")
+        keep = []
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            try:
+                record = json.loads(line) if line.strip() else None
+            except json.JSONDecodeError:
+                continue
+            if isinstance(record, dict) and record.get("step", 0) <= step:
+                keep.append(line)
+        write_text(self.path, "".join(line + "\n" for line in keep))
 
     def write(self, record: dict[str, Any]) -> None:
         if not self.enabled:

@@ -68,6 +68,17 @@ def test_resume_ends_with_the_weights_of_an_uninterrupted_run(tmp_path, stop):
     assert steps("cut") == steps("full")  # lines logged after the checkpoint are not repeated
 
 
+def test_resume_drops_a_metrics_line_left_half_written(tmp_path):
+    _train(tmp_path, stop_after_steps=3)
+    log = tmp_path / "metrics.jsonl"
+    with log.open("a", encoding="utf-8") as f:
+        f.write('{"kind": "step", "step": 4, "loss": 0.')  # killed while writing
+    resumed, _, _ = _train(tmp_path, resume=True)
+    assert resumed.steps == 6
+    records = [json.loads(line) for line in log.open()]  # every line parses
+    assert [r["step"] for r in records if r.get("kind") == "step"] == [1, 2, 3, 4, 5, 6]
+
+
 def test_existing_run_needs_resume(tmp_path):
     _train(tmp_path, settings={"epochs": 1})
     with pytest.raises(ConfigError, match=r"already holds a training run.*--resume"):
