@@ -43,7 +43,7 @@ def compare(
         config = load_run_config(config)
     plan = compare_plan(config)
     root = Path(out_dir) if out_dir is not None else run_directory(config)
-    with RunDirectory(root) as directory:
+    with RunDirectory(root, flag="--out") as directory:
         directory.check_writable()
         directory.claim(*dict.fromkeys(name for name, *_ in plan), "data")
         result = CompareResult(root)

@@ -145,17 +145,18 @@ def _legacy_state(root: Path) -> bool:
     return False
 
 
-def claim_folder(path: str | Path) -> dict[str, Any]:
+def claim_folder(path: str | Path, *, flag: str = "--run-dir") -> dict[str, Any]:
     """The marker of the run directory ``path``, writing it when the folder is new or empty.
 
     A non-empty folder without a marker is refused (:class:`OutputError`): cosmossl never writes
-    into a folder it did not make. (A run directory of a cosmossl that wrote no marker — a
+    into a folder it did not make. ``flag`` is the command's option that names the folder, for the
+    messages. (A run directory of a cosmossl that wrote no marker — a
     readable ``stages.json`` or a training checkpoint — is adopted with everything it holds.)
     """
     root = Path(path)
     if root.exists() and not root.is_dir():
         raise OutputError(f"run directory '{root}' is a file, not a folder: choose another "
-                          "run directory (--run-dir)")  # fmt: skip
+                          f"run directory ({flag})")  # fmt: skip
     if (root / MARKER).exists():
         return _read_marker(root)
     entries = []
@@ -166,7 +167,7 @@ def claim_folder(path: str | Path) -> dict[str, Any]:
         raise OutputError(
             f"'{root}' is not empty ({shown}) and is not a cosmossl run directory (it has no "
             f"{MARKER} marker): cosmossl never writes into a folder it did not make. Choose "
-            "another run directory (--run-dir, or run_dir in the run file), or empty this one"
+            f"another run directory ({flag}, or run_dir in the run file), or empty this one"
         )
     marker = {
         "format": MARKER_FORMAT,
@@ -224,7 +225,7 @@ except ImportError:  # pragma: no cover - Windows: no advisory locks, run direct
 _HELD: dict[Path, tuple[int, int]] = {}
 
 
-def _acquire(root: Path) -> bool:
+def _acquire(root: Path, flag: str) -> bool:
     """Lock ``root`` for this process; ``True`` on the first (outermost) acquisition."""
     key = root.resolve()
     if key in _HELD:
@@ -244,7 +245,7 @@ def _acquire(root: Path) -> bool:
         os.close(fd)
         raise RunDirectoryBusyError(
             f"run directory '{root}' is in use by another cosmossl process (PID {holder}): wait "
-            "for it to finish, or choose another run directory (--run-dir)"
+            f"for it to finish, or choose another run directory ({flag})"
         ) from None
     os.ftruncate(fd, 0)
     os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
@@ -285,9 +286,10 @@ class RunDirectory:
     process holds it) and removes temporaries left by killed writers.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, flag: str = "--run-dir") -> None:
         self.root = Path(path)
-        self._marker = claim_folder(self.root)
+        self.flag = flag  # the command's option naming the folder, for error messages
+        self._marker = claim_folder(self.root, flag=flag)
         self._state_path = self.root / STATE_FILE
         self._state: dict[str, StageRecord] = self._read_state()
 
@@ -300,7 +302,7 @@ class RunDirectory:
 
     def lock(self) -> None:
         """Take the run directory's lock (nested calls in one process are counted)."""
-        if _acquire(self.root):
+        if _acquire(self.root, self.flag):
             for path in remove_stale_temporaries(self.root):
                 log.info("removed %s, left by an interrupted write", path)
 
@@ -323,7 +325,7 @@ class RunDirectory:
         if foreign:
             raise OutputError(
                 f"'{self.path(foreign[0])}' exists but was not written by cosmossl in this run "
-                "directory: move it away, or choose another run directory (--run-dir)"
+                f"directory: move it away, or choose another run directory ({self.flag})"
             )
         if new:
             self._marker["owned"] = sorted({*self._marker["owned"], *new})
@@ -343,14 +345,14 @@ class RunDirectory:
 
     def check_writable(self) -> None:
         """Check, before any work, that the run directory and every folder in it accept files."""
-        check_writable(self.root, folder=True, flag="--run-dir")
+        check_writable(self.root, folder=True, flag=self.flag)
         for current, dirs, _ in os.walk(self.root):
             for name in dirs:
                 folder = Path(current, name)
                 if not os.access(folder, os.W_OK | os.X_OK):
                     raise OutputError(
                         f"cannot write into '{folder}': permission denied; make it writable, or "
-                        "choose another run directory (--run-dir)"
+                        f"choose another run directory ({self.flag})"
                     )
 
     # ---- the stage cache ----

@@ -58,6 +58,17 @@ n_pixels = 16
 type = "power-spectrum"
 """
 
+COMPARE_TABLES = """
+[encoder]
+type = "cnn"
+summary_dim = 2
+[backend]
+type = "sbi"
+[compare]
+losses = ["vicreg"]
+baselines = ["power-spectrum"]
+"""
+
 
 def npy_data(folder, nan_map=None):
     rng = np.random.default_rng(0)
@@ -206,6 +217,20 @@ def test_run_never_writes_into_a_foreign_folder(tmp_path, capsys):
     assert message.startswith(f"'{foreign}' is not empty (train) and is not a cosmossl run dir")
     assert (foreign / "train" / "paper.tex").read_text() == "mine"
     assert sorted(p.name for p in foreign.iterdir()) == ["train"]
+
+
+def test_compare_names_its_own_option_when_refusing_a_foreign_folder(tmp_path, capsys):
+    foreign = tmp_path / "results"
+    foreign.mkdir()
+    (foreign / "paper.tex").write_text("mine")
+    path = run_file(tmp_path, SIMULATOR_RUN + COMPARE_TABLES)
+    message = fails(capsys, "compare", str(path), "--out", str(foreign))
+    assert message == (
+        f"'{foreign}' is not empty (paper.tex) and is not a cosmossl run directory (it has no "
+        ".cosmossl-run marker): cosmossl never writes into a folder it did not make. Choose "
+        "another run directory (--out, or run_dir in the run file), or empty this one"
+    )
+    assert sorted(p.name for p in foreign.iterdir()) == ["paper.tex"]
 
 
 def test_simulate_never_replaces_a_foreign_file(tmp_path, capsys):
