@@ -121,7 +121,7 @@ class RunConfig:
             )  # fmt: skip
         robustness = settings.robustness
         if robustness.contaminations:
-            size = robustness.survey_size or settings.inference.survey_size
+            size = settings.robustness_survey_size
             names = ", ".join(c.label for c in robustness.contaminations)
             rows.append(("robustness", f"{names} (test surveys of {size} maps)"))
         if "compare" in settings.model_fields_set:

@@ -300,3 +300,9 @@ class RunSettings(_Section):
     fisher: FisherSettings = Field(default_factory=FisherSettings)
     robustness: RobustnessSettings = Field(default_factory=RobustnessSettings)
     compare: CompareSettings = Field(default_factory=CompareSettings)
+
+    @property
+    def robustness_survey_size(self) -> int:
+        """Maps per test survey of the robustness evaluation (``[robustness] survey_size``,
+        else ``[inference] survey_size``)."""
+        return self.robustness.survey_size or self.inference.survey_size

@@ -38,11 +38,6 @@ CONTAMINATION_STREAM = 0xC0A7
 _BATCH = 256
 
 
-def survey_size(config: RunConfig) -> int:
-    """Maps per test survey of the robustness evaluation."""
-    return config.settings.robustness.survey_size or config.settings.inference.survey_size
-
-
 def contaminate(
     config: RunConfig,
     mapset: MapSet,
@@ -109,7 +104,7 @@ def evaluate_robustness(
     agree; otherwise a posterior for surveys of :func:`survey_size` maps is fitted on the clean
     summaries and saved in ``out_dir/posterior``.
     """
-    size = survey_size(config)
+    size = config.settings.robustness_survey_size
     options = config.settings.inference
     rows = survey_rows(config, s, size)
     if posterior_dir is not None and size == options.survey_size:
