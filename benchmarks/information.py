@@ -237,11 +237,14 @@ def table(records: list[dict[str, Any]]) -> str:
 
 def plot(records: list[dict[str, Any]], path: Path) -> Path | None:
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    geometries = sorted({r["geometry"] for r in records})
+    order = [f"{g}{suffix}" for g in GEOMETRIES for suffix in ("", "-delta")]
+    present = {r["geometry"] for r in records}
+    geometries = [g for g in order if g in present] + sorted(present - set(order))
     if not geometries:
         return None
     fig, axes = plt.subplots(1, len(geometries), figsize=(4.6 * len(geometries), 3.6),
@@ -262,9 +265,11 @@ def plot(records: list[dict[str, Any]], path: Path) -> Path | None:
                 ax.axhline(r["fom_fraction"], color="0.4", ls=":", label="power spectrum")
         ax.axhline(1.0, color="k", lw=0.8, ls="--", label="analytic limit")
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_xlabel("training maps seen")
         ax.set_ylabel("Fisher FoM fraction")
-        ax.set_title(geometry, fontsize=10)
+        transform = "δ" if geometry.endswith("-delta") else "log(1 + δ)"
+        ax.set_title(f"{geometry.removesuffix('-delta')}: maps of {transform}", fontsize=10)
         ax.legend(fontsize=8, loc="lower right")
     return save_figure(fig, path)
 
