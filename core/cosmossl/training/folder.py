@@ -22,6 +22,9 @@ class TrainingFolder:
 
     root: Path
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", Path(self.root))  # a str works as well
+
     @property
     def last(self) -> Path:
         """The latest checkpoint: where an interrupted run resumes."""
