@@ -248,18 +248,20 @@ def plot(records: list[dict[str, Any]], path: Path) -> Path | None:
     if not geometries:
         return None
     fig, axes = plt.subplots(1, len(geometries), figsize=(4.6 * len(geometries), 3.6),
-                             squeeze=False, constrained_layout=True)  # fmt: skip
+                             squeeze=False, sharey=True, constrained_layout=True)  # fmt: skip
+    summaries = sorted({r["summary"] for r in records if r["summary"] != STATISTIC})
+    colour = {summary: f"C{i}" for i, summary in enumerate(summaries)}
     for ax, geometry in zip(axes[0], geometries):
         rows = [r for r in records if r["geometry"] == geometry]
-        for i, summary in enumerate(sorted({r["summary"] for r in rows if r["maps_seen"]})):
+        for summary in sorted({r["summary"] for r in rows if r["maps_seen"]}):
             curve = [r for r in rows if r["summary"] == summary]
             curve.sort(key=lambda r: r["maps_seen"])
             x = [r["maps_seen"] for r in curve]
             y = [r["fom_fraction"] for r in curve]
             low = [r["fom_interval"][0] for r in curve]
             high = [r["fom_interval"][1] for r in curve]
-            ax.plot(x, y, "o-", color=f"C{i}", label=summary)
-            ax.fill_between(x, low, high, color=f"C{i}", alpha=0.2)
+            ax.plot(x, y, "o-", color=colour[summary], label=summary)
+            ax.fill_between(x, low, high, color=colour[summary], alpha=0.2)
         for r in rows:
             if r["summary"] == STATISTIC:
                 ax.axhline(r["fom_fraction"], color="0.4", ls=":", label="power spectrum")
