@@ -21,6 +21,12 @@ _LAZY: dict[str, str] = {
     "expander": "cosmossl.nn.heads",
     "full_precision": "cosmossl.nn.heads",
     "per_view": "cosmossl.nn.heads",
+    "regression_head": "cosmossl.nn.heads",
+    # the Gaussian Fisher information of a summary (differentiable), finite-difference stencils
+    "FisherTerms": "cosmossl.nn.fisher",
+    "STENCILS": "cosmossl.nn.fisher",
+    "gaussian_fisher": "cosmossl.nn.fisher",
+    "stencil_derivatives": "cosmossl.nn.fisher",
     # symmetries of square periodic maps
     "D4_ORDER": "cosmossl.nn.symmetry",
     "d4_average": "cosmossl.nn.symmetry",
@@ -51,6 +57,7 @@ if TYPE_CHECKING:
         rank,
         world_size,
     )
+    from cosmossl.nn.fisher import STENCILS, FisherTerms, gaussian_fisher, stencil_derivatives
     from cosmossl.nn.heads import (
         BatchNormScope,
         GlobalBatchNorm1d,
@@ -61,6 +68,7 @@ if TYPE_CHECKING:
         expander,
         full_precision,
         per_view,
+        regression_head,
     )
     from cosmossl.nn.monitors import collapse_monitors, embedding_std, rankme
     from cosmossl.nn.symmetry import D4_ORDER, d4_average, d4_transform

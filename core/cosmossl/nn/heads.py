@@ -82,6 +82,19 @@ def expander(
     return nn.Sequential(*layers)
 
 
+def regression_head(in_dim: int, hidden_dims: Sequence[int], out_dim: int) -> nn.Sequential:
+    """A head from the summary to ``out_dim`` numbers: (Linear–ReLU) per hidden width, then a
+    Linear layer (a linear head when ``hidden_dims`` is empty). No batch statistics, so its
+    output for a map does not depend on the batch (and it is the same under DDP)."""
+    layers: list[nn.Module] = []
+    width = in_dim
+    for hidden in hidden_dims:
+        layers += [nn.Linear(width, hidden), nn.ReLU()]
+        width = hidden
+    layers.append(nn.Linear(width, out_dim))
+    return nn.Sequential(*layers)
+
+
 def byol_mlp(
     in_dim: int, hidden_dim: int, out_dim: int, *, batch_norm: BatchNormScope = "sync"
 ) -> nn.Sequential:

@@ -19,7 +19,7 @@ from pydantic import Field, PositiveInt
 from torch import nn
 
 from cosmossl import Loss, LossOutput, Params
-from cosmossl.nn import encode_views, full_precision
+from cosmossl.nn import encode_views, full_precision, regression_head
 
 
 def cholesky_factor(raw: torch.Tensor, param_dim: int, min_diag: float = 1e-4) -> torch.Tensor:
@@ -69,13 +69,7 @@ class Supervised(Loss):
         if not param_dim:
             raise ValueError("the supervised loss needs param_dim (the number of parameters)")
         p = int(param_dim)
-        layers: list[nn.Module] = []
-        width = self.summary_dim
-        for hidden in self.params.hidden_dims:
-            layers += [nn.Linear(width, hidden), nn.ReLU()]
-            width = hidden
-        layers.append(nn.Linear(width, p + p * (p + 1) // 2))
-        self.head = nn.Sequential(*layers)
+        self.head = regression_head(self.summary_dim, self.params.hidden_dims, p + p * (p + 1) // 2)
 
     def predict(self, summaries: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean ``[N, P]`` and Cholesky factor ``[N, P, P]`` of θ given summaries ``[N, D]``."""

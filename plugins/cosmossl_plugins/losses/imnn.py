@@ -1,0 +1,169 @@
+"""IMNN: information-maximising neural network, the Fisher information of the summary at a
+fiducial point.
+
+Charnock, Lavaux & Wandelt (2018), "Automatic physical inference with information maximising
+neural networks", Phys. Rev. D 97, 083004, arXiv:1802.03537. At every step the network
+summarises n fiducial simulations at θ_fid and, for m seeds, seed-matched simulations at
+θ_fid ± δ_a (one pair per parameter a); with the covariance C of the fiducial summaries and the
+mean derivative ∂μ/∂θ_a of the summaries from the finite differences, the Gaussian Fisher matrix
+F = (∂μ/∂θ)ᵀ C⁻¹ (∂μ/∂θ) of the summary is maximised through
+
+    Λ = −ln det F + r(Λ₂) Λ₂,   Λ₂ = ‖C − I‖_F + ‖C⁻¹ − I‖_F,
+    r(Λ₂) = λ Λ₂ / (Λ₂ + exp(−α Λ₂)),   α = −ln(ε(λ − 1) + ε²/(1 + ε)) / ε.
+
+Any invertible linear map of a summary keeps its Fisher information, so −ln det F alone does not
+fix the summary's scale; Λ₂ pulls the covariance (and its inverse) to the identity, which also
+keeps it close to parameter-independent, as the Gaussian Fisher matrix assumes. The coupling
+r(Λ₂) switches the regulariser off smoothly once the covariance is close to the identity
+(r → 0 as Λ₂ → 0, r → λ when far), so the optimisation is not a compromise between the two
+terms; ε says how close counts as close. These are the paper's regulariser and coupling in the
+form of its authors' reference code (the ``imnn`` package: Frobenius norms, not squared;
+defaults λ = 10, ε = 0.1 as in its examples).
+
+Conventions where implementations differ:
+
+- the raw plug-in Fisher matrix (no Hartlap factor, which only shifts ln det F by a constant,
+  and no noise-bias subtraction), as the paper;
+- θ and δ in the units the loss sees θ: standardised per parameter with the training split's
+  mean and standard deviation, so ln det F is on a scale that does not depend on the parameters'
+  units (again only a constant);
+- the derivative from a 3-point stencil (θ ± δ, δ = ``step``·|θ_fid|) by default, or 5 points;
+- with a hybrid encoder (a statistic followed by learned numbers, ``encoder.statistic_dim`` > 0)
+  the regulariser acts on the learned numbers' covariance only: the statistic's cannot move, and
+  its bins are correlated, so Λ₂ of the whole summary would never fall and the regulariser would
+  never switch off. F is the whole summary's: the learned numbers are trained to add information
+  to the statistic (Makinen et al. 2024, arXiv:2407.18909).
+
+The simulations come from the dataset at every step (``training_data`` declares them; fresh
+seeds each step, so the network cannot overfit a training set, the IMNN's known weakness); the
+views of the training maps are not used. Under DDP every process simulates its share of the n
+and m simulations and the covariance and mean derivative are taken over all of them
+(``gather_with_grad``), so the loss and gradients equal one process's.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import torch
+from pydantic import Field, model_validator
+from torch import nn
+
+from cosmossl import FiducialBatch, FiducialSimulations, Loss, LossOutput, Params, TrainingData
+from cosmossl.nn import full_precision, gather_with_grad, gaussian_fisher
+
+
+def coupling_rate(coupling: float, closeness: float) -> float:
+    """α of the coupling r(Λ₂) from λ (``coupling``) and ε (``closeness``):
+    α = −ln(ε(λ − 1) + ε²/(1 + ε)) / ε."""
+    inner = closeness * (coupling - 1.0) + closeness**2 / (1.0 + closeness)
+    if not 0.0 < inner < 1.0:
+        raise ValueError(
+            f"IMNN coupling λ = {coupling:g} and closeness ε = {closeness:g} give no positive "
+            f"rate α (ε(λ − 1) + ε²/(1 + ε) = {inner:.3g} must lie in (0, 1)): lower λ or ε"
+        )
+    return -math.log(inner) / closeness
+
+
+def covariance_regulariser(covariance: torch.Tensor, precision: torch.Tensor) -> torch.Tensor:
+    """Λ₂ = ‖C − I‖_F + ‖C⁻¹ − I‖_F."""
+    identity = torch.eye(covariance.shape[0], dtype=covariance.dtype, device=covariance.device)
+    return torch.linalg.matrix_norm(covariance - identity) + torch.linalg.matrix_norm(
+        precision - identity
+    )
+
+
+@full_precision
+def imnn_loss(
+    summaries_fid: torch.Tensor,
+    derivatives: torch.Tensor,
+    coupling: float = 10.0,
+    closeness: float = 0.1,
+    fixed_dim: int = 0,
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Λ = −ln det F + r(Λ₂) Λ₂ of fiducial summaries ``[n, D]`` and derivatives ``[P, m, D]``.
+
+    ``fixed_dim``: the summary's first numbers that no parameter changes (a hybrid's
+    statistic); Λ₂ is taken over the others. Returns the loss and its terms ``log_det_fisher``,
+    ``covariance_distance`` (Λ₂) and ``coupling`` (r).
+    """
+    terms = gaussian_fisher(summaries_fid, derivatives)
+    log_det = torch.linalg.slogdet(terms.fisher).logabsdet
+    if fixed_dim:
+        learned = summaries_fid[:, fixed_dim:]
+        centred = learned - learned.mean(dim=0)
+        covariance = centred.T @ centred / (learned.shape[0] - 1)
+        regulariser = covariance_regulariser(covariance, torch.linalg.inv(covariance))
+    else:
+        regulariser = covariance_regulariser(terms.covariance, terms.precision)
+    alpha = coupling_rate(coupling, closeness)
+    strength = coupling * regulariser / (regulariser + torch.exp(-alpha * regulariser))
+    loss = -log_det + strength * regulariser
+    out = {"log_det_fisher": log_det, "covariance_distance": regulariser, "coupling": strength}
+    return loss, {name: value.detach() for name, value in out.items()}
+
+
+class IMNN(Loss):
+    """Maximises the Fisher information of the summary at the fiducial point, from fiducial and
+    seed-matched derivative simulations every step (Charnock, Lavaux & Wandelt 2018,
+    arXiv:1802.03537); covariance regularised towards the identity with the paper's coupling."""
+
+    class Params(Params):
+        n_fiducial: int = Field(
+            128,
+            ge=4,
+            description="Simulations at θ_fid per step (all processes), for the covariance; "
+            "more than the summary size, by a margin.",
+        )
+        n_derivative: int = Field(
+            32, ge=2, description="Seeds per step for the derivatives (each: 2·P or 4·P maps)."
+        )
+        step: float = Field(
+            0.02,
+            gt=0,
+            lt=0.5,
+            description="Finite-difference step δ relative to |θ_fid| (in training; the "
+            "information check has its own [fisher] step).",
+        )
+        stencil: Literal[3, 5] = Field(3, description="3: θ ± δ; 5: θ ± δ and θ ± 2δ.")
+        coupling: float = Field(10.0, gt=1, description="λ: strength of the regulariser.")
+        closeness: float = Field(
+            0.1, gt=0, lt=1, description="ε: how close to the identity the covariance must be."
+        )
+
+        @model_validator(mode="after")
+        def _rate(self):
+            coupling_rate(self.coupling, self.closeness)
+            return self
+
+    @classmethod
+    def training_data(cls, params: Params) -> TrainingData:
+        return TrainingData(
+            views=False,
+            fiducial=FiducialSimulations(
+                params.n_fiducial, params.n_derivative, params.step, params.stencil
+            ),
+        )
+
+    def forward(
+        self,
+        encoder: nn.Module,
+        views: torch.Tensor | None,
+        theta: torch.Tensor | None = None,
+        *,
+        fiducial: FiducialBatch | None = None,
+    ) -> LossOutput:
+        if fiducial is None:
+            raise ValueError(
+                "the imnn loss trains on simulations at the fiducial point (fiducial=...), which "
+                "the training loop makes from a simulator dataset"
+            )
+        summaries, derivatives = fiducial.encode(encoder)
+        # Covariance and mean derivative over every process's simulations (the seed axis).
+        every = gather_with_grad(summaries)
+        every_derivative = gather_with_grad(derivatives.transpose(0, 1)).transpose(0, 1)
+        p = self.params
+        fixed = int(getattr(encoder, "statistic_dim", 0))
+        loss, terms = imnn_loss(every, every_derivative, p.coupling, p.closeness, fixed)
+        return LossOutput(loss=loss, terms=terms, embeddings=summaries.detach())
