@@ -1,20 +1,4 @@
-"""A hybrid summary: a hand-crafted statistic followed by learned numbers.
-
-The summary of a map x is ``[s(x), f(x)]``: the statistic s (e.g. the binned power spectrum,
-fixed, no parameters) standardised per feature, then the ``summary_dim`` outputs of a learned
-encoder f. Trained with an information-maximising loss (``imnn``, ``vmim``) the loss sees the
-whole summary, so f learns what s misses — the "information update" of Makinen et al. 2024
-(arXiv:2407.18909), who train an IMNN on the power spectrum together with a network's outputs.
-With any other loss f is simply trained alongside s. Compression, the Fisher check, robustness
-and the export all see the concatenation, because the hybrid is the encoder.
-
-The statistic's features are standardised with a mean and standard deviation taken from the
-first training batch the encoder sees (over all processes), then kept fixed (buffers in the
-checkpoint): the data-dependent initialisation of Glow's ActNorm (Kingma & Dhariwal 2018,
-arXiv:1807.03039), without training the affine map afterwards. A fixed affine map of s changes
-neither its information nor its posterior; it keeps the summary's parts on one scale for the
-heads and the flow of the loss.
-"""
+"""A hybrid summary: a statistic followed by learned numbers; see :class:`Hybrid`."""
 
 from __future__ import annotations
 
@@ -46,17 +30,32 @@ def _component_table(kind: str, value: Any) -> dict[str, Any]:
 
 
 class Hybrid(Encoder):
-    """A statistic followed by ``summary_dim`` learned numbers (``[s(x), f(x)]``).
+    """A statistic followed by ``summary_dim`` learned numbers: ``[s(x), f(x)]``.
 
-    The summary has F + ``summary_dim`` numbers, F the statistic's (``summary_dim`` here counts
-    the learned ones only). The statistic is computed on the maps the encoder sees (after the
-    run's map standardisation, which multiplies a power spectrum by a constant) and
-    standardised per feature with the first training batch's mean and standard deviation, then
-    kept fixed. See the module documentation for the method (Makinen et al. 2024,
-    arXiv:2407.18909).
+    The summary of a map x is ``[s(x), f(x)]``: the statistic s (e.g. the binned power spectrum,
+    fixed, no parameters) standardised per feature, then the ``summary_dim`` outputs of a learned
+    encoder f. Trained with an information-maximising loss (``imnn``, ``vmim``) the loss sees the
+    whole summary, so f learns what s misses — the "information update" of Makinen et al. 2024
+    (arXiv:2407.18909), who train an IMNN on the power spectrum together with a network's outputs.
+    With any other loss f is simply trained alongside s. Compression, the Fisher check, robustness
+    and the export all see the concatenation, because the hybrid is the encoder.
+
+    The statistic's features are standardised with a mean and standard deviation taken from the
+    first training batch the encoder sees (over all processes), then kept fixed (buffers in the
+    checkpoint): the data-dependent initialisation of Glow's ActNorm (Kingma & Dhariwal 2018,
+    arXiv:1807.03039), without training the affine map afterwards. A fixed affine map of s changes
+    neither its information nor its posterior; it keeps the summary's parts on one scale for the
+    heads and the flow of the loss. The statistic is computed on the maps the encoder sees
+    (after the run's map standardisation, which multiplies a power spectrum by a constant).
     """
 
     class Params(EncoderParams):
+        summary_dim: int = Field(
+            8,
+            gt=0,
+            description="Learned numbers f(x); the summary holds the statistic's numbers before "
+            "them (encoder.summary_dim counts both).",
+        )
         statistic: dict[str, Any] = Field(
             default_factory=lambda: {"type": "power-spectrum"},
             description="The statistic, as a table with its type and parameters (e.g. {type = "

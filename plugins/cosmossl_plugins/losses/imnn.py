@@ -1,53 +1,5 @@
-"""IMNN: information-maximising neural network, the Fisher information of the summary at a
-fiducial point.
-
-Charnock, Lavaux & Wandelt (2018), "Automatic physical inference with information maximising
-neural networks", Phys. Rev. D 97, 083004, arXiv:1802.03537. At every step the network
-summarises n fiducial simulations at θ_fid and, for m seeds, seed-matched simulations at
-θ_fid ± δ_a (one pair per parameter a); with the covariance C of the fiducial summaries and the
-mean derivative ∂μ/∂θ_a of the summaries from the finite differences, the Gaussian Fisher matrix
-F = (∂μ/∂θ)ᵀ C⁻¹ (∂μ/∂θ) of the summary is maximised through
-
-    Λ = −ln det F + r(Λ₂) Λ₂,   Λ₂ = ‖C − I‖_F + ‖C⁻¹ − I‖_F,
-    r(Λ₂) = λ Λ₂ / (Λ₂ + exp(−α Λ₂)),   α = −ln(ε(λ − 1) + ε²/(1 + ε)) / ε.
-
-Any invertible linear map of a summary keeps its Fisher information, so −ln det F alone does not
-fix the summary's scale; Λ₂ pulls the covariance (and its inverse) to the identity, which also
-keeps it close to parameter-independent, as the Gaussian Fisher matrix assumes. The coupling
-r(Λ₂) switches the regulariser off smoothly once the covariance is close to the identity
-(r → 0 as Λ₂ → 0, r → λ when far), so the optimisation is not a compromise between the two
-terms; ε says how close counts as close. These are the paper's regulariser and coupling in the
-form of its authors' reference code (the ``imnn`` package: Frobenius norms, not squared;
-defaults λ = 10, ε = 0.1 as in its examples).
-
-Conventions where implementations differ:
-
-- the raw plug-in Fisher matrix (no Hartlap factor, which only shifts ln det F by a constant,
-  and no noise-bias subtraction), as the paper;
-- θ and δ in the units the loss sees θ: standardised per parameter with the training split's
-  mean and standard deviation, so ln det F is on a scale that does not depend on the parameters'
-  units (again only a constant);
-- the derivative from a 3-point stencil (θ ± δ, δ = ``step``·|θ_fid|) by default, or 5 points;
-- the IMNN's own summaries are P numbers (n_summaries = n_params, as in the paper): by default
-  (``compression = "linear"``) a learned linear map W of the encoder's summary t, whose F and
-  regulariser are those above, while the summary kept is t itself. For a Gaussian summary the
-  best such map keeps all of t's Fisher information (W = (∂μ/∂θ)ᵀ C⁻¹, the score or MOPED
-  compression), so nothing is lost, and the P×P covariance is estimated from n fiducial maps
-  far better than a D×D one: with D = 16 and n = 128 the sampling noise alone keeps Λ₂ near 3,
-  where the coupling never switches off. ``compression = "none"`` maximises the Fisher matrix
-  of t itself (needs n ≫ D);
-- with a hybrid encoder (a statistic followed by learned numbers, ``encoder.statistic_dim`` > 0)
-  and ``compression = "none"``, the regulariser acts on the learned numbers' covariance only:
-  the statistic's cannot move. Either way F is the whole summary's (through W or not), so the
-  learned numbers are trained to add information to the statistic (the information update of
-  Makinen et al. 2024, arXiv:2407.18909).
-
-The simulations come from the dataset at every step (``training_data`` declares them; fresh
-seeds each step, so the network cannot overfit a training set, the IMNN's known weakness); the
-views of the training maps are not used. Under DDP every process simulates its share of the n
-and m simulations and the covariance and mean derivative are taken over all of them
-(``gather_with_grad``), so the loss and gradients equal one process's.
-"""
+"""IMNN: information-maximising neural networks (Charnock, Lavaux & Wandelt 2018,
+arXiv:1802.03537); see :class:`IMNN`."""
 
 from __future__ import annotations
 
@@ -113,16 +65,67 @@ def imnn_loss(
 
 
 class IMNN(Loss):
-    """Maximises the Fisher information of the summary at the fiducial point, from fiducial and
-    seed-matched derivative simulations every step (Charnock, Lavaux & Wandelt 2018,
-    arXiv:1802.03537); covariance regularised towards the identity with the paper's coupling."""
+    """IMNN: maximises the Fisher information of the summary at the simulator's fiducial point.
+
+    Charnock, Lavaux & Wandelt (2018), "Automatic physical inference with information maximising
+    neural networks", Phys. Rev. D 97, 083004, arXiv:1802.03537. At every step the network
+    summarises n fiducial simulations at θ_fid and, for m seeds, seed-matched simulations at
+    θ_fid ± δ_a (one pair per parameter a); with the covariance C of the fiducial summaries and the
+    mean derivative ∂μ/∂θ_a of the summaries from the finite differences, the Gaussian Fisher matrix
+    F = (∂μ/∂θ)ᵀ C⁻¹ (∂μ/∂θ) of the summary is maximised through
+
+        Λ = −ln det F + r(Λ₂) Λ₂,   Λ₂ = ‖C − I‖_F + ‖C⁻¹ − I‖_F,
+        r(Λ₂) = λ Λ₂ / (Λ₂ + exp(−α Λ₂)),   α = −ln(ε(λ − 1) + ε²/(1 + ε)) / ε.
+
+    Any invertible linear map of a summary keeps its Fisher information, so −ln det F alone does not
+    fix the summary's scale; Λ₂ pulls the covariance (and its inverse) to the identity, which also
+    keeps it close to parameter-independent, as the Gaussian Fisher matrix assumes. The coupling
+    r(Λ₂) switches the regulariser off smoothly once the covariance is close to the identity
+    (r → 0 as Λ₂ → 0, r → λ when far), so the optimisation is not a compromise between the two
+    terms; ε says how close counts as close. These are the paper's regulariser and coupling in the
+    form of its authors' reference code (the ``imnn`` package: Frobenius norms, not squared;
+    defaults λ = 10, ε = 0.1 as in its examples).
+
+    Conventions where implementations differ:
+
+    - the raw plug-in Fisher matrix (no Hartlap factor, which only shifts ln det F by a constant,
+      and no noise-bias subtraction), as the paper;
+    - θ and δ in the units the loss sees θ: standardised per parameter with the training split's
+      mean and standard deviation, so ln det F is on a scale that does not depend on the parameters'
+      units (again only a constant);
+    - the derivative from a 3-point stencil (θ ± δ, δ = ``step``·|θ_fid|) by default, or 5 points;
+    - the IMNN's own summaries are P numbers (n_summaries = n_params, as in the paper): by default
+      (``compression = "linear"``) a learned linear map W of the encoder's summary t, whose F and
+      regulariser are those above, while the summary kept is t itself. For a Gaussian summary the
+      best such map keeps all of t's Fisher information (W = (∂μ/∂θ)ᵀ C⁻¹, the score or MOPED
+      compression), so nothing is lost, and the P×P covariance is estimated from n fiducial maps
+      far better than a D×D one: with D = 16 and n = 128 the sampling noise alone keeps Λ₂ near 3,
+      where the coupling never switches off. ``compression = "none"`` maximises the Fisher matrix
+      of t itself (needs n ≫ D);
+    - with a hybrid encoder (a statistic followed by learned numbers, ``encoder.statistic_dim`` > 0)
+      and ``compression = "none"``, the regulariser acts on the learned numbers' covariance only:
+      the statistic's cannot move. Either way F is the whole summary's (through W or not), so the
+      learned numbers are trained to add information to the statistic (the information update of
+      Makinen et al. 2024, arXiv:2407.18909).
+
+    The simulations come from the dataset at every step (``training_data`` declares them; fresh
+    seeds each step, so the network cannot overfit a training set, the IMNN's known weakness); the
+    views of the training maps are not used, and a dataset that cannot simulate (stored maps) is
+    refused before any work. The information is maximised at θ_fid only: the information check
+    measures it there, the posterior's test NLL and coverage over the whole prior.
+
+    Under DDP every process simulates its share of the n and m simulations and the covariance
+    and mean derivative are taken over all of them (``gather_with_grad``), so the loss and
+    gradients equal one process's.
+    """
 
     class Params(Params):
         n_fiducial: int = Field(
             128,
             ge=4,
-            description="Simulations at θ_fid per step (all processes), for the covariance; "
-            "more than the summary size, by a margin.",
+            description="Simulations at θ_fid per step (all processes), for the covariance of "
+            "the IMNN's summaries (P numbers; the whole summary with compression = 'none', "
+            "which then needs many more).",
         )
         n_derivative: int = Field(
             32, ge=2, description="Seeds per step for the derivatives (each: 2·P or 4·P maps)."

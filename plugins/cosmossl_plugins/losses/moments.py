@@ -1,18 +1,5 @@
-"""Moment networks: regression of the posterior mean and of the posterior variance.
-
-Jeffrey & Wandelt (2020), "Solving high-dimensional parameter inference: marginal posterior
-densities & Moment Networks", arXiv:2011.05991. A network t(x) trained on Σ_a (θ_a − t_a)²
-estimates E[θ | x]; a second one V(x) trained on Σ_a ((θ_a − t_a)² − V_a)² estimates the
-marginal posterior variances E[(θ_a − E[θ_a | x])² | x]. Here both are heads on one summary
-(the encoder output, which is kept), so the summary must carry what predicts the posterior's
-width as well as its centre.
-
-Convention: the two heads are trained together on the sum of the two terms, and the variance
-term regresses the squared residual of the *detached* mean (θ_a − stop_gradient(t_a))², so the
-mean head's optimum stays the posterior mean, as when the networks are trained one after the
-other (the paper's presentation). Sums over parameters, means over the batch; θ standardised
-per parameter by the training loop, every view a sample with its group's θ.
-"""
+"""Moment networks: posterior mean and variance regression (Jeffrey & Wandelt 2020,
+arXiv:2011.05991); see :class:`Moments`."""
 
 from __future__ import annotations
 
@@ -41,7 +28,21 @@ def moments_loss(
 
 
 class Moments(Loss):
-    """Posterior mean and variance regression (Jeffrey & Wandelt 2020, arXiv:2011.05991)."""
+    """Posterior mean and variance regression (Jeffrey & Wandelt 2020, arXiv:2011.05991).
+
+    Jeffrey & Wandelt (2020), "Solving high-dimensional parameter inference: marginal posterior
+    densities & Moment Networks", arXiv:2011.05991. A network t(x) trained on Σ_a (θ_a − t_a)²
+    estimates E[θ | x]; a second one V(x) trained on Σ_a ((θ_a − t_a)² − V_a)² estimates the
+    marginal posterior variances E[(θ_a − E[θ_a | x])² | x]. Here both are heads on one summary
+    (the encoder output, which is kept), so the summary must carry what predicts the posterior's
+    width as well as its centre.
+
+    Convention: the two heads are trained together on the sum of the two terms, and the variance
+    term regresses the squared residual of the *detached* mean (θ_a − stop_gradient(t_a))², so the
+    mean head's optimum stays the posterior mean, as when the networks are trained one after the
+    other (the paper's presentation). Sums over parameters, means over the batch; θ standardised
+    per parameter by the training loop, every view a sample with its group's θ.
+    """
 
     supervised = True
 

@@ -1,19 +1,5 @@
-"""Regression of the parameters by mean squared error: the first moment network.
-
-Jeffrey & Wandelt (2020), "Solving high-dimensional parameter inference: marginal posterior
-densities & Moment Networks", arXiv:2011.05991: a network t(x) trained to minimise
-E‖θ − t(x)‖² estimates the posterior mean E[θ | x] (under the prior the training parameters are
-drawn from), a summary that keeps the information of the posterior's first moment. Lanzieri et
-al. (2025, arXiv:2407.10877) found such a regression reaches about 81% of the full-field figure
-of merit on weak-lensing maps, where VMIM reaches all of it.
-
-Convention: a head maps the summary (the encoder output, which is what is kept, as for every
-loss) to θ̂; the loss is the mean over the batch of Σ_a (θ_a − θ̂_a)² — the sum over
-parameters, as the paper's loss (some implementations average over parameters too: a constant
-factor 1/P). θ is standardised per parameter with the training split's mean and standard
-deviation (the training loop does it), so no parameter dominates by its units. Every view of a
-group is a sample with its group's θ.
-"""
+"""The first moment network: posterior-mean regression by mean squared error (Jeffrey &
+Wandelt 2020, arXiv:2011.05991); see :class:`MSE`."""
 
 from __future__ import annotations
 
@@ -32,7 +18,22 @@ def mse_loss(prediction: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
 
 
 class MSE(Loss):
-    """Posterior-mean regression, Σ_a (θ_a − θ̂_a)² (Jeffrey & Wandelt 2020, arXiv:2011.05991)."""
+    """Posterior-mean regression, Σ_a (θ_a − θ̂_a)² (Jeffrey & Wandelt 2020, arXiv:2011.05991).
+
+    Jeffrey & Wandelt (2020), "Solving high-dimensional parameter inference: marginal posterior
+    densities & Moment Networks", arXiv:2011.05991: a network t(x) trained to minimise
+    E‖θ − t(x)‖² estimates the posterior mean E[θ | x] (under the prior the training parameters are
+    drawn from), a summary that keeps the information of the posterior's first moment. Lanzieri et
+    al. (2025, arXiv:2407.10877) found such a regression reaches about 81% of the full-field figure
+    of merit on weak-lensing maps, where VMIM reaches all of it.
+
+    Convention: a head maps the summary (the encoder output, which is what is kept, as for every
+    loss) to θ̂; the loss is the mean over the batch of Σ_a (θ_a − θ̂_a)² — the sum over
+    parameters, as the paper's loss (some implementations average over parameters too: a constant
+    factor 1/P). θ is standardised per parameter with the training split's mean and standard
+    deviation (the training loop does it), so no parameter dominates by its units. Every view of a
+    group is a sample with its group's θ.
+    """
 
     supervised = True
 
