@@ -121,6 +121,18 @@ def encode_views(encoder: nn.Module, views: torch.Tensor) -> torch.Tensor:
     return encoder(flat).unflatten(0, (n_views, batch))
 
 
+def encode_labelled_views(
+    encoder: nn.Module, views: torch.Tensor, theta: torch.Tensor | None, loss: str = "this loss"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Summaries ``[V·B, D]`` of every view (one encoder call) and the parameters of each,
+    ``[V·B, P]``: for a supervised loss, every view of a group is a sample with its group's θ
+    (``theta`` ``[B, P]``; ``None`` is an error naming ``loss``)."""
+    if theta is None:
+        raise ValueError(f"{loss} needs the parameters theta [B, P]")
+    summaries = encode_views(encoder, views)  # [V, B, D]
+    return summaries.flatten(0, 1), theta.repeat(summaries.shape[0], 1)
+
+
 def average_over_pairs(
     loss: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, dict[str, torch.Tensor]]],
     z: Sequence[torch.Tensor],

@@ -190,9 +190,11 @@ class IMNN(Loss):
         compressed, compressed_derivatives = summaries, derivatives
         fixed = int(getattr(encoder, "statistic_dim", 0))
         if self.compression is not None:
-            # Linear: the derivative of W t is W times the derivative of t.
-            compressed = self.compression(summaries)
-            compressed_derivatives = self.compression(derivatives)
+            # Linear: the derivative of W t is W times the derivative of t. In full precision,
+            # as the derivatives themselves (FiducialBatch.encode).
+            with torch.autocast(device_type=summaries.device.type, enabled=False):
+                compressed = self.compression(summaries)
+                compressed_derivatives = self.compression(derivatives)
             fixed = 0
         # Covariance and mean derivative over every process's simulations (the seed axis).
         every = gather_with_grad(compressed)

@@ -4,12 +4,11 @@ arXiv:2011.05991); see :class:`Moments`."""
 from __future__ import annotations
 
 import torch
-from pydantic import Field, PositiveInt
 from torch import nn
 
-from cosmossl import Loss, LossOutput, Params
-from cosmossl.nn import encode_views, full_precision, regression_head
-from cosmossl_plugins.losses.mse import mse_loss
+from cosmossl import Loss, LossOutput
+from cosmossl.nn import encode_labelled_views, full_precision, regression_head
+from cosmossl_plugins.losses.mse import MSE, mse_loss
 
 
 @full_precision
@@ -46,12 +45,7 @@ class Moments(Loss):
 
     supervised = True
 
-    class Params(Params):
-        hidden_dims: list[PositiveInt] = Field(
-            default_factory=list,
-            description="Hidden widths of each head (Linear–ReLU) from the summary; empty for "
-            "linear heads.",
-        )
+    Params = MSE.Params  # hidden_dims: the same heads, one for each moment
 
     def __init__(self, params=None, *, summary_dim: int, param_dim: int | None = None) -> None:
         super().__init__(params, summary_dim=summary_dim, param_dim=param_dim)
@@ -64,10 +58,7 @@ class Moments(Loss):
     def forward(
         self, encoder: nn.Module, views: torch.Tensor, theta: torch.Tensor | None = None
     ) -> LossOutput:
-        if theta is None:
-            raise ValueError("the moments loss needs the parameters theta [B, P]")
-        summaries = encode_views(encoder, views)  # [V, B, D]
-        flat = summaries.flatten(0, 1)
-        targets = theta.repeat(summaries.shape[0], 1)
-        loss, terms = moments_loss(self.mean_head(flat), self.variance_head(flat), targets)
-        return LossOutput(loss=loss, terms=terms, embeddings=flat.detach())
+        summaries, targets = encode_labelled_views(encoder, views, theta, "the moments loss")
+        mean, variance = self.mean_head(summaries), self.variance_head(summaries)
+        loss, terms = moments_loss(mean, variance, targets)
+        return LossOutput(loss=loss, terms=terms, embeddings=summaries.detach())

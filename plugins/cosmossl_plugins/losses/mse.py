@@ -8,7 +8,7 @@ from pydantic import Field, PositiveInt
 from torch import nn
 
 from cosmossl import Loss, LossOutput, Params
-from cosmossl.nn import encode_views, full_precision, regression_head
+from cosmossl.nn import encode_labelled_views, full_precision, regression_head
 
 
 @full_precision
@@ -53,9 +53,6 @@ class MSE(Loss):
     def forward(
         self, encoder: nn.Module, views: torch.Tensor, theta: torch.Tensor | None = None
     ) -> LossOutput:
-        if theta is None:
-            raise ValueError("the mse loss needs the parameters theta [B, P]")
-        summaries = encode_views(encoder, views)  # [V, B, D]
-        flat = summaries.flatten(0, 1)
-        loss = mse_loss(self.head(flat), theta.repeat(summaries.shape[0], 1))
-        return LossOutput(loss=loss, terms={"mse": loss.detach()}, embeddings=flat.detach())
+        summaries, targets = encode_labelled_views(encoder, views, theta, "the mse loss")
+        loss = mse_loss(self.head(summaries), targets)
+        return LossOutput(loss=loss, terms={"mse": loss.detach()}, embeddings=summaries.detach())

@@ -19,7 +19,7 @@ from pydantic import Field, PositiveInt
 from torch import nn
 
 from cosmossl import Loss, LossOutput, Params
-from cosmossl.nn import encode_views, full_precision, regression_head
+from cosmossl.nn import encode_labelled_views, full_precision, regression_head
 
 
 def cholesky_factor(raw: torch.Tensor, param_dim: int, min_diag: float = 1e-4) -> torch.Tensor:
@@ -80,11 +80,7 @@ class Supervised(Loss):
     def forward(
         self, encoder: nn.Module, views: torch.Tensor, theta: torch.Tensor | None = None
     ) -> LossOutput:
-        if theta is None:
-            raise ValueError("the supervised loss needs the parameters theta [B, P]")
-        summaries = encode_views(encoder, views)  # [V, B, D]
-        n_views = summaries.shape[0]
-        mean, scale_tril = self.predict(summaries.flatten(0, 1))
-        loss, terms = gaussian_nll_loss(mean, scale_tril, theta.repeat(n_views, 1))
-        embeddings = summaries.flatten(0, 1).detach()
-        return LossOutput(loss=loss, terms=terms, embeddings=embeddings)
+        summaries, targets = encode_labelled_views(encoder, views, theta, "the supervised loss")
+        mean, scale_tril = self.predict(summaries)
+        loss, terms = gaussian_nll_loss(mean, scale_tril, targets)
+        return LossOutput(loss=loss, terms=terms, embeddings=summaries.detach())

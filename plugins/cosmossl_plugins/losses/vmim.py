@@ -11,7 +11,7 @@ from pydantic import Field, PositiveInt
 from torch import nn
 
 from cosmossl import Loss, LossOutput, Params
-from cosmossl.nn import encode_views, full_precision
+from cosmossl.nn import encode_labelled_views, full_precision
 
 FLOWS = {"nsf": zuko.flows.NSF, "maf": zuko.flows.MAF}
 
@@ -73,9 +73,6 @@ class VMIM(Loss):
     def forward(
         self, encoder: nn.Module, views: torch.Tensor, theta: torch.Tensor | None = None
     ) -> LossOutput:
-        if theta is None:
-            raise ValueError("the vmim loss needs the parameters theta [B, P]")
-        summaries = encode_views(encoder, views)  # [V, B, D]
-        flat = summaries.flatten(0, 1)
-        loss = vmim_loss(self.flow, flat, theta.repeat(summaries.shape[0], 1))
-        return LossOutput(loss=loss, terms={"nll": loss.detach()}, embeddings=flat.detach())
+        summaries, targets = encode_labelled_views(encoder, views, theta, "the vmim loss")
+        loss = vmim_loss(self.flow, summaries, targets)
+        return LossOutput(loss=loss, terms={"nll": loss.detach()}, embeddings=summaries.detach())

@@ -160,3 +160,15 @@ def test_moments_variance_term_does_not_move_the_mean():
     # Only the MSE term reaches the mean: d/dt Σ(θ − t)²/N = −2(θ − t)/N.
     torch.testing.assert_close(mean.grad, -2 * (theta - mean.detach()) / 4)
     assert variance.grad.abs().sum() > 0
+
+
+def test_imnn_takes_its_finite_differences_in_full_precision_under_bf16_autocast():
+    from cosmossl.testing.losses import LossCase
+
+    torch.manual_seed(0)
+    loss = cosmossl.create("loss", "imnn", summary_dim=4, param_dim=2)
+    encoder = nn.Sequential(nn.Flatten(), nn.Linear(64, 16), nn.Tanh(), nn.Linear(16, 4))
+    args, kwargs = LossCase().arguments(loss)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mixed = loss(encoder, *args, **kwargs).loss
+    assert float(mixed) == float(loss(encoder, *args, **kwargs).loss)
