@@ -94,19 +94,22 @@ class IMNN(Loss):
       mean and standard deviation, so ln det F is on a scale that does not depend on the parameters'
       units (again only a constant);
     - the derivative from a 3-point stencil (θ ± δ, δ = ``step``·|θ_fid|) by default, or 5 points;
-    - the IMNN's own summaries are P numbers (n_summaries = n_params, as in the paper): by default
-      (``compression = "linear"``) a learned linear map W of the encoder's summary t, whose F and
-      regulariser are those above, while the summary kept is t itself. For a Gaussian summary the
-      best such map keeps all of t's Fisher information (W = (∂μ/∂θ)ᵀ C⁻¹, the score or MOPED
-      compression), so nothing is lost, and the P×P covariance is estimated from n fiducial maps
-      far better than a D×D one: with D = 16 and n = 128 the sampling noise alone keeps Λ₂ near 3,
-      where the coupling never switches off. ``compression = "none"`` maximises the Fisher matrix
-      of t itself (needs n ≫ D);
+    - the IMNN's summaries are the encoder's D outputs (``compression = "none"``, the default:
+      the paper's n_summaries is the network's output size). ``compression = "linear"`` instead
+      maximises the Fisher matrix of a learned linear map of them to P numbers (n_summaries =
+      n_params, the usual IMNN choice; for a Gaussian summary the best such map, the score
+      compression W = (∂μ/∂θ)ᵀ C⁻¹, keeps all of its information, and a P×P covariance is
+      estimated far better from n maps than a D×D one, whose sampling noise alone keeps Λ₂ near
+      3 at D = 16, n = 128, where the coupling does not switch off). Measured on the quickstart
+      (32², 16-number summary, 128 + 4·32 maps per step): 150 steps kept 0.59 of the Fisher limit
+      with ``"none"``, 0.42 with ``"linear"``; on 16² maps 0.57 against 0.35. With ``"none"`` the
+      regulariser, always on, also decorrelates the D numbers and keeps them from collapsing onto
+      a few directions, which the P projections of ``"linear"`` do not ask of them;
     - with a hybrid encoder (a statistic followed by learned numbers, ``encoder.statistic_dim`` > 0)
       and ``compression = "none"``, the regulariser acts on the learned numbers' covariance only:
-      the statistic's cannot move. Either way F is the whole summary's (through W or not), so the
-      learned numbers are trained to add information to the statistic (the information update of
-      Makinen et al. 2024, arXiv:2407.18909).
+      the statistic's cannot move. Either way F is the whole summary's, so the learned numbers
+      are trained to add information to the statistic (the information update of Makinen et al.
+      2024, arXiv:2407.18909).
 
     The simulations come from the dataset at every step (``training_data`` declares them; fresh
     seeds each step, so the network cannot overfit a training set, the IMNN's known weakness); the
@@ -124,8 +127,8 @@ class IMNN(Loss):
             128,
             ge=4,
             description="Simulations at θ_fid per step (all processes), for the covariance of "
-            "the IMNN's summaries (P numbers; the whole summary with compression = 'none', "
-            "which then needs many more).",
+            "the IMNN's summaries (the summary's D numbers, or P with compression = 'linear'): "
+            "well above D.",
         )
         n_derivative: int = Field(
             32, ge=2, description="Seeds per step for the derivatives (each: 2·P or 4·P maps)."
@@ -142,12 +145,12 @@ class IMNN(Loss):
         closeness: float = Field(
             0.1, gt=0, lt=1, description="ε: how close to the identity the covariance must be."
         )
-        compression: Literal["linear", "none"] = Field(
-            "linear",
-            description="The IMNN's summaries: 'linear', a learned linear map of the summary to "
-            "P numbers (n_summaries = n_params, as the paper; the best such map keeps all the "
-            "Fisher information of a Gaussian summary); 'none', the summary itself (its "
-            "covariance then needs n_fiducial ≫ summary_dim).",
+        compression: Literal["none", "linear"] = Field(
+            "none",
+            description="The IMNN's summaries: 'none', the summary itself (as the paper, whose "
+            "summaries are the network's outputs); 'linear', a learned linear map of it to P "
+            "numbers (n_summaries = n_params; the best such map keeps all the Fisher "
+            "information of a Gaussian summary, and its P×P covariance is better estimated).",
         )
 
         @model_validator(mode="after")
@@ -201,4 +204,7 @@ class IMNN(Loss):
         every_derivative = gather_with_grad(compressed_derivatives.transpose(0, 1)).transpose(0, 1)
         p = self.params
         loss, terms = imnn_loss(every, every_derivative, p.coupling, p.closeness, fixed)
-        return LossOutput(loss=loss, terms=terms, embeddings=summaries.detach())
+        # Centred for the collapse monitors: the IMNN fixes no mean, and an offset common to
+        # every map (no information) would read as collapse on L2-normalised embeddings.
+        embeddings = (summaries - summaries.mean(dim=0)).detach()
+        return LossOutput(loss=loss, terms=terms, embeddings=embeddings)
