@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -26,6 +27,9 @@ from cosmossl.components.training_data import FiducialBatch, FiducialSimulations
 from cosmossl.data.splits import Split
 from cosmossl.data.standardize import Standardizer
 from cosmossl.errors import ConfigError
+
+if TYPE_CHECKING:
+    from cosmossl.components.loss import Loss
 
 #: Separates the fiducial simulations' seeds from every other stream of a run seed.
 FIDUCIAL_STREAM = 0xF1D0
@@ -129,7 +133,7 @@ class FiducialMaps:
 
 
 def fiducial_maps(
-    loss: object,
+    loss: Loss,
     simulator: Simulator | None,
     theta_scale: Standardizer,
     seed: int,
@@ -141,7 +145,7 @@ def fiducial_maps(
 
     Raises :class:`ConfigError` when it asked for them and ``simulator`` is not a simulator.
     """
-    design = loss.training_data(loss.params).fiducial  # type: ignore[attr-defined]
+    design = loss.training_data(loss.params).fiducial
     if design is None:
         return None
     if not isinstance(simulator, Simulator):
