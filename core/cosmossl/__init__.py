@@ -73,6 +73,7 @@ _LAZY: dict[str, str] = {
     "train_components": "cosmossl.training.loop",
     "TrainResult": "cosmossl.training.loop",
     "compress": "cosmossl.summaries.compress",
+    "compress_statistic": "cosmossl.summaries.compress",
     "BoxPrior": "cosmossl.inference.prior",
     "Posterior": "cosmossl.inference.posterior",
     "load_posterior": "cosmossl.inference.posterior",
@@ -84,6 +85,7 @@ _LAZY: dict[str, str] = {
     "compare": "cosmossl.job.compare",
     "train": "cosmossl.job.train",
     "infer": "cosmossl.job.infer",
+    "InferenceResult": "cosmossl.job.infer",
 }
 
 __all__ = [
@@ -126,7 +128,7 @@ if TYPE_CHECKING:
     from cosmossl.inference.prior import BoxPrior
     from cosmossl.information.probes import linear_probe_r2, mlp_probe_r2
     from cosmossl.job.compare import compare
-    from cosmossl.job.infer import infer
+    from cosmossl.job.infer import InferenceResult, infer
     from cosmossl.job.results import RunResult
     from cosmossl.job.run import run
     from cosmossl.job.train import train
@@ -141,6 +143,6 @@ if TYPE_CHECKING:
         reset_plugins,
     )
     from cosmossl.plugin.registry import ComponentEntry, Provider, Registry
-    from cosmossl.summaries.compress import compress
+    from cosmossl.summaries.compress import compress, compress_statistic
     from cosmossl.training.loop import TrainResult, train_components
     from cosmossl.training.views import ViewSampler, make_views
