@@ -66,6 +66,7 @@ _LAZY: dict[str, str] = {
     "RunConfig": "cosmossl.config.run_file",
     "load_run_config": "cosmossl.config.run_file",
     "TrainSettings": "cosmossl.config.settings",
+    "PairingSettings": "cosmossl.config.settings",
     "InferenceSettings": "cosmossl.config.settings",
     # the stages
     "ViewSampler": "cosmossl.training.views",
@@ -120,7 +121,7 @@ if TYPE_CHECKING:
     from cosmossl.components.params import Params
     from cosmossl.components.statistic import Statistic
     from cosmossl.config.run_file import RunConfig, load_run_config
-    from cosmossl.config.settings import InferenceSettings, TrainSettings
+    from cosmossl.config.settings import InferenceSettings, PairingSettings, TrainSettings
     from cosmossl.data.mapset import MapSet
     from cosmossl.data.splits import Split, split_by_group
     from cosmossl.data.summaries import Summaries, read_summaries, write_summaries

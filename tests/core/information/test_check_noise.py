@@ -36,9 +36,7 @@ def _identity(maps: np.ndarray) -> np.ndarray:
     return maps
 
 
-def test_the_check_reports_the_noise_share_and_a_seed_matched_summary_is_quiet(
-    simulator, caplog
-):
+def test_the_check_reports_the_noise_share_and_a_seed_matched_summary_is_quiet(simulator, caplog):
     with caplog.at_level(logging.WARNING, logger="cosmossl"):
         result = information(simulator, {"identity": _identity}, n_fiducial=40, n_derivative=20)
     share = result["summaries"]["identity"]["noise_share"]
