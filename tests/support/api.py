@@ -68,7 +68,8 @@ def public_modules() -> list[str]:
     return modules
 
 
-def _exports(module: types.ModuleType) -> list[str]:
+def exports(module: types.ModuleType) -> list[str]:
+    """The public names of a public module: its ``__all__``, or what it defines (no imports)."""
     if hasattr(module, "__all__"):
         return sorted(module.__all__)
     source = _source()[module.__name__.removeprefix("cosmossl.")]
@@ -84,7 +85,7 @@ def module_stub(name: str) -> str:
     """The stub of one public module as it is now."""
     module = importlib.import_module(name)
     lines: list[str] = []
-    for name in _exports(module):
+    for name in exports(module):
         value = getattr(module, name)
         found = _static(value)
         if found is None:
