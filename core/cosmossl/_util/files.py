@@ -48,6 +48,20 @@ def _umask() -> int:
     return mask
 
 
+def follow_umask(path: Path) -> None:
+    """Give ``path`` the permissions the umask allows, as ``open()`` and ``mkdir()`` would
+    (``0644`` and ``0755`` under ``umask 022``), and the same to everything in it when it is a
+    folder: some writers (safetensors) create their files ``0600`` whatever the umask."""
+    mask = _umask()
+    os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~mask)
+    if path.is_dir():
+        for current, dirs, names in os.walk(path):
+            for name in dirs:
+                os.chmod(Path(current, name), 0o777 & ~mask)
+            for name in names:
+                os.chmod(Path(current, name), 0o666 & ~mask)
+
+
 def _temporary_prefix(target: Path) -> str:
     return f".{target.name}.{os.getpid()}."
 
@@ -129,7 +143,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         os.close(fd)
         try:
             yield Path(tmp)
-            os.chmod(tmp, 0o666 & ~_umask())
+            follow_umask(Path(tmp))
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -159,7 +173,7 @@ def atomic_folder(path: str | Path) -> Iterator[Path]:
                                         suffix=".tmp"))  # fmt: skip
         try:
             yield staging
-            os.chmod(staging, 0o777 & ~_umask())
+            follow_umask(staging)
             if target.exists():
                 if previous.exists():
                     shutil.rmtree(previous)
