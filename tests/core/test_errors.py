@@ -10,6 +10,7 @@ from cosmossl.errors import (
     ConfigError,
     DataError,
     OutputError,
+    os_errno,
     reading,
     user_error,
     writing,
@@ -62,3 +63,36 @@ def test_writing_and_reading_name_the_path():
         raise PermissionError(errno.EACCES, "Permission denied")
     with pytest.raises(OSError, match="bad descriptor"), writing("x"):
         raise OSError(errno.EBADF, "bad descriptor")
+
+
+#: What libraries that do not raise OSError say on a full disk (measured on a 64 KiB tmpfs).
+SAFETENSORS_FULL = "Error while serializing: I/O error: No space left on device (os error 28)"
+HDF5_FULL = (
+    "Can't decrement id ref count (file write failed: time = Sun Dec  6 22:23:12 2026\n, "
+    "filename = '/tmp/small/s.h5', file descriptor = 3, errno = 28, error message = 'No space "
+    "left on device', buf = 0x5627a5819028, total write size = 2048, bytes this sub-write = "
+    "2048, offset = 65536)"
+)
+
+
+@pytest.mark.parametrize("text", [SAFETENSORS_FULL, HDF5_FULL], ids=["safetensors", "hdf5"])
+def test_a_full_disk_reported_by_a_library_is_a_user_error(text):
+    from safetensors import SafetensorError
+
+    error = SafetensorError(text) if "serializing" in text else RuntimeError(text)
+    assert os_errno(error) == errno.ENOSPC
+    assert (
+        str(user_error(error)) == "no space left on the device; free some space, or write elsewhere"
+    )
+    with pytest.raises(OutputError) as info, writing("summaries/encoder.h5"):
+        raise error
+    assert str(info.value) == (
+        "cannot write 'summaries/encoder.h5': no space left on the device; free some space, or "
+        "write elsewhere"
+    )
+
+
+def test_a_library_error_without_an_error_code_stays_a_bug():
+    with pytest.raises(RuntimeError, match="unexpected pos"), writing("optimizer.pt"):
+        raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 576 vs 534")
+    assert user_error(RuntimeError("errno is fine")) is None
