@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cosmossl._util.digest import digest
+from cosmossl._util.digest import digest, output_fingerprint, same_output
 from cosmossl._util.files import check_writable, remove_stale_temporaries, write_json
 from cosmossl._version import __version__
 from cosmossl.errors import OutputError, RunDirectoryBusyError, writing
@@ -269,12 +269,27 @@ def _release(root: Path) -> None:
 
 @dataclass
 class StageRecord:
-    """What the state file remembers of a finished stage."""
+    """What the state file remembers of a finished stage: the key of its inputs, its outputs
+    and what they held when it finished (``files``: :func:`output_fingerprint` of each; ``None``
+    in a record of a cosmossl that kept none)."""
 
     key: str
     outputs: list[str]
     seconds: float
     finished: str
+    files: dict[str, dict[str, dict[str, Any]]] | None = None
+
+    @property
+    def result(self) -> str:
+        """The key the stages that read this stage's outputs include in theirs: its inputs and
+        the content of what it wrote, so that they run again when that content changes."""
+        if self.files is None:  # an older cosmossl's record: its inputs only
+            return self.key
+        content = {
+            out: {name: f["sha256"] for name, f in files.items()}
+            for out, files in self.files.items()
+        }
+        return digest({"inputs": self.key, "outputs": content})
 
 
 class RunDirectory:
@@ -371,16 +386,23 @@ class RunDirectory:
         return self.root.joinpath(*parts)
 
     def key(self, name: str) -> str | None:
-        """The input key a finished stage ran with (``None`` if it never finished)."""
+        """The key of a finished stage, for the stages that read its outputs (its inputs and
+        the content of its outputs, :attr:`StageRecord.result`); ``None`` if it never finished."""
         record = self._state.get(name)
-        return record.key if record else None
+        return record.result if record else None
 
     def is_current(self, name: str, key: str) -> bool:
+        """Whether the stage finished with the inputs ``key`` and its outputs still hold what
+        it wrote (another command may have replaced them)."""
         record = self._state.get(name)
         return (
             record is not None
             and record.key == key
-            and all(self.path(out).exists() for out in record.outputs)
+            and record.files is not None
+            and all(
+                out in record.files and same_output(record.files[out], self.path(out))
+                for out in record.outputs
+            )
         )
 
     def run_stage(
@@ -393,15 +415,17 @@ class RunDirectory:
         force: bool = False,
         owned: Iterable[str] = (),
     ) -> tuple[str, bool]:
-        """Run ``action`` unless the stage is current; returns ``(key, ran)``.
+        """Run ``action`` unless the stage is current (:meth:`is_current`); returns the stage's
+        key for the stages that read its outputs (:meth:`key`) and whether it ran.
 
-        ``outputs`` are the files the stage must leave; ``owned`` further paths it writes (e.g.
-        the training folder). All of them are claimed (:meth:`claim`) before ``action`` runs.
+        ``outputs`` are the files (or folders) the stage must leave; ``owned`` further paths it
+        writes (e.g. the training folder). All of them are claimed (:meth:`claim`) before
+        ``action`` runs.
         """
         key = digest(inputs)
         if not force and self.is_current(name, key):
             log.info("stage %s: up to date, skipped", name)
-            return key, False
+            return self._state[name].result, False
         self.claim(*outputs, *owned)
         self._state.pop(name, None)
         self._write_state()
@@ -411,14 +435,16 @@ class RunDirectory:
         missing = [out for out in outputs if not self.path(out).exists()]
         if missing:
             raise RuntimeError(f"stage {name} finished without writing {', '.join(missing)}")
-        self._state[name] = StageRecord(
+        record = StageRecord(
             key,
             list(outputs),
             round(time.perf_counter() - start, 3),
             time.strftime("%Y-%m-%dT%H:%M:%S"),
+            {out: output_fingerprint(self.path(out)) for out in outputs},
         )
+        self._state[name] = record
         self._write_state()
-        return key, True
+        return record.result, True
 
     def seconds(self, name: str) -> float | None:
         record = self._state.get(name)
