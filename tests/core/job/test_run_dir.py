@@ -162,7 +162,7 @@ def test_a_moved_run_directory_stays_current(tmp_path):
 
 def test_a_record_of_an_older_cosmossl_without_fingerprints_is_not_trusted(tmp_path):
     run = RunDirectory(tmp_path)
-    key, _ = run.run_stage("compress", {}, ["out.txt"], _writer(tmp_path, "x"))
+    run.run_stage("compress", {}, ["out.txt"], _writer(tmp_path, "x"))
     state = json.loads((tmp_path / "stages.json").read_text())
     state["compress"] = {k: v for k, v in state["compress"].items() if k != "files"}
     (tmp_path / "stages.json").write_text(json.dumps(state))
