@@ -67,9 +67,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _compress(args: argparse.Namespace, config: Any, dataset: Any, run_dir: Path,
               out: Path) -> int:  # fmt: skip
+    from cosmossl.components.dataset import Simulator
     from cosmossl.data.summaries import write_summaries
     from cosmossl.job import run_dir as layout
-    from cosmossl.components.dataset import Simulator
     from cosmossl.summaries.compress import check_maps_fit, compress, compress_statistic
     from cosmossl.training.checkpoint import load_checkpoint
 
