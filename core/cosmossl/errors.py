@@ -91,6 +91,14 @@ def os_errno(exc: BaseException) -> int | None:
     return int(match[1] or match[2]) if match else None
 
 
+def tried(path: str | Path, lead: str = "looked for") -> str:
+    """`` (looked for '/home/you/runs/data/maps.npy')`` after a relative ``path`` in a message:
+    the absolute path that was tried, since a relative path is read from the current folder,
+    which may not be the one the user had in mind; ``""`` for an absolute path."""
+    path = Path(path)
+    return "" if path.is_absolute() else f" ({lead} '{path.absolute()}')"
+
+
 def os_error_message(exc: BaseException, path: str | Path | None, doing: str) -> str | None:
     """``cannot write 'path': no space left on the device; free some space...``, or ``None``
     when ``exc`` is not a failure the user can fix (then it is a bug). ``doing`` is ``"read"``,
@@ -105,7 +113,8 @@ def os_error_message(exc: BaseException, path: str | Path | None, doing: str) ->
     what, todo = known
     if where is None:
         return f"{what}; {todo}"
-    return f"cannot {doing} '{where}': {what}; {todo}"
+    full = tried(where, "looked for" if code == errno.ENOENT else "that is")
+    return f"cannot {doing} '{where}'{full}: {what}; {todo}"
 
 
 def user_error(exc: BaseException) -> CosmosslError | None:
