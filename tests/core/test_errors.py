@@ -23,17 +23,20 @@ from cosmossl.errors import (
         (
             errno.ENOSPC,
             OutputError,
-            "cannot use '/data/out.h5': no space left on the device; free some space, or write elsewhere",
+            "cannot use '/data/out.h5': no space left on the device; free some space, or write "
+            "elsewhere",
         ),
         (
             errno.EROFS,
             OutputError,
-            "cannot use '/data/out.h5': read-only file system; choose a folder on a writable file system",
+            "cannot use '/data/out.h5': read-only file system; choose a folder on a writable file "
+            "system",
         ),
         (
             errno.EACCES,
             OutputError,
-            "cannot use '/data/out.h5': permission denied; check its permissions, or use another path",
+            "cannot use '/data/out.h5': permission denied; check its permissions, or use another "
+            "path",
         ),
         (errno.ENOENT, DataError, "cannot use '/data/out.h5': it does not exist; check the path"),
     ],
@@ -87,8 +90,8 @@ def test_a_full_disk_reported_by_a_library_is_a_user_error(text):
     with pytest.raises(OutputError) as info, writing("/runs/x/summaries/encoder.h5"):
         raise error
     assert str(info.value) == (
-        "cannot write '/runs/x/summaries/encoder.h5': no space left on the device; free some space, or "
-        "write elsewhere"
+        "cannot write '/runs/x/summaries/encoder.h5': no space left on the device; free some "
+        "space, or write elsewhere"
     )
 
 
