@@ -240,6 +240,12 @@ def check_writable(path: str | Path, *, folder: bool, flag: str = "") -> Path:
     ``flag`` (e.g. ``"--out"``) is named in the advice. Creates nothing; returns ``path``."""
     path = Path(path)
     other = f" (choose another path with {flag})" if flag else ""
+    check_name_lengths(path)
+    if folder and path.is_symlink() and not path.exists():
+        raise OutputError(
+            f"'{path}' is a symbolic link to '{os.readlink(path)}', which does not exist: create "
+            f"that folder, remove the link, or choose another path{f' with {flag}' * bool(flag)}"
+        )
     if folder and path.exists() and not path.is_dir():
         raise OutputError(f"'{path}' is a file, but a folder is expected here{other}")
     if not folder and path.is_dir():
@@ -258,6 +264,27 @@ def check_writable(path: str | Path, *, folder: bool, flag: str = "") -> Path:
             f"cannot write '{path}': {os.strerror(errno.EACCES).lower()}{other or ''}"
         )
     return path
+
+
+def check_name_lengths(path: str | Path) -> None:
+    """An :class:`OutputError` when a name in ``path`` is longer than the file system allows
+    (255 bytes on most). Checked before anything looks at ``path``: the system refuses even to
+    say whether such a path exists."""
+    path = Path(path)
+    limit = 255
+    for folder in path.parents:
+        try:
+            if folder.is_dir():
+                limit = os.pathconf(folder, "PC_NAME_MAX")
+                break
+        except (OSError, ValueError, AttributeError):  # a name too long, or no pathconf
+            continue
+    for name in path.parts:
+        if len(os.fsencode(name)) > limit:
+            raise OutputError(
+                f"cannot write '{path}': the name '{name}' is longer than the {limit} bytes the "
+                "file system allows; choose a shorter path"
+            )
 
 
 #: Room kept free beyond the estimate (file system metadata, logs).

@@ -29,7 +29,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cosmossl._util.digest import digest, output_fingerprint, same_output
-from cosmossl._util.files import check_writable, remove_stale_temporaries, write_json
+from cosmossl._util.files import (
+    check_name_lengths,
+    check_writable,
+    remove_stale_temporaries,
+    write_json,
+)
 from cosmossl._version import __version__
 from cosmossl.errors import OutputError, RunDirectoryBusyError, writing
 from cosmossl.training.folder import TrainingFolder
@@ -145,23 +150,29 @@ def _legacy_state(root: Path) -> bool:
     return False
 
 
-def claim_folder(path: str | Path, *, flag: str = "--run-dir") -> dict[str, Any]:
-    """The marker of the run directory ``path``, writing it when the folder is new or empty.
+def check_run_directory(path: str | Path, *, flag: str = "--run-dir") -> dict[str, Any] | None:
+    """Check, writing nothing, that ``path`` may be used as a run directory: the marker of a
+    run directory cosmossl made there, or ``None`` for a folder that is missing, empty, or
+    made by a cosmossl that wrote no marker (:func:`claim_folder` adopts it).
 
-    A non-empty folder without a marker is refused (:class:`OutputError`): cosmossl never writes
-    into a folder it did not make. ``flag`` is the command's option that names the folder, for the
-    messages. (A run directory of a cosmossl that wrote no marker — a
-    readable ``stages.json`` or a training checkpoint — is adopted with everything it holds.)
+    Refused (:class:`OutputError`, ``flag`` named in the advice): a file, a symbolic link to
+    nothing, a non-empty folder without the marker, a name the file system cannot hold, a
+    location that cannot be written. ``cosmossl validate`` and every command that writes a run
+    directory call this, so they refuse the same folders with the same words.
     """
     root = Path(path)
+    check_name_lengths(root)
+    if root.is_symlink() and not root.exists():
+        raise OutputError(
+            f"run directory '{root}' is a symbolic link to '{os.readlink(root)}', which does not "
+            f"exist: create that folder, remove the link, or choose another run directory ({flag})"
+        )
     if root.exists() and not root.is_dir():
         raise OutputError(f"run directory '{root}' is a file, not a folder: choose another "
                           f"run directory ({flag})")  # fmt: skip
     if (root / MARKER).exists():
         return _read_marker(root)
-    entries = []
-    if root.is_dir():
-        entries = sorted(p.name for p in root.iterdir() if not _ignored(p.name))
+    entries = _entries(root)
     if entries and not _legacy_state(root):
         shown = ", ".join(entries[:5]) + (", ..." if len(entries) > 5 else "")
         raise OutputError(
@@ -169,12 +180,35 @@ def claim_folder(path: str | Path, *, flag: str = "--run-dir") -> dict[str, Any]
             f"{MARKER} marker): cosmossl never writes into a folder it did not make. Choose "
             f"another run directory ({flag}, or run_dir in the run file), or empty this one"
         )
+    check_writable(root, folder=True, flag=flag)
+    return None
+
+
+def _entries(root: Path) -> list[str]:
+    """What a folder holds (our lock file aside), by name."""
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if not _ignored(p.name))
+
+
+def claim_folder(path: str | Path, *, flag: str = "--run-dir") -> dict[str, Any]:
+    """The marker of the run directory ``path``, writing it when the folder is new or empty.
+
+    A folder that :func:`check_run_directory` refuses is refused (:class:`OutputError`):
+    cosmossl never writes into a folder it did not make. ``flag`` is the command's option that
+    names the folder, for the messages. (A run directory of a cosmossl that wrote no marker — a
+    readable ``stages.json`` or a training checkpoint — is adopted with everything it holds.)
+    """
+    root = Path(path)
+    marker = check_run_directory(root, flag=flag)
+    if marker is not None:
+        return marker
     marker = {
         "format": MARKER_FORMAT,
         "version": MARKER_VERSION,
         "cosmossl": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "owned": entries,  # empty, or everything an older cosmossl wrote here
+        "owned": _entries(root),  # empty, or everything an older cosmossl wrote here
     }
     with writing(root):
         root.mkdir(parents=True, exist_ok=True)
