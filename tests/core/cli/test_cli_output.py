@@ -67,7 +67,7 @@ def test_a_broken_pipe_in_process_returns_the_sigpipe_status(monkeypatch, capsys
 class NotAClassParams(cosmossl.Statistic):
     """A statistic whose Params is a dict, not a class (a plugin author's slip)."""
 
-    Params = {"bins": 8}
+    Params = {"bins": 8}  # noqa: RUF012  (the slip under test)
 
     def __call__(self, maps):
         return maps.mean(dim=(-2, -1))
