@@ -11,7 +11,12 @@ both say it in the same words:
   statistic imported and its parameters validated, errors naming the table the user wrote;
 - :func:`check_dataset`: the dataset is built and, when it reads files, opened (headers,
   dtypes, metadata) — the same checks, and messages, as when a command loads it; so is each
-  robustness contamination's dataset (:func:`contamination_dataset`).
+  robustness contamination's dataset (:func:`contamination_dataset`); for a command, so are
+  the splits of those maps (:func:`check_splits`) and the size of the encoder and loss it
+  trains on them (:func:`check_model`, on torch's ``meta`` device: nothing is allocated);
+- :func:`check_output`: the run directory the command writes
+  (:func:`~cosmossl.job.run_dir.check_run_directory`, which every command that writes one
+  calls too).
 """
 
 from __future__ import annotations
@@ -113,13 +118,13 @@ def check_dataset(
     for index, contamination in enumerate(config.settings.robustness.contaminations):
         if contamination.dataset is not None:
             datasets.append(contamination_dataset(config, index))
-    loaded = []
-    for dataset in datasets:
-        if not isinstance(dataset, Simulator) and dataset.files():
-            seed = config.settings.seed if seed is None else seed
-            loaded.append(dataset.load(seed=seed, progress=False))
-        else:
-            loaded.append(None)
+    seed = config.settings.seed if seed is None else seed
+    loaded = [
+        dataset.load(seed=seed, progress=False)
+        if not isinstance(dataset, Simulator) and dataset.files()
+        else None
+        for dataset in datasets
+    ]
     if command is None:
         return
     dataset, mapset = datasets[0], loaded[0]
