@@ -74,7 +74,7 @@ def check_maps_fit(
         raise DataError(
             f"{checkpoint} holds an encoder trained on maps of {_described(trained_on)} (shape "
             f"{list(trained_on)}), but the maps of {maps} have {_described(shape)} "
-            f"(shape {list(shape)}): compress maps like those it was trained on, or train an "
+            f"(shape {list(shape)}): give it maps like those it was trained on, or train an "
             "encoder on these"
         )
 

@@ -112,6 +112,6 @@ def test_maps_unlike_those_the_checkpoint_was_trained_on_are_refused(trained, ot
     assert str(info.value) == (
         f"checkpoint '{result.checkpoint}' holds an encoder trained on maps of 1 channel of "
         f"16×16 pixels (shape [1, 16, 16]), but the maps of the map set have {described} "
-        f"(shape {list(other.meta.shape)}): compress maps like those it was trained on, or "
+        f"(shape {list(other.meta.shape)}): give it maps like those it was trained on, or "
         "train an encoder on these"
     )
