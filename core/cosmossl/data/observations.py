@@ -185,13 +185,13 @@ def check_maps(
             f"'{where}' holds {stated.content} ({MAP_CONTENTS[stated.content]}), but the run was "
             f"trained on {meta.content} ({MAP_CONTENTS[meta.content]}){hint}"
         )
-    if stated is not None and stated.box_size and meta.box_size:
-        if abs(stated.box_size / meta.box_size - 1) > BOX_TOLERANCE:
-            raise DataError(
-                f"'{where}' covers a box of {stated.box_size:g} Mpc/h, but the run was trained "
-                f"on maps of {meta.box_size:g} Mpc/h: the summaries of maps of another scale "
-                "mean something else (cut or resample the maps to the run's box)"
-            )
+    box = stated.box_size if stated is not None else None
+    if box and meta.box_size and abs(box / meta.box_size - 1) > BOX_TOLERANCE:
+        raise DataError(
+            f"'{where}' covers a box of {box:g} Mpc/h, but the run was trained on maps of "
+            f"{meta.box_size:g} Mpc/h: the summaries of maps of another scale mean something "
+            "else (cut or resample the maps to the run's box)"
+        )
     _check_range(maps, meta.content, where)
 
 

@@ -6,7 +6,8 @@ over all observations at once:
 1. sampling-importance-resampling (SIR): draw ``candidates`` points from the prior per
    observation, weight them by r(θ, x), and resample ``n`` chain starts;
 2. ``steps`` random-walk Metropolis–Hastings steps for each of the ``n`` independent chains
-   (:func:`metropolis`, shared with :mod:`cosmossl.inference.combine`), with a Gaussian proposal whose covariance is (2.38² / P) × the covariance of the chain
+   (:func:`metropolis`, shared with :mod:`cosmossl.inference.combine`), with a Gaussian
+   proposal whose covariance is (2.38² / P) × the covariance of the chain
    population of that observation, re-estimated during the first half of the steps (burn-in)
    and frozen for the second half; each chain's final state is one sample.
 

@@ -82,6 +82,23 @@ def contaminated_maps(index: int, name: str) -> str:
     return f"data/contaminated/{index:02d}-{slug[:60]}.h5"
 
 
+#: The files of an observation's posterior folder (``cosmossl posterior``).
+OBSERVATION_SAMPLES = "samples.h5"
+OBSERVATION_CHAINS = "chains"
+OBSERVATION_SUMMARY = "posterior.json"
+
+
+def observation(name: str) -> str:
+    """The posterior folder of the observation ``name`` (``cosmossl posterior``)."""
+    return f"{POSTERIOR}/{name}"
+
+
+def observation_triangle(index: int | None) -> str:
+    """The triangle plot of an observation folder: ``triangle.png`` when it holds one
+    observation (a map or a survey), else one per map."""
+    return "triangle.png" if index is None else f"triangle_{index}.png"
+
+
 def posterior_figure(index: int) -> str:
     """The report's triangle plot of the posteriors of its ``index``-th test map."""
     return f"posteriors_{index}.png"
