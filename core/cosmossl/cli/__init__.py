@@ -27,6 +27,8 @@ COMMANDS: tuple[str, ...] = (
     "compress",
     "infer",
     "fisher",
+    "posterior",
+    "export",
     "validate",
     "components",
     "explain",

@@ -58,6 +58,7 @@ LOCK = ".cosmossl-run.lock"
 MARKER_FORMAT, MARKER_VERSION = "cosmossl-run-directory", 1
 METRICS = "metrics.json"
 POSTERIOR = "posterior"
+EXPORT = "export"
 
 
 def summaries(label: str) -> str:
