@@ -37,24 +37,38 @@ _LAZY: dict[str, str] = {
     "read_posterior": "cosmossl.inference.posterior",
     "sample_prior_ratio": "cosmossl.inference.sampling",
     "write_metrics": "cosmossl.inference.diagnostics",
+    "DistanceReference": "cosmossl.inference.ood",
+    "ProductSamples": "cosmossl.inference.combine",
+    "check_distribution": "cosmossl.inference.ood",
+    "metropolis": "cosmossl.inference.sampling",
+    "sample_product": "cosmossl.inference.combine",
+    "product_log_prob": "cosmossl.inference.combine",
+    "write_chains": "cosmossl.inference.chains",
 }
 
 __all__ = [
     "BoxPrior",
+    "DistanceReference",
     "Evaluation",
     "FitData",
     "InferenceSplit",
     "LinearGaussian",
     "Posterior",
+    "ProductSamples",
     "SamplerStats",
     "SavedPosterior",
     "ThetaTransform",
+    "check_distribution",
     "evaluate",
     "fit",
     "inference_split",
     "load_posterior",
+    "metropolis",
+    "product_log_prob",
     "read_posterior",
     "sample_prior_ratio",
+    "sample_product",
+    "write_chains",
     "write_metrics",
 ]
 
@@ -63,8 +77,11 @@ __getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
 
 
 if TYPE_CHECKING:
+    from cosmossl.inference.chains import write_chains
+    from cosmossl.inference.combine import ProductSamples, product_log_prob, sample_product
     from cosmossl.inference.diagnostics import Evaluation, evaluate, write_metrics
     from cosmossl.inference.fitting import fit
+    from cosmossl.inference.ood import DistanceReference, check_distribution
     from cosmossl.inference.posterior import (
         FitData,
         Posterior,
@@ -73,7 +90,7 @@ if TYPE_CHECKING:
         read_posterior,
     )
     from cosmossl.inference.prior import BoxPrior
-    from cosmossl.inference.sampling import SamplerStats, sample_prior_ratio
+    from cosmossl.inference.sampling import SamplerStats, metropolis, sample_prior_ratio
     from cosmossl.inference.simulators.linear_gaussian import LinearGaussian
     from cosmossl.inference.split import InferenceSplit, inference_split
     from cosmossl.inference.theta import ThetaTransform

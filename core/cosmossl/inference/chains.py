@@ -33,7 +33,12 @@ def write_chains(
         for root, samples in chains.items():
             # GetDist prints a line per MCSamples ("Removed no burn in"): keep stdout clean.
             with contextlib.redirect_stdout(io.StringIO()):
-                chain = MCSamples(samples=np.asarray(samples, dtype=np.float64),
-                                  names=list(names), labels=tex, ranges=bounds, label=root)  # fmt: skip
+                chain = MCSamples(
+                    samples=np.asarray(samples, dtype=np.float64),
+                    names=list(names),
+                    labels=tex,
+                    ranges=bounds,
+                    label=root,
+                )
                 chain.saveAsText(str(staging / root))
     return Path(folder)

@@ -101,14 +101,7 @@ def _sample(posterior: Posterior, x: torch.Tensor, pilot: torch.Tensor, n: int, 
     prior, n_maps = posterior.prior, x.shape[0]
 
     def log_target(theta: torch.Tensor) -> torch.Tensor:
-        flat = theta.reshape(-1, prior.dim).float()
-        out = []
-        for chunk in flat.split(max(1, _CHUNK // n_maps)):
-            inside = prior.contains(chunk)
-            lp = posterior.log_prob_batched(chunk[:, None].expand(-1, n_maps, -1), x).sum(1)
-            lp = lp - (n_maps - 1) * prior.log_prob(torch.where(inside[:, None], chunk, prior.low))
-            out.append(torch.where(inside & torch.isfinite(lp), lp, -torch.inf))
-        return torch.cat(out).reshape(theta.shape[:-1]).double()
+        return product_log_prob(posterior, x, theta).double()
 
     means, covs = pilot.mean(0), _covariance(pilot.transpose(0, 1))  # [N, P], [N, P, P]
     precision = torch.linalg.inv(covs).sum(0)
@@ -158,6 +151,24 @@ def _sample(posterior: Posterior, x: torch.Tensor, pilot: torch.Tensor, n: int, 
         "converged": bool(converged),
     }
     return ProductSamples(chain.theta[:, 0].double().cpu().numpy(), diagnostics)
+
+
+@torch.no_grad()
+def product_log_prob(posterior: Posterior, x: Any, theta: Any) -> torch.Tensor:
+    """log p(θ | x₁..x_N) up to a constant: Σ_i log q(θ | x_i) − (N − 1) log p(θ), for the
+    summaries ``x [N, D]`` and points ``theta [..., P]`` (−inf outside the prior)."""
+    prior = posterior.prior
+    x = torch.as_tensor(np.asarray(x), dtype=torch.float32, device=posterior.device)
+    theta = torch.as_tensor(theta, device=posterior.device)
+    n_maps = x.shape[0]
+    flat = theta.reshape(-1, prior.dim).float()
+    out = []
+    for chunk in flat.split(max(1, _CHUNK // n_maps)):
+        inside = prior.contains(chunk)
+        lp = posterior.log_prob_batched(chunk[:, None].expand(-1, n_maps, -1), x).sum(1)
+        lp = lp - (n_maps - 1) * prior.log_prob(torch.where(inside[:, None], chunk, prior.low))
+        out.append(torch.where(inside & torch.isfinite(lp), lp, -torch.inf))
+    return torch.cat(out).reshape(theta.shape[:-1])
 
 
 class _StudentT:

@@ -93,8 +93,11 @@ def export(run_dir: str | Path, *, out: str | Path | None = None, fmt: str = "to
         "version": 1,
         "module": FORMATS[fmt],
         "module_format": fmt,
-        "load": ("torch.jit.load('summary.pt')" if fmt == "torchscript"
-                 else "onnxruntime.InferenceSession('summary.onnx')"),  # fmt: skip
+        "load": (
+            "torch.jit.load('summary.pt')"
+            if fmt == "torchscript"
+            else "onnxruntime.InferenceSession('summary.onnx')"
+        ),
         "input": {
             "name": "maps",
             "shape": ["batch", *meta.shape],
@@ -112,8 +115,7 @@ def export(run_dir: str | Path, *, out: str | Path | None = None, fmt: str = "to
         "output_standardization": None,
         "parameter_names": list(run.param_names),
         "param_labels": run.param_labels,
-        "prior": dict(zip(run.param_names, zip(run.prior.low.tolist(),
-                                               run.prior.high.tolist()))),  # fmt: skip
+        "prior": dict(zip(run.param_names, zip(run.prior.low.tolist(), run.prior.high.tolist()))),
         "encoder": ckpt.state.get("encoder"),
         "checkpoint_step": ckpt.state.get("step"),
         "cosmossl_version": __version__,

@@ -112,7 +112,12 @@ def _name(name: str | None, maps: Maps) -> str:
     an array)."""
     if name is None:
         first = maps if isinstance(maps, str | Path) else None
-        if first is None and isinstance(maps, Sequence) and maps and isinstance(maps[0], str | Path):
+        if (
+            first is None
+            and isinstance(maps, Sequence)
+            and maps
+            and isinstance(maps[0], str | Path)
+        ):
             first = maps[0]
         name = Path(first).name.split(".")[0] if first is not None else "observation"
     if not _NAME.match(name):
@@ -124,8 +129,16 @@ def _name(name: str | None, maps: Maps) -> str:
 
 
 class _Observation:
-    def __init__(self, run: TrainedRun, observed: ObservedMaps, options: ObservationOptions,
-                 summaries: tuple[str, ...], name: str, progress: bool, force: bool) -> None:  # fmt: skip
+    def __init__(
+        self,
+        run: TrainedRun,
+        observed: ObservedMaps,
+        options: ObservationOptions,
+        summaries: tuple[str, ...],
+        name: str,
+        progress: bool,
+        force: bool,
+    ) -> None:
         self.run, self.observed, self.options = run, observed, options
         self.summaries, self.name, self.progress, self.force = summaries, name, progress, force
 
@@ -176,18 +189,29 @@ class _Observation:
     def sample(self, folder: RunDirectory) -> None:
         options = self.options
         draws = [
-            self.run.sample(self.observed, options.n_samples, options.survey, summary=label,
-                            seed=options.seed, progress=self.progress)  # fmt: skip
+            self.run.sample(
+                self.observed,
+                options.n_samples,
+                options.survey,
+                summary=label,
+                seed=options.seed,
+                progress=self.progress,
+            )
             for label in self.summaries
         ]
         provenance = {
             "run_dir": str(self.run.root.resolve()),
             "cosmossl": __version__,
             "maps": list(self.observed.files) or ["(array)"],
-            "options": {"survey": options.survey, "n_samples": options.n_samples,
-                        "seed": options.seed, "content": options.content,
-                        "box_size": options.box_size},  # fmt: skip
-            "summaries": {label: self.run.summaries_file(label).provenance
-                          for label in self.summaries},  # fmt: skip
+            "options": {
+                "survey": options.survey,
+                "n_samples": options.n_samples,
+                "seed": options.seed,
+                "content": options.content,
+                "box_size": options.box_size,
+            },
+            "summaries": {
+                label: self.run.summaries_file(label).provenance for label in self.summaries
+            },
         }
         write_draws(folder.path(layout.OBSERVATION_SAMPLES), draws, provenance)

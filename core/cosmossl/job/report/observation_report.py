@@ -54,8 +54,10 @@ def posterior_summary(draws: Sequence[Draws], provenance: dict[str, Any]) -> dic
                 "method": d.method,
                 "diagnostics": d.diagnostics,
                 "out_of_distribution": d.check,
-                "observations": {label: parameter_summary(samples, d.param_names)
-                                 for label, samples in d.observations},  # fmt: skip
+                "observations": {
+                    label: parameter_summary(samples, d.param_names)
+                    for label, samples in d.observations
+                },
             }
             for d in draws
         },
