@@ -22,7 +22,8 @@ from cosmossl._util.suggest import did_you_mean
 from cosmossl.components.dataset import Simulator
 from cosmossl.config.run_file import ComponentSpec, RunConfig, contamination_spec, validate_slot
 from cosmossl.config.settings import RunSettings
-from cosmossl.errors import ConfigError
+from cosmossl.errors import ConfigError, DataError
+from cosmossl.inference.surveys import check_survey_size
 from cosmossl.plugin.factory import create
 from cosmossl.plugin.host import registry as default_registry
 
@@ -98,9 +99,30 @@ def check_dataset(config: RunConfig, purpose: str, *, seed: int | None = None) -
     for index, contamination in enumerate(config.settings.robustness.contaminations):
         if contamination.dataset is not None:
             datasets.append(contamination_dataset(config, index))
-    for dataset in datasets:
+    for index, dataset in enumerate(datasets):
         if not isinstance(dataset, Simulator) and dataset.files():
-            dataset.load(seed=config.settings.seed if seed is None else seed, progress=False)
+            mapset = dataset.load(seed=config.settings.seed if seed is None else seed,
+                                  progress=False)  # fmt: skip
+            if index == 0:
+                check_survey_sizes(config, mapset)
+
+
+def check_survey_sizes(config: RunConfig, mapset: Any) -> None:
+    """Every group of the run's maps has enough maps with distinct seeds for the surveys of
+    ``[inference] survey_size`` (when a backend will be fitted) and of the robustness stage;
+    checked before training, so that it cannot fail after it. Errors name the group's id and
+    its rows."""
+    if config.component("backend") is None:
+        return
+    settings = config.settings
+    sizes = {settings.inference.survey_size}
+    if settings.robustness.contaminations:
+        sizes.add(settings.robustness_survey_size)
+    for size in sorted(sizes):
+        try:
+            check_survey_size(mapset.cosmology_id, mapset.seed_id, size)
+        except DataError as exc:
+            raise ConfigError(f"{config.source}: {exc}") from None
 
 
 # ---- cosmossl compare ----------------------------------------------------------------------
