@@ -86,7 +86,7 @@ def observe(
     run = TrainedRun(run_dir, device=device)
     summaries = options.summaries or run.labels
     for label in summaries:
-        run._check_label(label)
+        run.check_summary(label)
     if options.fisher and run.fisher is None:
         raise DataError(f"'{run.root}' has no {layout.FISHER} (its run made no Fisher check): "
                         "drop --fisher")  # fmt: skip

@@ -86,7 +86,7 @@ class TrainedRun:
 
     def summaries_file(self, summary: str = layout.ENCODER) -> Summaries:
         """The run's summaries file of ``summary`` (its training maps' summaries)."""
-        self._check_label(summary)
+        self.check_summary(summary)
         if summary not in self._summaries:
             self._summaries[summary] = read_summaries(self.root / layout.summaries(summary))
         return self._summaries[summary]
@@ -127,7 +127,7 @@ class TrainedRun:
         return sorted(self._posterior_folders(summary))
 
     def _posterior_folders(self, summary: str) -> dict[int, Path]:
-        self._check_label(summary)
+        self.check_summary(summary)
         folders = {}
         for folder in (layout.robustness(summary), layout.inference(summary)):
             posterior = self.root / folder / layout.POSTERIOR
@@ -164,7 +164,8 @@ class TrainedRun:
             files += sorted(p for p in checkpoint.iterdir() if p.is_file())
         return files
 
-    def _check_label(self, summary: str) -> None:
+    def check_summary(self, summary: str) -> None:
+        """A :class:`DataError` naming the run's summaries unless it has ``summary``."""
         if summary not in self.labels:
             raise DataError(
                 f"the run '{self.root}' has no summary '{summary}' with a posterior; it has "
