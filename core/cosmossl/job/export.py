@@ -34,7 +34,7 @@ from cosmossl.data.standardize import Standardizer
 from cosmossl.errors import DataError
 from cosmossl.job import run_dir as layout
 from cosmossl.job.run_dir import RunDirectory, check_output_folder
-from cosmossl.job.trained_run import TrainedRun
+from cosmossl.job.trained_run import TrainedRun, prior_ranges
 from cosmossl.training.checkpoint import STATE, WEIGHTS, load_encoder
 
 FORMATS = {"torchscript": "summary.pt", "onnx": "summary.onnx"}
@@ -115,7 +115,7 @@ def export(run_dir: str | Path, *, out: str | Path | None = None, fmt: str = "to
         "output_standardization": None,
         "parameter_names": list(run.param_names),
         "param_labels": run.param_labels,
-        "prior": dict(zip(run.param_names, zip(run.prior.low.tolist(), run.prior.high.tolist()))),
+        "prior": prior_ranges(run.prior),
         "encoder": ckpt.state.get("encoder"),
         "checkpoint_step": ckpt.state.get("step"),
         "cosmossl_version": __version__,

@@ -290,8 +290,7 @@ class TrainedRun:
         common = {
             "summary": summary, "summaries": x, "survey": survey, "labels": observed.labels,
             "check": check.to_dict(), "param_names": posterior.param_names,
-            "priors": dict(zip(posterior.param_names, zip(posterior.prior.low.tolist(),
-                                                          posterior.prior.high.tolist()))),
+            "priors": prior_ranges(posterior.prior),
             "param_labels": self.param_labels,
         }  # fmt: skip
         if not survey:
@@ -321,6 +320,16 @@ class TrainedRun:
         ``n_maps`` maps: two or more, and a single-map posterior unless the run has one for
         surveys of exactly that size."""
         _check_survey(n_maps, self.survey_sizes(summary), summary)
+
+
+def prior_ranges(prior: BoxPrior) -> dict[str, tuple[float, float]]:
+    """``{name: (low, high)}`` of a box prior, as the run file wrote them (the posterior keeps
+    them in float32: 7 significant digits undo that)."""
+
+    def exact(values: Any) -> list[float]:
+        return [float(f"{v:.7g}") for v in values.tolist()]
+
+    return dict(zip(prior.names, zip(exact(prior.low), exact(prior.high))))
 
 
 def _check_survey(n_maps: int, sizes: list[int], summary: str) -> None:
