@@ -51,7 +51,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--content",
         choices=list(MAP_CONTENTS),
-        help="what the pixels of .npy/FITS maps hold; checked against the run's maps",
+        metavar="CONTENT",
+        help="what the pixels of .npy/FITS maps hold, checked against the run's maps: "
+        f"{', '.join(MAP_CONTENTS)}",
     )
     parser.add_argument(
         "--box-size", type=float, metavar="MPC_H", help="side of the maps in Mpc/h; checked"
