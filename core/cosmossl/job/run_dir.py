@@ -61,9 +61,12 @@ POSTERIOR = "posterior"
 EXPORT = "export"
 
 
+SUMMARIES = "summaries"
+
+
 def summaries(label: str) -> str:
     """Summaries file of ``label`` (``"encoder"`` or a statistic's name)."""
-    return f"summaries/{label}.h5"
+    return f"{SUMMARIES}/{label}.h5"
 
 
 def inference(label: str) -> str:

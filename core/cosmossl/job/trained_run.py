@@ -66,7 +66,7 @@ class TrainedRun:
             raise DataError(f"run directory '{self.root}' does not exist")
         self.labels = tuple(
             path.stem
-            for path in sorted((self.root / "summaries").glob("*.h5"))
+            for path in sorted((self.root / layout.SUMMARIES).glob("*.h5"))
             if (self.root / layout.inference(path.stem) / layout.POSTERIOR).is_dir()
         )
         if not self.labels:
