@@ -17,6 +17,14 @@ Usage (the run must use a simulator; ``make demo`` makes runs/quickstart)::
 
 Each survey is kept in ``--work`` as it is done (a killed benchmark resumes); the result goes to
 ``benchmarks/results/survey_coverage.json`` and ``survey_coverage.png``.
+
+``--refit M`` asks whether the combined posterior's calibration is limited by the single-map
+posterior's approximation error: it fits a new single-map posterior (the run's backend and
+settings, the run's prior) on the summaries of M fresh simulations at θ drawn from the prior
+(90% fit, 10% early stopping), and measures that posterior in place of the run's, with the same
+sampler (results in ``survey_coverage_refit<M>.json``)::
+
+    OMP_NUM_THREADS=1 python benchmarks/survey_coverage.py --surveys 200 --refit 20000
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ import numpy as np
 import torch
 
 import cosmossl
-from cosmossl.inference.combine import product_log_prob
+from cosmossl.inference.combine import product_log_prob, sample_product
 from cosmossl.inference.diagnostics.coverage import hpd_coverage
 from cosmossl.inference.diagnostics.tarp import tarp
 
@@ -40,8 +48,10 @@ RESULTS = Path(__file__).parent / "results"
 SEED_BASE = 7_000_000
 
 
-def one_survey(run, simulator, index: int, n_maps: int, n_samples: int, summary: str) -> dict:
-    """Draw θ, simulate the survey, sample the combined and the single-map posterior."""
+def one_survey(run, simulator, index: int, n_maps: int, n_samples: int, summary: str,
+               posterior=None) -> dict:  # fmt: skip
+    """Draw θ, simulate the survey, sample the combined and the single-map posterior (the
+    run's, as ``cosmossl posterior`` does, or ``posterior`` with the same sampler)."""
     rng = np.random.default_rng([SEED_BASE, index])
     prior = run.prior
     low, high = prior.low.numpy().astype(np.float64), prior.high.numpy().astype(np.float64)
@@ -49,24 +59,57 @@ def one_survey(run, simulator, index: int, n_maps: int, n_samples: int, summary:
     seeds = [SEED_BASE + index * 1000 + j for j in range(n_maps)]
     maps = simulator.simulate(np.tile(truth, (n_maps, 1)), seeds)
     start = time.perf_counter()
-    survey = run.sample(maps, n_samples, survey=True, summary=summary, seed=index)
+    if posterior is None:
+        survey = run.sample(maps, n_samples, survey=True, summary=summary, seed=index)
+        combined, diagnostics, flagged = survey.samples, survey.diagnostics, survey.check["flagged"]
+        x = survey.summaries
+        single = run.sample(maps[:1], n_samples, summary=summary, seed=index).samples[:, 0]
+        posterior = run.posterior(summary)
+    else:
+        x = run.compress(maps, summary)
+        product = sample_product(posterior, x, n_samples, seed=index)
+        combined, diagnostics = product.samples, product.diagnostics
+        flagged = run.check_distribution(summary, x).flagged.tolist()
+        single = posterior.sample(x[:1], n_samples, seed=index).cpu().numpy()
     seconds = time.perf_counter() - start
-    single = run.sample(maps[:1], n_samples, summary=summary, seed=index)
-    posterior = run.posterior(summary)
-    x = survey.summaries
-    theta = torch.as_tensor(np.concatenate([survey.samples, truth[None]]), dtype=torch.float32)
+    theta = torch.as_tensor(np.concatenate([combined, truth[None]]), dtype=torch.float32)
     lp_survey = product_log_prob(posterior, x, theta).cpu().numpy()
-    theta_single = np.concatenate([single.samples[:, 0], truth[None]])
+    theta_single = np.concatenate([single, truth[None]])
     lp_single = product_log_prob(posterior, x[:1], torch.as_tensor(theta_single)).cpu().numpy()
     return {
         "index": index,
         "truth": truth.tolist(),
         "seconds": seconds,
-        "diagnostics": survey.diagnostics,
-        "flagged": survey.check["flagged"],
-        "survey": {"samples": survey.samples.tolist(), "lp": lp_survey.tolist()},
-        "single": {"samples": single.samples[:, 0].tolist(), "lp": lp_single.tolist()},
+        "diagnostics": diagnostics,
+        "flagged": flagged,
+        "survey": {"samples": np.asarray(combined).tolist(), "lp": lp_survey.tolist()},
+        "single": {"samples": np.asarray(single).tolist(), "lp": lp_single.tolist()},
     }
+
+
+def refit(run, simulator, summary: str, count: int, path: Path):
+    """A single-map posterior fitted like the run's on ``count`` fresh simulations (kept in
+    ``path``, reused when it is there)."""
+    from cosmossl.inference import fit, load_posterior, read_posterior
+
+    if (path / "posterior.json").is_file():
+        return load_posterior(path)
+    rng = np.random.default_rng([SEED_BASE, 0xF17])
+    prior = run.prior
+    low, high = prior.low.numpy().astype(np.float64), prior.high.numpy().astype(np.float64)
+    theta = rng.uniform(low, high, size=(count, len(low)))
+    seeds = [2 * SEED_BASE + i for i in range(count)]
+    x = np.concatenate([
+        run.compress(simulator.simulate(theta[i : i + 500], seeds[i : i + 500]), summary)
+        for i in range(0, count, 500)
+    ])  # fmt: skip
+    saved = read_posterior(run.root / "inference" / summary / "posterior")
+    backend = cosmossl.create("backend", saved.backend, saved.params)
+    cut = int(0.9 * count)
+    posterior = fit(backend, (theta[:cut], x[:cut]), (theta[cut:], x[cut:]), prior, seed=0,
+                    progress=False)  # fmt: skip
+    posterior.save(path)
+    return posterior
 
 
 def summarize_method(records: list[dict], key: str, names: tuple[str, ...], low, high) -> dict:
@@ -135,17 +178,33 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=1000)
     parser.add_argument("--summary", default="encoder")
     parser.add_argument("--work", default="runs/survey-coverage", help="one file per survey")
-    parser.add_argument("--out", default=str(RESULTS / "survey_coverage.json"))
+    parser.add_argument(
+        "--refit",
+        type=int,
+        default=0,
+        metavar="M",
+        help="measure a single-map posterior refitted on M fresh simulations",
+    )
+    parser.add_argument("--out", help="default: results/survey_coverage[_refit<M>].json")
     args = parser.parse_args()
+    suffix = f"_refit{args.refit}" if args.refit else ""
+    args.out = args.out or str(RESULTS / f"survey_coverage{suffix}.json")
     run = cosmossl.load_run(args.run_dir, device="cpu")
-    work = Path(args.work) / f"{args.summary}-{args.maps}maps-{args.samples}"
+    work = Path(args.work) / f"{args.summary}-{args.maps}maps-{args.samples}{suffix}"
     work.mkdir(parents=True, exist_ok=True)
     simulator = run.dataset()
+    posterior = None
+    if args.refit:
+        start = time.perf_counter()
+        posterior = refit(run, simulator, args.summary, args.refit, work / "posterior")
+        print(f"refitted the single-map posterior on {args.refit} simulations in "
+              f"{time.perf_counter() - start:.0f} s", flush=True)  # fmt: skip
     for index in range(args.surveys):
         path = work / f"{index:04d}.json"
         if path.exists():
             continue
-        record = one_survey(run, simulator, index, args.maps, args.samples, args.summary)
+        record = one_survey(run, simulator, index, args.maps, args.samples, args.summary,
+                            posterior)  # fmt: skip
         path.write_text(json.dumps(record))
         d = record["diagnostics"]
         print(f"survey {index}: θ = {np.round(record['truth'], 3).tolist()}, "
@@ -158,6 +217,9 @@ def main() -> None:
     result = {
         "run_dir": args.run_dir,
         "summary": args.summary,
+        "single_map_posterior": (
+            f"refitted on {args.refit} fresh simulations" if args.refit else "the run's"
+        ),
         "maps": args.maps,
         "n_surveys": len(records),
         "samples": args.samples,
@@ -174,7 +236,7 @@ def main() -> None:
         "flagged_maps": int(sum(sum(r["flagged"]) for r in records)),
         "command": f"OMP_NUM_THREADS=1 python benchmarks/survey_coverage.py --run-dir "
         f"{args.run_dir} --surveys {args.surveys} --maps {args.maps} --samples {args.samples} "
-        f"--summary {args.summary}",
+        f"--summary {args.summary}" + (f" --refit {args.refit}" if args.refit else ""),
         "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, torch "
         f"{torch.__version__}, {torch.get_num_threads()} thread(s)",
     }
