@@ -91,5 +91,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {draws.summary}: {draws.method}")
         if draws.survey and draws.diagnostics.get("assumption"):
             print(f"  assumed: {draws.diagnostics['assumption']}")
+        if draws.diagnostics.get("caution"):
+            print(f"  caution: {draws.diagnostics['caution']}")
     print(terminal_table(result.summary))
     return 0

@@ -45,6 +45,14 @@ INDEPENDENCE = (
     "the N maps are assumed independent given the parameters (distinct patches or "
     "realisations of one universe): p(θ | x₁..x_N) ∝ p(θ)^(1−N) Π p(θ | x_i)"
 )
+#: What the product does to the single-map posterior's errors, said with every combined posterior.
+CAUTION = (
+    "the product inherits the single-map posterior's approximation errors, and an error shared "
+    "by the maps does not average out while the width shrinks by about √N: check its "
+    "calibration on simulated surveys (benchmarks/survey_coverage.py; overconfident on the "
+    "quickstart: 47% of 68% regions held the truth for N = 8), or fit the run for surveys of "
+    "N maps ([inference] survey_size = N)"
+)
 #: Largest Pareto k̂ of the importance weights taken as reliable (Vehtari et al. 2024).
 MAX_KHAT = 0.7
 #: Degrees of freedom of the Student-t proposals.
@@ -139,6 +147,7 @@ def _sample(posterior: Posterior, x: torch.Tensor, pilot: torch.Tensor, n: int, 
         "method": "adaptive importance sampling, then Metropolis–Hastings",
         "maps": int(n_maps),
         "assumption": INDEPENDENCE,
+        "caution": CAUTION,
         "proposals_per_round": int(proposals),
         "rounds": attempt,
         "importance_ess": ess,

@@ -82,6 +82,9 @@ def test_a_survey_states_its_method_and_assumption(run_dir, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "the product of 4 single-map posteriors" in printed
     assert "assumed: the N maps are assumed independent given the parameters" in printed
+    assert (
+        "caution: the product inherits the single-map posterior's approximation errors" in printed
+    )
     summary = json.loads((tmp_path / "out/posterior.json").read_text())
     assert list(summary["summaries"]["power-spectrum"]["observations"]) == ["survey of 4 maps"]
     assert (tmp_path / "out/chains/power-spectrum.txt").exists()

@@ -171,6 +171,9 @@ def _report(name: str, draws: Sequence[Draws], summary: dict[str, Any],
         report.paragraph(text)
     if first.survey:
         report.paragraph(f"Assumption: {first.diagnostics.get('assumption', '')}.")
+    cautions = {d.diagnostics["caution"] for d in draws if d.diagnostics.get("caution")}
+    for caution in sorted(cautions):
+        report.paragraph(f"Caution: {caution}.")
     headers = ["summary", "observation", "parameter", "mean", "σ", "median", "68% interval",
                "95% interval"]  # fmt: skip
     rows = []
