@@ -93,7 +93,7 @@ def test_missing_checkpoint_is_a_clear_error(tmp_path):
 
 
 def test_summaries_record_the_geometry_and_content_of_their_maps(trained, tmp_path):
-    mapset, encoder, _, result = trained
+    mapset, encoder, _, _ = trained
     summaries = compress(mapset, encoder=encoder, device="cpu", progress=False)
     back = read_summaries(write_summaries(tmp_path / "s.h5", summaries))
     assert back.provenance["maps"] == {
