@@ -164,7 +164,10 @@ def plot(result: dict, path: Path) -> None:
         ax.plot(curve["alpha"], curve["coverage"], color=color, label=label)
     ax.set_xlabel("credibility level")
     ax.set_ylabel("expected coverage (HPD)")
-    ax.set_title(f"{n} simulated surveys, {result['summary']} summary", fontsize=10)
+    title = f"{n} simulated surveys, {result['summary']} summary"
+    if result["single_map_posterior"] != "the run's":
+        title += f"\nsingle-map posterior {result['single_map_posterior']}"
+    ax.set_title(title, fontsize=10)
     ax.legend(loc="upper left", fontsize=8)
     fig.savefig(path, dpi=110)
     plt.close(fig)
