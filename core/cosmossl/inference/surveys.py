@@ -54,9 +54,9 @@ def draw_surveys(
                                for i in first])  # fmt: skip
         if candidates.size < size:
             raise DataError(
-                f"a survey of {size} maps needs {size} maps with distinct seeds per cosmology, "
-                f"but cosmology {cosmology} has {candidates.size}: lower survey_size or simulate "
-                "more maps per cosmology (n_simulations × maps_per_simulation)"
+                f"a survey of {size} maps needs {size} maps with distinct seeds per group, "
+                f"but group {cosmology} (its cosmology_id) has {candidates.size}: lower "
+                "survey_size or add maps to it"
             )
         if per_cosmology is None:
             shuffled = rng.permutation(candidates)

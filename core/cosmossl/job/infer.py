@@ -23,6 +23,7 @@ from cosmossl.inference.prior import BoxPrior
 from cosmossl.inference.split import inference_split
 from cosmossl.inference.surveys import draw_surveys, survey_mean
 from cosmossl.job import run_dir as layout
+from cosmossl.job.plan import check_data
 from cosmossl.job.run_dir import RunDirectory, check_output_folder, run_directory
 from cosmossl.plugin.factory import create
 
@@ -91,6 +92,17 @@ def fit_surveys(
     )
 
 
+def prior_record(s: Summaries) -> dict[str, dict[str, Any]]:
+    """The prior of each parameter, for ``metrics.json``: ``{name: {low, high, source}}``
+    (source: see :data:`~cosmossl.data.priors.PRIOR_SOURCES`)."""
+    return {
+        name: {"low": s.priors[name][0], "high": s.priors[name][1],
+               "source": s.prior_sources[name]}
+        for name in s.param_names
+        if name in s.priors
+    }  # fmt: skip
+
+
 @dataclass
 class InferenceResult:
     posterior: Posterior
@@ -121,6 +133,7 @@ def infer(
     run_dir = run_directory(cfg)
     s_path = Path(summaries or cfg.settings.inference.summaries.replace("{run_dir}", str(run_dir)))
     s = read_summaries(s_path)
+    check_data(cfg, s)
     if out is None:
         with RunDirectory(run_dir) as directory:
             directory.claim(layout.inference(s_path.stem))
@@ -164,6 +177,7 @@ def _infer(
         "backend": spec.to_table(),
         "summaries": str(s_path),
         "provenance": s.provenance,
+        "prior": prior_record(s),
         "survey_size": rows.size,
         "split": {
             "train": len(rows.train),

@@ -11,17 +11,26 @@ both say it in the same words:
   statistic imported and its parameters validated, errors naming the table the user wrote;
 - :func:`check_dataset`: the dataset is built and, when it reads files, opened (headers,
   dtypes, metadata) — the same checks, and messages, as when a command loads it; so is each
-  robustness contamination's dataset (:func:`contamination_dataset`).
+  robustness contamination's dataset (:func:`contamination_dataset`);
+- :func:`check_data`: what the inference will ask of the rows (a prior for every parameter,
+  enough groups to hold some out, enough maps per group for the surveys), checked on the map
+  set as soon as it is loaded — by ``validate`` for a dataset that reads files, by ``run``
+  before training — and on the summaries file by ``infer``, in the user's terms (their group
+  ids, their parameter names).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from cosmossl._util.suggest import did_you_mean
 from cosmossl.components.dataset import Simulator
 from cosmossl.config.run_file import ComponentSpec, RunConfig, contamination_spec, validate_slot
 from cosmossl.config.settings import RunSettings
+from cosmossl.data.rows import GroupedRows
+from cosmossl.data.splits import Split
 from cosmossl.errors import ConfigError
 from cosmossl.plugin.factory import create
 from cosmossl.plugin.host import registry as default_registry
@@ -98,9 +107,90 @@ def check_dataset(config: RunConfig, purpose: str, *, seed: int | None = None) -
     for index, contamination in enumerate(config.settings.robustness.contaminations):
         if contamination.dataset is not None:
             datasets.append(contamination_dataset(config, index))
-    for dataset in datasets:
-        if not isinstance(dataset, Simulator) and dataset.files():
-            dataset.load(seed=config.settings.seed if seed is None else seed, progress=False)
+    seed = config.settings.seed if seed is None else seed
+    opened = [
+        dataset.load(seed=seed, progress=False) if _reads_files(dataset) else None
+        for dataset in datasets
+    ]
+    if opened[0] is not None:  # the run's own data, once every file is opened
+        check_data(config, opened[0])
+
+
+def _reads_files(dataset: Any) -> bool:
+    return not isinstance(dataset, Simulator) and bool(dataset.files())
+
+
+# ---- what the inference asks of the data ---------------------------------------------------
+
+
+def check_data(config: RunConfig, rows: GroupedRows) -> None:
+    """Raise :class:`ConfigError` if the inference of ``config`` cannot run on ``rows`` (a map
+    set or a summaries file): a parameter without a prior, fewer than 2 groups to fit on, or a
+    group with fewer maps than a survey needs. Nothing is checked without a ``[backend]``."""
+    if config.component("backend") is None:
+        return
+    settings = config.settings
+    _check_priors(config, rows)
+    codes = (Split.TRAIN,) if settings.inference.fit_on == "train" else (Split.TRAIN, Split.VAL)
+    fit = np.isin(rows.split, codes)
+    groups = np.unique(rows.cosmology_id[fit])
+    if groups.size < 2:
+        splits = " and ".join(str(Split(c)) for c in codes)
+        raise ConfigError(
+            f"{config.source}: the posterior is fitted on the {splits} split, which holds "
+            f"{groups.size} group(s); it needs at least 2, to hold some out for early stopping: "
+            "add groups or give the split more of them"
+        )
+    sizes = {settings.inference.survey_size: "[inference] survey_size"}
+    if settings.robustness.contaminations:
+        sizes.setdefault(settings.robustness_survey_size, "[robustness] survey_size")
+    surveyed = fit | (rows.split == Split.TEST)
+    for size, key in sizes.items():
+        if size > 1:
+            _check_survey_size(config, rows, surveyed, size, key, codes)
+
+
+def _check_priors(config: RunConfig, rows: GroupedRows) -> None:
+    missing = [name for name in rows.param_names if name not in rows.priors]
+    if missing:
+        example = ", ".join(f"{name} = [low, high]" for name in missing)
+        raise ConfigError(
+            f"{config.source}: the posterior needs a prior for every parameter, and "
+            f"{', '.join(missing)} has none (one value in every map, so the data's min–max is "
+            f"no box): state it in the [dataset] table, e.g. priors = {{ {example} }}"
+        )
+
+
+def _check_survey_size(
+    config: RunConfig,
+    rows: GroupedRows,
+    surveyed: np.ndarray,
+    size: int,
+    key: str,
+    codes: tuple[Split, ...],
+) -> None:
+    """Each group of the surveyed rows needs ``size`` maps with distinct seeds (paired twins
+    share one), as :func:`cosmossl.inference.surveys.draw_surveys` draws them."""
+    ids, seeds = rows.cosmology_id[surveyed], rows.seed_id[surveyed]
+    pairs = np.unique(np.stack([ids, seeds]), axis=1)  # one column per (group, seed)
+    groups, counts = np.unique(pairs[0], return_counts=True)
+    short = counts < size
+    if not short.any():
+        return
+    named = [str(g) for g in groups[short]]
+    listed = ", ".join(named[:-1]) + f" and {named[-1]}" if len(named) > 1 else named[0]
+    if len(named) > 8:
+        listed = f"{', '.join(named[:8])} and {len(named) - 8} more"
+    low, high = int(counts[short].min()), int(counts[short].max())
+    have = f"{low}" if low == high else f"{low} to {high}"
+    splits = ", ".join(str(Split(c)) for c in codes) + " and test"
+    noun = "group" if len(named) == 1 else "groups"
+    verb = "has" if len(named) == 1 else "have"
+    raise ConfigError(
+        f"{config.source}: {key} = {size} needs {size} maps per group (distinct seeds) in the "
+        f"{splits} splits; {noun} {listed} (of {groups.size}) {verb} {have} — lower "
+        f"{key.split()[-1]} or add maps to {'it' if len(named) == 1 else 'them'}"
+    )
 
 
 # ---- cosmossl compare ----------------------------------------------------------------------

@@ -126,6 +126,7 @@ def _compress(
         nuisance=mapset.nuisance,
         nuisance_names=mapset.nuisance_names,
         priors=mapset.priors,
+        prior_sources=mapset.prior_sources,
         param_labels=mapset.param_labels,
         provenance={"cosmossl": __version__, **provenance},
     )

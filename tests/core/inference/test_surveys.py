@@ -43,7 +43,8 @@ def test_random_subsets_give_more_surveys_per_cosmology():
 
 
 def test_too_few_seeds_for_a_survey_is_an_error_that_says_what_to_change():
-    with pytest.raises(DataError, match=r"cosmology 0 has 4: lower survey_size or simulate more"):
+    with pytest.raises(DataError, match=r"group 0 \(its cosmology_id\) has 4: lower survey_size "
+                       r"or add maps to it"):  # fmt: skip
         draw_surveys(COSMOLOGY, SEED, np.arange(24), 5, seed=0)
 
 
