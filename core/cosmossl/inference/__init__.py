@@ -36,6 +36,7 @@ _LAZY: dict[str, str] = {
     # figures
     "triangle": "cosmossl.inference.plots",
     "FitData": "cosmossl.inference.posterior",
+    "FitProgress": "cosmossl.inference.progress",
     "InferenceSplit": "cosmossl.inference.split",
     "LinearGaussian": "cosmossl.inference.simulators.linear_gaussian",
     "Posterior": "cosmossl.inference.posterior",
@@ -79,6 +80,7 @@ if TYPE_CHECKING:
         read_posterior,
     )
     from cosmossl.inference.prior import BoxPrior
+    from cosmossl.inference.progress import FitProgress
     from cosmossl.inference.sampling import SamplerStats, sample_prior_ratio
     from cosmossl.inference.simulators.linear_gaussian import LinearGaussian
     from cosmossl.inference.split import InferenceSplit, inference_split
