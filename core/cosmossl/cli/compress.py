@@ -77,7 +77,7 @@ def _compress(args: argparse.Namespace, config: Any, dataset: Any, run_dir: Path
     if not args.statistic:  # checked (every file of it) before the maps are read
         checkpoint = Path(args.checkpoint or run_dir / layout.BEST_CHECKPOINT)
         load_checkpoint(checkpoint)
-    mapset = dataset.load(seed=settings.seed, progress=args.progress)
+    mapset = dataset.load(seed=settings.dataset_seed, progress=args.progress)
     options = {
         "batch_size": args.batch_size,
         "device": settings.device,

@@ -18,6 +18,7 @@ from cosmossl._util.seeds import derive_seed
 from cosmossl.config.run_file import RunConfig, load_run_config
 from cosmossl.data.summaries import Summaries, read_summaries
 from cosmossl.inference.diagnostics import evaluate, write_metrics
+from cosmossl.inference.plots import getdist_notes
 from cosmossl.inference.posterior import CONFIG_FILE, WEIGHTS_FILE, Posterior
 from cosmossl.inference.prior import BoxPrior
 from cosmossl.inference.split import inference_split
@@ -46,14 +47,15 @@ class SurveyRows:
 def survey_rows(cfg: RunConfig, s: Summaries, size: int) -> SurveyRows:
     """The framework's split by cosmology (:func:`inference_split`) cut into surveys of
     ``size`` maps; the test surveys are thinned to ``[inference] max_test``. The same for a
-    given run seed, summaries file and size."""
-    settings, options = cfg.settings, cfg.settings.inference
+    given data seed (``dataset_seed``: runs that share their data share these rows),
+    summaries file and size."""
+    options, data_seed = cfg.settings.inference, cfg.settings.dataset_seed
     split = inference_split(
-        s, val_fraction=options.val_fraction, seed=settings.seed, fit_on=options.fit_on
+        s, val_fraction=options.val_fraction, seed=data_seed, fit_on=options.fit_on
     )
 
     def surveys(rows: np.ndarray, stream: int, per_cosmology: int | None) -> np.ndarray:
-        seed = derive_seed(settings.seed, SURVEY_STREAM, stream)
+        seed = derive_seed(data_seed, SURVEY_STREAM, stream)
         return draw_surveys(s.cosmology_id, s.seed_id, rows, size, seed=seed,
                             per_cosmology=per_cosmology)  # fmt: skip
 
@@ -61,7 +63,7 @@ def survey_rows(cfg: RunConfig, s: Summaries, size: int) -> SurveyRows:
     test = surveys(split.test, 2, None)
     total = len(test)
     if options.max_test and len(test) > options.max_test:
-        rng = np.random.default_rng(settings.seed)
+        rng = np.random.default_rng(data_seed)
         test = test[np.sort(rng.choice(len(test), options.max_test, replace=False))]
     return SurveyRows(size, surveys(split.train, 0, per), surveys(split.val, 1, per), test, total)
 
@@ -191,7 +193,8 @@ def _infer(
     }
     files.append(write_metrics(out_dir / layout.METRICS, metrics))
     if options.plots:
-        files += _plots(result, posterior, s, s_path.stem, options.n_corner, out_dir)
+        with getdist_notes():
+            files += _plots(result, posterior, s, s_path.stem, options.n_corner, out_dir)
     return InferenceResult(posterior, metrics, out_dir, files)
 
 

@@ -107,7 +107,7 @@ def check_dataset(config: RunConfig, purpose: str, *, seed: int | None = None) -
     for index, contamination in enumerate(config.settings.robustness.contaminations):
         if contamination.dataset is not None:
             datasets.append(contamination_dataset(config, index))
-    seed = config.settings.seed if seed is None else seed
+    seed = config.settings.dataset_seed if seed is None else seed
     opened = [
         dataset.load(seed=seed, progress=False) if _reads_files(dataset) else None
         for dataset in datasets
@@ -234,6 +234,7 @@ def entry_config(config: RunConfig, name: str, kind: str, seed: int) -> RunConfi
     settings = RunSettings.model_validate({
         **config.settings.model_dump(exclude=dropped, exclude_unset=True),
         "seed": seed,
+        "data_seed": config.settings.dataset_seed,  # one data set and split for every seed
         "name": f"{config.settings.name}-{name}-seed{seed}",
     })  # fmt: skip
     components = {k: v for k, v in config.components.items() if k not in ("loss", "statistic")}
