@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cosmossl.config.run_file import RunConfig, load_run_config
+from cosmossl.inference.plots import getdist_notes
 from cosmossl.job import run_dir as layout
 from cosmossl.job.plan import compare_plan
 from cosmossl.job.report.compare_report import write_compare_report
@@ -47,7 +48,8 @@ def compare(
     plan = compare_plan(config)
     root = Path(out_dir) if out_dir is not None else run_directory(config)
     data_dir = root / "data" / f"seed{config.settings.dataset_seed}"
-    with RunDirectory(root, flag="--out") as directory:
+    # GetDist's warnings of every figure of every entry: one line (plots.getdist_notes).
+    with RunDirectory(root, flag="--out") as directory, getdist_notes():
         directory.check_writable()
         directory.claim(*dict.fromkeys(name for name, *_ in plan), "data")
         result = CompareResult(root)
