@@ -154,10 +154,12 @@ def _check_priors(config: RunConfig, rows: GroupedRows) -> None:
     missing = [name for name in rows.param_names if name not in rows.priors]
     if missing:
         example = ", ".join(f"{name} = [low, high]" for name in missing)
+        verb = "has" if len(missing) == 1 else "have"
         raise ConfigError(
             f"{config.source}: the posterior needs a prior for every parameter, and "
-            f"{', '.join(missing)} has none (one value in every map, so the data's min–max is "
-            f"no box): state it in the [dataset] table, e.g. priors = {{ {example} }}"
+            f"{', '.join(missing)} {verb} none: state it in the [dataset] table, e.g. "
+            f"priors = {{ {example} }} (a parameter with one value in every map has no min–max "
+            "to fall back on)"
         )
 
 

@@ -139,8 +139,8 @@ def test_a_parameter_without_any_prior_is_refused_before_any_work(tmp_path, caps
     _, err = capsys.readouterr()
     assert err.splitlines()[-1] == (
         f"cosmossl: error: {path}: the posterior needs a prior for every parameter, and A has "
-        "none (one value in every map, so the data's min–max is no box): state it in the "
-        "[dataset] table, e.g. priors = { A = [low, high] }"
+        "none: state it in the [dataset] table, e.g. priors = { A = [low, high] } (a parameter "
+        "with one value in every map has no min–max to fall back on)"
     )
 
 
