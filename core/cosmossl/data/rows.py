@@ -47,9 +47,9 @@ class GroupedRows:
     nuisance: np.ndarray | None = None
     nuisance_names: tuple[str, ...] = ()
     priors: dict[str, tuple[float, float]] = field(default_factory=dict)
-    prior_sources: dict[str, str] = field(default_factory=dict)
     param_labels: dict[str, str] = field(default_factory=dict)
     seed_id: np.ndarray | None = None
+    prior_sources: dict[str, str] = field(default_factory=dict)
 
     #: Used in messages: what the rows are part of ("map set") and what each row is ("maps").
     what = "rows"
