@@ -35,6 +35,7 @@ _LAZY: dict[str, str] = {
     "survey_mean": "cosmossl.inference.surveys",
     # figures
     "triangle": "cosmossl.inference.plots",
+    "getdist_notes": "cosmossl.inference.plots",
     "FitData": "cosmossl.inference.posterior",
     "FitProgress": "cosmossl.inference.progress",
     "InferenceSplit": "cosmossl.inference.split",
@@ -71,7 +72,7 @@ if TYPE_CHECKING:
         write_metrics,
     )
     from cosmossl.inference.fitting import fit
-    from cosmossl.inference.plots import triangle
+    from cosmossl.inference.plots import getdist_notes, triangle
     from cosmossl.inference.posterior import (
         FitData,
         Posterior,
