@@ -90,7 +90,9 @@ class SBI(Backend):
         inference.train_indices = torch.arange(n_train)
         inference.val_indices = torch.arange(n_train, theta.shape[0])
         inference.append_simulations(theta, x, exclude_invalid_x=False)
-        with FitProgress(p.max_epochs, desc=f"sbi {p.model}", enabled=data.progress) as bar:
+        # sbi's loop runs while epoch <= max_num_epochs: up to max_epochs + 1 epochs.
+        bar = FitProgress(p.max_epochs + 1, desc=f"sbi {p.model}", enabled=data.progress)
+        with bar:
             inference.progress = bar
             estimator = inference.train(
                 training_batch_size=p.batch_size,
