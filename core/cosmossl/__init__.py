@@ -14,9 +14,11 @@ from cosmossl._version import __version__
 from cosmossl.errors import (
     ConfigError,
     CosmosslError,
+    CosmosslWarning,
     DataError,
     DuplicateComponentError,
     PluginLoadError,
+    PriorWarning,
     UnknownComponentError,
 )
 from cosmossl.plugin.api import PLUGIN_API
@@ -100,9 +102,11 @@ __all__ = [
     "PLUGIN_API",
     "ConfigError",
     "CosmosslError",
+    "CosmosslWarning",
     "DataError",
     "DuplicateComponentError",
     "PluginLoadError",
+    "PriorWarning",
     "UnknownComponentError",
     "__version__",
     "hookimpl",
