@@ -132,6 +132,18 @@ class Lognormal(Dataset):
         batch_size: int = Field(512, ge=1, description="Maps per batched FFT.")
         device: str = Field("cpu", description="'cpu', 'cuda' or 'auto' for the FFTs.")
 
+        @field_validator("omega_m", "sigma_8")
+        @classmethod
+        def _prior_is_a_box(cls, value: tuple[float, float]) -> tuple[float, float]:
+            low, high = value
+            if not low < high:
+                raise ValueError(
+                    "a uniform prior [low, high] needs low < high; for maps at one cosmology "
+                    "use the dataset's simulate() at those parameters "
+                    "(docs/tutorial.md, section 9)"
+                )
+            return value
+
         @field_validator("linear_power")
         @classmethod
         def _known_provider(cls, value: str) -> str:

@@ -102,6 +102,15 @@ def test_unknown_feedback_names_are_refused():
         cosmossl.create("dataset", "lognormal", feedback_shift={"A_AGN3": 1.0})
 
 
+def test_a_prior_of_one_value_is_refused_with_the_route_to_maps_at_one_cosmology():
+    with pytest.raises(
+        cosmossl.ConfigError,
+        match=r"key 'omega_m': .*a uniform prior \[low, high\] needs low < high; for maps at one "
+        r"cosmology use the dataset's simulate\(\) at those parameters",
+    ):
+        cosmossl.create("dataset", "lognormal", omega_m=(0.3, 0.3))
+
+
 @pytest.mark.parametrize(
     "geometry",
     [{}, {"geometry": "slab", "feedback": True}, {"linear_power": "eh98"}],
