@@ -7,7 +7,11 @@
   simulated derivatives (Coulton & Wandelt 2023, arXiv:2305.08994); raw and debiased together;
 - :func:`fom_fraction`, :func:`cramer_rao`: the figure-of-merit fraction
   sqrt(det F_t / det F_limit) and the Cramér–Rao bounds σ_a = sqrt((F⁻¹)_aa);
-  :func:`fom_fraction_interval` its jackknife interval.
+  :func:`fom_fraction_interval` its jackknife interval;
+- nuisance parameters: :func:`with_nuisance` turns a simulator's ``simulate(θ, seeds,
+  nuisance)`` into a function of (θ, η) so that the same estimator takes derivatives in the
+  nuisance η too, and :func:`marginal_fisher` gives the Fisher matrix of θ with η
+  marginalised, F_θθ − F_θη F_ηη⁻¹ F_ηθ.
 
 The analytic limit of a field is in :mod:`cosmossl.physics.fisher_limit`; the information check
 of the main job (every summary against the limit) in :mod:`cosmossl.information.check`.
@@ -15,8 +19,8 @@ of the main job (every summary against the limit) in :mod:`cosmossl.information.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import NamedTuple
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -221,3 +225,64 @@ def simulate_summaries(
             total = total + weight * np.asarray(summarize(maps), dtype=np.float64)
         derivatives.append(total / delta[a])
     return fid, np.stack(derivatives)
+
+
+def with_nuisance(
+    simulate: Callable[..., np.ndarray],
+    n_params: int,
+    nuisance_fiducial: np.ndarray,
+    free: Sequence[int],
+) -> Callable[[np.ndarray, list[int]], np.ndarray]:
+    """``simulate(θ, seeds, nuisance)`` as a function of ``(θ, η) [B, P + len(free)]``.
+
+    The columns after the first ``n_params`` set the nuisance parameters numbered ``free``;
+    the others stay at ``nuisance_fiducial`` ``[Q]``. Give the result to
+    :func:`simulate_summaries` with the fiducial point ``(θ_fid, η_fid[free])`` to get
+    derivatives in both, and the Fisher matrix of all of them from :func:`estimate_fisher`.
+    """
+    fiducial = np.asarray(nuisance_fiducial, dtype=np.float64)
+    free = [int(i) for i in free]
+
+    def simulate_extended(params: np.ndarray, seeds: Any) -> np.ndarray:
+        params = np.atleast_2d(np.asarray(params, dtype=np.float64))
+        nuisance = np.tile(fiducial, (len(params), 1))
+        nuisance[:, free] = params[:, n_params:]
+        return simulate(params[:, :n_params], seeds, nuisance)
+
+    return simulate_extended
+
+
+#: Eigenvalue ratio below which F_ηη counts as singular (nuisance parameters whose effects on
+#: the summary are proportional: no data can tell them apart).
+DEGENERATE = 1e-9
+
+
+def marginal_fisher(
+    fisher: np.ndarray, n_params: int, names: Sequence[str] | None = None
+) -> np.ndarray:
+    """F_θθ − F_θη F_ηη⁻¹ F_ηθ: the Fisher matrix ``[P, P]`` of the first ``n_params``
+    parameters with the others (nuisance) marginalised; equal to ((F⁻¹)_θθ)⁻¹.
+
+    ``names`` (of the nuisance parameters, for the message) name the culprits when F_ηη is not
+    positive definite or is singular: two nuisance parameters whose effects are proportional
+    cannot be marginalised together; keep one of them.
+    """
+    f = np.asarray(fisher, dtype=np.float64)
+    p = int(n_params)
+    if f.ndim != 2 or f.shape[0] != f.shape[1] or not 0 < p <= f.shape[0]:
+        raise DataError(f"marginal Fisher: a square matrix with more than {p} rows is needed, "
+                        f"got shape {f.shape}")  # fmt: skip
+    if p == f.shape[0]:
+        return f.copy()
+    f_tt, f_tn, f_nn = f[:p, :p], f[:p, p:], f[p:, p:]
+    values = np.linalg.eigvalsh(0.5 * (f_nn + f_nn.T))
+    if values[0] <= DEGENERATE * max(values[-1], 0.0):
+        which = ", ".join(names) if names else f"parameters {p}..{f.shape[0] - 1}"
+        raise DataError(
+            f"marginal Fisher: the Fisher matrix of the nuisance parameters ({which}) is "
+            f"singular or not positive definite (eigenvalues {values.min():.3g} … "
+            f"{values.max():.3g}): some of them act on the summary in proportion to each other "
+            "(or not at all); marginalise over fewer of them"
+        )
+    out = f_tt - f_tn @ np.linalg.solve(f_nn, f_tn.T)
+    return 0.5 * (out + out.T)

@@ -195,3 +195,32 @@ def test_fom_fraction_interval_covers_the_truth_in_68_percent_of_experiments():
         covered += low <= 0.64 <= high
     # 300 experiments: the coverage is known to ±0.027 (1σ); the jackknife errs on the wide side.
     assert 0.60 <= covered / trials <= 0.80
+
+
+def test_marginal_fisher_is_the_inverse_of_the_theta_block_of_the_inverse():
+    rng = np.random.default_rng(3)
+    root = rng.normal(size=(4, 4))
+    full = root @ root.T + np.eye(4)
+    expected = np.linalg.inv(np.linalg.inv(full)[:2, :2])
+    np.testing.assert_allclose(fisher.marginal_fisher(full, 2), expected, rtol=1e-10)
+    np.testing.assert_array_equal(fisher.marginal_fisher(full, 4), full)
+
+
+def test_marginal_fisher_names_degenerate_nuisance_parameters():
+    full = np.diag([1.0, 1.0, 1.0, 0.0])
+    with pytest.raises(DataError, match=r"nuisance parameters \(A, B\) is singular"):
+        fisher.marginal_fisher(full, 2, ["A", "B"])
+
+
+def test_with_nuisance_sets_the_free_nuisance_columns_and_keeps_the_others():
+    calls = []
+
+    def simulate(theta, seeds, nuisance):
+        calls.append((theta, nuisance))
+        return np.zeros((len(theta), 1))
+
+    extended = fisher.with_nuisance(simulate, 2, np.array([1.0, 2.0, 3.0]), [2, 0])
+    extended(np.array([[0.3, 0.8, 5.0, 6.0]]), [0])
+    theta, nuisance = calls[0]
+    np.testing.assert_array_equal(theta, [[0.3, 0.8]])
+    np.testing.assert_array_equal(nuisance, [[6.0, 2.0, 5.0]])
