@@ -84,8 +84,9 @@ def test_hardening_fitted_on_simulations_keeps_the_marginal_fisher_and_ignores_a
     np.testing.assert_allclose(delta, [0.0015, 0.004, 0.05, 0.1])
     h = fit_hardening(fid, derivs, THETA, ("a", "b"), ("x", "y"))
     # On new simulations: the hardened summary keeps the marginal Fisher information...
-    test_fid, test_derivs, _ = simulate_with_nuisance(sim, lambda x: x, ["x", "y"],
-                                                      n_fiducial=4000, n_derivative=50, seed=2)  # fmt: skip
+    test_fid, test_derivs, _ = simulate_with_nuisance(
+        sim, lambda x: x, ["x", "y"], n_fiducial=4000, n_derivative=50, seed=2
+    )
     estimate = fisher.estimate_fisher(h(test_fid), h.derivatives(test_derivs)[:2]).fisher
     marginal = fisher.marginal_fisher(_full_fisher(), 2)
     assert fisher.fom_fraction(estimate, marginal) == pytest.approx(1.0, abs=0.05)
