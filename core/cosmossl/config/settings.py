@@ -1,7 +1,7 @@
 """The run file's settings: every table that is not a component slot, as typed models.
 
 ``[train]`` (:class:`TrainSettings`), ``[inference]`` (:class:`InferenceSettings`),
-``[pairing]``, ``[fisher]``, ``[robustness]``, ``[compare]`` and the top-level keys
+``[pairing]``, ``[fisher]``, ``[hardening]``, ``[robustness]``, ``[compare]`` and the top-level keys
 (:class:`RunSettings`). Each
 model rejects unknown keys; ``docs/configuration.md`` is generated from their descriptions.
 This module imports no torch so that reading a run file stays fast.
@@ -186,6 +186,44 @@ class FisherSettings(_Section):
     )
 
 
+class HardeningSettings(_Section):
+    """Nuisance hardening of every summary (Alsing & Wandelt 2019, arXiv:1903.01473).
+
+    See docs/inference.md, "Nuisance hardening".
+    """
+
+    nuisance: list[str] = Field(
+        default_factory=list,
+        description="Nuisance parameters of the simulator to harden every summary against (e.g. "
+        '["A_AGN1", "A_AGN2"]): each summary X gains a twin X-hardened, its score projected off '
+        "these directions at the fiducial point, which goes through inference and robustness "
+        "like the others. Needs a simulator whose nuisance can be set (lognormal with feedback "
+        "= true). Empty: no hardening.",
+    )
+    n_fiducial: int = Field(
+        1000, ge=10, description="Maps at the fiducial point for the summary's mean and covariance."
+    )
+    n_derivative: int = Field(
+        500, ge=2, description="Seed-matched maps at each offset of each derivative."
+    )
+    step: float = Field(
+        0.005, gt=0, lt=0.5, description="Finite-difference step of θ, relative to its fiducial."
+    )
+    nuisance_step: float = Field(
+        0.05,
+        gt=0,
+        lt=0.5,
+        description="Finite-difference step of the nuisance parameters, relative to their "
+        "fiducial values.",
+    )
+
+    @model_validator(mode="after")
+    def _distinct(self) -> HardeningSettings:
+        if len(set(self.nuisance)) != len(self.nuisance):
+            raise ValueError(f"nuisance names must differ: {self.nuisance}")
+        return self
+
+
 class Contamination(_Section):
     """A systematic put into the test maps (one ``[[robustness.contaminations]]`` table)."""
 
@@ -298,6 +336,7 @@ class RunSettings(_Section):
     train: TrainSettings = Field(default_factory=TrainSettings)
     inference: InferenceSettings = Field(default_factory=InferenceSettings)
     fisher: FisherSettings = Field(default_factory=FisherSettings)
+    hardening: HardeningSettings = Field(default_factory=HardeningSettings)
     robustness: RobustnessSettings = Field(default_factory=RobustnessSettings)
     compare: CompareSettings = Field(default_factory=CompareSettings)
 

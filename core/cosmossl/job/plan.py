@@ -11,7 +11,8 @@ both say it in the same words:
   statistic imported and its parameters validated, errors naming the table the user wrote;
 - :func:`check_dataset`: the dataset is built and, when it reads files, opened (headers,
   dtypes, metadata) — the same checks, and messages, as when a command loads it; so is each
-  robustness contamination's dataset (:func:`contamination_dataset`).
+  robustness contamination's dataset (:func:`contamination_dataset`); the dataset can set the
+  nuisance parameters that ``[hardening]`` names (:func:`check_hardening`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from cosmossl.components.dataset import Simulator
 from cosmossl.config.run_file import ComponentSpec, RunConfig, contamination_spec, validate_slot
 from cosmossl.config.settings import RunSettings
 from cosmossl.errors import ConfigError
+from cosmossl.information.hardening import nuisance_indices
 from cosmossl.plugin.factory import create
 from cosmossl.plugin.host import registry as default_registry
 
@@ -93,14 +95,29 @@ def contamination_dataset(config: RunConfig, index: int) -> Any:
 
 def check_dataset(config: RunConfig, purpose: str, *, seed: int | None = None) -> None:
     """Build the dataset and, when it reads files, open them (the maps stay on disk); the same
-    for the dataset of every robustness contamination that makes the data set again."""
+    for the dataset of every robustness contamination that makes the data set again. The
+    dataset must be able to set the nuisance parameters ``[hardening]`` names."""
+
     datasets = [build_dataset(config, purpose)]
+    check_hardening(config, datasets[0])
     for index, contamination in enumerate(config.settings.robustness.contaminations):
         if contamination.dataset is not None:
             datasets.append(contamination_dataset(config, index))
     for dataset in datasets:
         if not isinstance(dataset, Simulator) and dataset.files():
             dataset.load(seed=config.settings.seed if seed is None else seed, progress=False)
+
+
+def check_hardening(config: RunConfig, dataset: Any) -> None:
+    """Refuse, before any work, a ``[hardening]`` whose nuisance parameters the run's dataset
+    cannot set (the message names the run file)."""
+    nuisance = config.settings.hardening.nuisance
+    if not nuisance:
+        return
+    try:
+        nuisance_indices(dataset, nuisance)
+    except ConfigError as exc:
+        raise ConfigError(f"{config.source}: [hardening] {exc}") from None
 
 
 # ---- cosmossl compare ----------------------------------------------------------------------

@@ -65,6 +65,25 @@ def summaries(label: str) -> str:
     return f"summaries/{label}.h5"
 
 
+#: Label suffix of a hardened summary (``[hardening]``): ``encoder`` → ``encoder-hardened``.
+HARDENED = "-hardened"
+
+
+def hardened(label: str) -> str:
+    """Label of the hardened twin of the summaries ``label``."""
+    return f"{label}{HARDENED}"
+
+
+def base_label(label: str) -> str:
+    """The summaries a label was made from: itself, or the one a hardened label hardens."""
+    return label.removesuffix(HARDENED)
+
+
+def hardening(label: str) -> str:
+    """The fitted nuisance hardening of the summaries ``label`` (JSON)."""
+    return f"hardening/{label}.json"
+
+
 def inference(label: str) -> str:
     """Inference output folder for the summaries ``label``."""
     return f"inference/{label}"
