@@ -160,11 +160,30 @@ class PairingSettings(_Section):
         "nuisance; stored maps need them, e.g. lognormal paired_draws ≥ 2).",
     )
     views: int = Field(2, ge=2, description="Views drawn per group in each batch.")
+    paired_fraction: float = Field(
+        1.0,
+        ge=0.0,
+        le=1.0,
+        description="At level 'paired', training on fresh maps: the share of a batch's rows "
+        "whose views are paired simulations (one seed, each view its own nuisance draw); the "
+        "other rows' views are other simulations of the cosmology (other seeds and nuisance, as "
+        "at 'across-simulations'). The invariance term is then that mixture. Below 1 it needs "
+        "fresh training maps.",
+    )
     small_groups: Literal["replace", "skip", "error"] = Field(
         "replace",
         description="A group with fewer maps than `views`: 'replace' repeats its maps (after "
         "using each once), 'skip' leaves it out, 'error' stops with the groups named.",
     )
+
+    @model_validator(mode="after")
+    def _mixture_needs_paired(self) -> PairingSettings:
+        if self.paired_fraction < 1.0 and self.level != "paired":
+            raise ValueError(
+                f"paired_fraction = {self.paired_fraction} mixes paired and across-simulation "
+                f"positives: it needs level = 'paired' (got '{self.level}')"
+            )
+        return self
 
 
 class FisherSettings(_Section):
