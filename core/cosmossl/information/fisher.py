@@ -121,8 +121,13 @@ def fom_fraction_interval(
     level: float = 0.68,
     blocks: int = 50,
     seed: int = 0,
+    marginalise: int | None = None,
 ) -> tuple[float, float]:
     """Central ``level`` interval (default 68%) of the debiased FoM fraction, by the jackknife.
+
+    With ``marginalise`` = P the derivatives hold P parameters and then nuisance parameters,
+    and the fraction is that of the marginal Fisher matrix of the first P
+    (:func:`marginal_fisher`) against ``fisher_limit`` ``[P, P]``.
 
     The fiducial and the derivative simulations are each cut into ``blocks`` random blocks;
     leaving out block k of both gives one re-estimate (every derivative simulation keeps its
@@ -147,18 +152,23 @@ def fom_fraction_interval(
     rng = np.random.default_rng([seed, 0x7ACC])
     fid_blocks = np.array_split(rng.permutation(len(fid)), blocks)
     derivative_blocks = np.array_split(rng.permutation(derivs.shape[1]), blocks)
+
+    def fraction(fisher: np.ndarray) -> float:
+        if marginalise is not None:
+            fisher = marginal_fisher(fisher, marginalise)
+        return fom_fraction(fisher, fisher_limit)
+
     values = np.array([
-        fom_fraction(
+        fraction(
             estimate_fisher(
                 np.delete(fid, fid_blocks[k], axis=0),
                 np.delete(derivs, derivative_blocks[k], axis=1),
-            ).fisher,
-            fisher_limit,
+            ).fisher
         )
         for k in range(blocks)
     ])  # fmt: skip
     spread = float(np.sqrt((blocks - 1) / blocks * np.square(values - values.mean()).sum()))
-    estimate = fom_fraction(estimate_fisher(fid, derivs).fisher, fisher_limit)
+    estimate = fraction(estimate_fisher(fid, derivs).fisher)
     half = float(norm.ppf((1 + level) / 2)) * spread
     return max(0.0, estimate - half), estimate + half
 

@@ -224,3 +224,18 @@ def test_with_nuisance_sets_the_free_nuisance_columns_and_keeps_the_others():
     theta, nuisance = calls[0]
     np.testing.assert_array_equal(theta, [[0.3, 0.8]])
     np.testing.assert_array_equal(nuisance, [[6.0, 2.0, 5.0]])
+
+
+def test_fom_fraction_interval_of_the_marginal_fisher_contains_the_marginal_estimate():
+    rng = np.random.default_rng(4)
+    jacobian = np.array([[1.0, 0.5, 0.0], [0.0, 1.0, 0.5], [0.7, 0.8, 0.1]])  # θ_1, θ_2, η
+    fid = rng.normal(size=(3000, 3))
+    derivs = jacobian[:, None, :] + 0.05 * rng.normal(size=(3, 200, 3))
+    full = fisher.estimate_fisher(fid, derivs).fisher
+    limit = fisher.marginal_fisher(jacobian @ jacobian.T, 2)
+    low, high = fisher.fom_fraction_interval(fid, derivs, limit, marginalise=2)
+    estimate = fisher.fom_fraction(fisher.marginal_fisher(full, 2), limit)
+    assert low < estimate < high and high - low < 0.2
+    assert estimate == pytest.approx(1.0, abs=0.1)
+    # Marginalising η costs information: the plain θ block holds more.
+    assert fisher.fom_fraction(full[:2, :2], limit) > 1.5
