@@ -38,6 +38,28 @@ def hartlap_factor(n_sims: int, dim: int) -> float:
     return (n_sims - dim - 2) / (n_sims - 1)
 
 
+def checked_simulations(
+    summaries_fid: np.ndarray, derivatives: np.ndarray, what: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fiducial summaries ``[n, D]`` and derivatives ``[K, m, D]`` as float64, or a
+    :class:`DataError` (starting with ``what``) when their shapes do not fit together."""
+    fid = np.asarray(summaries_fid, dtype=np.float64)
+    derivs = np.asarray(derivatives, dtype=np.float64)
+    if fid.ndim != 2 or derivs.ndim != 3 or derivs.shape[-1] != fid.shape[1]:
+        raise DataError(
+            f"{what}: shapes fid {fid.shape} and derivatives {derivs.shape} do not match "
+            "([n, D], [P, m, D])"
+        )
+    return fid, derivs
+
+
+def hartlap_precision(summaries_fid: np.ndarray) -> np.ndarray:
+    """Ĉ⁻¹ of the fiducial summaries ``[n, D]`` times the Hartlap factor: unbiased."""
+    n, dim = summaries_fid.shape
+    covariance = np.atleast_2d(np.cov(summaries_fid, rowvar=False))
+    return hartlap_factor(n, dim) * np.linalg.inv(covariance)
+
+
 class FisherEstimate(NamedTuple):
     """A simulation-based Fisher matrix: ``fisher`` = ``raw`` − ``noise_bias`` (all ``[P, P]``)."""
 
@@ -87,22 +109,14 @@ def estimate_fisher(summaries_fid: np.ndarray, derivatives: np.ndarray) -> Fishe
       definite when the derivatives are dominated by noise (then more derivative simulations
       are needed).
     """
-    fid = np.asarray(summaries_fid, dtype=np.float64)
-    derivs = np.asarray(derivatives, dtype=np.float64)
-    if fid.ndim != 2 or derivs.ndim != 3 or derivs.shape[-1] != fid.shape[1]:
-        raise DataError(
-            f"summary Fisher: shapes fid {fid.shape} and derivatives {derivs.shape} do not "
-            "match ([n, D], [P, m, D])"
-        )
-    n, dim = fid.shape
+    fid, derivs = checked_simulations(summaries_fid, derivatives, "summary Fisher")
     m = derivs.shape[1]
     if m < 2:
         raise DataError(
             "summary Fisher: the noise-bias correction needs at least 2 derivative simulations "
             f"(got {m})"
         )
-    covariance = np.atleast_2d(np.cov(fid, rowvar=False))
-    precision = hartlap_factor(n, dim) * np.linalg.inv(covariance)
+    precision = hartlap_precision(fid)
     dmu = derivs.mean(axis=1)  # [P, D]
     raw = dmu @ precision @ dmu.T
     resid = derivs - dmu[:, None, :]

@@ -161,16 +161,8 @@ def fit_hardening(
     fiducial point and per-simulation derivatives ``[P + Q, m, D]`` in θ then η
     (:func:`simulate_with_nuisance`). C⁻¹ carries the Hartlap factor (which cancels in the
     weights)."""
-    fid = np.asarray(summaries_fid, dtype=np.float64)
-    derivs = np.asarray(derivatives, dtype=np.float64)
-    if fid.ndim != 2 or derivs.ndim != 3 or derivs.shape[-1] != fid.shape[1]:
-        raise DataError(
-            f"nuisance hardening: shapes fid {fid.shape} and derivatives {derivs.shape} do not "
-            "match ([n, D], [P + Q, m, D])"
-        )
-    precision = fisher.hartlap_factor(*fid.shape) * np.linalg.inv(
-        np.atleast_2d(np.cov(fid, rowvar=False))
-    )
+    fid, derivs = fisher.checked_simulations(summaries_fid, derivatives, "nuisance hardening")
+    precision = fisher.hartlap_precision(fid)
     return NuisanceHardening.from_moments(
         fid.mean(axis=0), precision, derivs.mean(axis=1), fiducial, param_names, nuisance_names
     )
