@@ -309,10 +309,47 @@ def measure_variant(
 # ---- the study ---------------------------------------------------------------------------------
 
 
-def assemble(parts: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Every part's numbers in one results dict, with the references, records and aims."""
+def prior_precision(config: RunConfig) -> np.ndarray:
+    """The training prior of the hardened nuisance parameters as a Gaussian precision ``[Q, Q]``:
+    the variance of ln η under its log-uniform prior, ln(high/low)²/12, times η_fid² (a
+    derivative in η at η_fid is one in ln η divided by η_fid)."""
+    dataset = build_dataset(config, "the baryon study")
+    names = config.settings.hardening.nuisance
+    eta = np.asarray(dataset.nuisance_fiducial)[[dataset.nuisance_names.index(n) for n in names]]
+    bounds = np.array([dataset.feedback_priors[n] for n in names])
+    variance = np.log(bounds[:, 1] / bounds[:, 0]) ** 2 / 12.0 * eta**2
+    return np.diag(1.0 / variance)
+
+
+def _with_prior(full: np.ndarray, precision: np.ndarray) -> np.ndarray:
+    """The marginal Fisher matrix of θ when η also has the Gaussian prior ``precision``."""
+    total = np.array(full, dtype=np.float64)
+    q = len(precision)
+    total[-q:, -q:] += precision
+    return fisher.marginal_fisher(total, total.shape[0] - q)
+
+
+def assemble(
+    parts: dict[str, dict[str, Any]], precision: np.ndarray | None = None
+) -> dict[str, Any]:
+    """Every part's numbers in one results dict, with the references, records and aims.
+
+    With the feedback prior's ``precision`` (:func:`prior_precision`) each summary also gets the
+    marginal FoM of a posterior that uses the prior of the feedback (``fom_marginal_with_prior``):
+    what a summary that keeps the feedback can reach when the prior is right, and an η-blind
+    summary cannot (its θ block is all it has).
+    """
     first = next(iter(parts.values()))
     table = {name: row for part in parts.values() for name, row in part["summaries"].items()}
+    limits = dict(first["limits"])
+    if precision is not None:
+        limits["marginal_with_prior"] = _with_prior(limits["full"], precision).tolist()
+        for row in table.values():
+            f = row["fisher"]
+            if f.get("full") is not None:
+                f["fom_marginal_with_prior"] = _fom(_with_prior(f["full"], precision))
+            else:
+                f["fom_marginal_with_prior"] = f.get("fom_marginal")
     present = [r for r in REFERENCES if table.get(r, {}).get("fisher", {}).get("fom_marginal")]
     reference = max(present, key=lambda r: table[r]["fisher"]["fom_marginal"], default=None)
     for row in table.values():
@@ -329,11 +366,14 @@ def assemble(parts: dict[str, dict[str, Any]]) -> dict[str, Any]:
             row["posterior_fom_fraction_of_pk"] = float(
                 np.exp(row["log_fom"] - table[STATISTIC]["log_fom"])
             )
+            pk = table[STATISTIC]["fisher"].get("fom_marginal_with_prior")
+            if pk and f.get("fom_marginal_with_prior") is not None:
+                f["fom_with_prior_fraction_of_pk"] = f["fom_marginal_with_prior"] / pk
     out = {
         "config": first["config"],
         "survey_size": first["survey_size"],
         "reference": reference,
-        "limits": first["limits"],
+        "limits": limits,
         "summaries": table,
         "probe_floor": first["probe_floor"],
         "seconds": {v: p["seconds"] for v, p in parts.items()},
@@ -494,7 +534,7 @@ def main(argv: list[str] | None = None) -> int:
     parts = read_parts(folder)
     if not parts:
         parser.error(f"no measured part in {folder}: run some --variants first")
-    results = assemble(parts)
+    results = assemble(parts, prior_precision(load_run_config(args.config)))
     baryons_report.write_results(results, out)
     print(baryons_report.summary_text(results))
     return 0

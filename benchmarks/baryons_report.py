@@ -32,8 +32,8 @@ def information_table(results: dict[str, Any]) -> str:
     ref = results["reference"]
     head = ["summary", "R² log10 M_c given (Ω_m, σ_8): MLP / linear",
             f"marginal FoM / {ref}'s [68%]", "marginal FoM / field's marginal limit",
-            "FoM with feedback fixed / marginal", "posterior FoM / P(k)'s (surveys)",
-            "test NLL (surveys)"]  # fmt: skip
+            "FoM with feedback fixed / marginal", "with the feedback prior: FoM / P(k)'s",
+            "posterior FoM / P(k)'s (surveys)", "test NLL (surveys)"]  # fmt: skip
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, row in results["summaries"].items():
         p, f = row["probe_log10_mc"]["given_cosmology"], row["fisher"]
@@ -41,11 +41,12 @@ def information_table(results: dict[str, Any]) -> str:
         lines.append("| " + " | ".join([
             name, f"{p['mlp']:.3f} / {p['linear']:.3f}", _interval(f),
             _fmt(f.get("fom_fraction_of_marginal_limit")), _fmt(cost),
+            _fmt(f.get("fom_with_prior_fraction_of_pk")),
             _fmt(row.get("posterior_fom_fraction_of_pk")), f"{row['nll']:.3f}",
         ]) + " |")  # fmt: skip
     floor = results["probe_floor"]["given_cosmology"]
     lines.append(f"| (Ω_m, σ_8) alone (floor) | {floor['mlp']:.3f} / {floor['linear']:.3f} | "
-                 "– | – | – | – | – |")  # fmt: skip
+                 "– | – | – | – | – | – |")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -107,7 +108,7 @@ def hardening_table(results: dict[str, Any]) -> str:
         sigma = np.sqrt(np.diag(np.linalg.inv(np.asarray(f["marginal"]))))
         response = np.asarray(f["nuisance_response"]) / sigma
         se = np.asarray(f["nuisance_response_se"]) / sigma
-        cells = [name] + [f"{response[q, p]:+.3f} ± {se[q, p]:.3f}" for q in range(2)
+        cells = [name] + [f"{response[q, p]:+.1e} ± {se[q, p]:.1e}" for q in range(2)
                           for p in range(2)]  # fmt: skip
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
