@@ -236,10 +236,25 @@ class HardeningSettings(_Section):
         "fiducial values.",
     )
 
+    anchors: list[dict[str, float]] = Field(
+        default_factory=list,
+        description="Further points of the nuisance prior, a table each with a value for every "
+        "name of `nuisance` (e.g. {A_AGN1 = 4.0, A_AGN2 = 2.0}): the summary's derivatives in "
+        "the nuisance there are projected out too. This removes more of the response of a "
+        "summary to a nuisance that acts non-linearly, at the cost of more information. Empty: "
+        "the classic first-order hardening at the fiducial point.",
+    )
+
     @model_validator(mode="after")
     def _distinct(self) -> HardeningSettings:
         if len(set(self.nuisance)) != len(self.nuisance):
             raise ValueError(f"nuisance names must differ: {self.nuisance}")
+        for number, anchor in enumerate(self.anchors, 1):
+            if set(anchor) != set(self.nuisance):
+                raise ValueError(
+                    f"anchor #{number} must give a value to each of {self.nuisance} and nothing "
+                    f"else, got {sorted(anchor)}"
+                )
         return self
 
 

@@ -238,9 +238,33 @@ def simulate_summaries(
     delta = np.asarray(delta, dtype=np.float64)
     fid_seeds = derive_seeds(n_fiducial, seed, FISHER_STREAM, 0)
     fid = np.asarray(summarize(simulate(np.tile(theta, (n_fiducial, 1)), fid_seeds)))
+    derivatives = simulate_derivatives(
+        simulate, summarize, theta, delta, n_derivative=n_derivative, seed=seed, stencil=stencil
+    )
+    return fid, derivatives
+
+
+def simulate_derivatives(
+    simulate: Callable[[np.ndarray, list[int]], np.ndarray],
+    summarize: Callable[[np.ndarray], np.ndarray],
+    theta: np.ndarray,
+    delta: np.ndarray,
+    *,
+    n_derivative: int = 250,
+    seed: int = 0,
+    stencil: int = 5,
+    which: Sequence[int] | None = None,
+) -> np.ndarray:
+    """Per-simulation derivatives ``[len(which), m, D]`` at ``theta`` in the parameters
+    numbered ``which`` (default all), from the derivative seeds of :func:`simulate_summaries`
+    (the same seeds at every point and parameter)."""
+    if stencil not in STENCILS:
+        raise DataError(f"summary Fisher: stencil must be 3 or 5 (got {stencil})")
+    theta = np.asarray(theta, dtype=np.float64)
+    delta = np.asarray(delta, dtype=np.float64)
     seeds = derive_seeds(n_derivative, seed, FISHER_STREAM, 1)
     derivatives = []
-    for a in range(len(theta)):
+    for a in range(len(theta)) if which is None else which:
         total = 0.0
         for multiple, weight in STENCILS[stencil]:
             point = theta.copy()
@@ -248,7 +272,7 @@ def simulate_summaries(
             maps = simulate(np.tile(point, (n_derivative, 1)), seeds)
             total = total + weight * np.asarray(summarize(maps), dtype=np.float64)
         derivatives.append(total / delta[a])
-    return fid, np.stack(derivatives)
+    return np.stack(derivatives)
 
 
 def with_nuisance(

@@ -44,6 +44,11 @@ from cosmossl.information import fisher
 HARDENING_STREAM = 0x4A2D
 
 
+#: Nuisance directions whose whitened length (square root of a Fisher eigenvalue) is below this
+#: fraction of the longest are taken as absent: proportional nuisance effects are removed once.
+RANK_TOLERANCE = 1e-5
+
+
 @dataclass(frozen=True)
 class NuisanceHardening:
     """A fitted hardening: ``θ̂ = fiducial + weights (s − mean)``, insensitive to the nuisance.
@@ -53,9 +58,13 @@ class NuisanceHardening:
         nuisance_names: the Q nuisance parameters it is hardened against.
         fiducial: θ_fid ``[P]``; the output is an estimate of θ in its units.
         mean: μ ``[D]``, the mean summary at the fiducial point.
-        weights: ``[P, D]`` = F_marg⁻¹ (μ'_θ − F_θη F_ηη⁻¹ μ'_η)ᵀ C⁻¹.
+        weights: ``[P, D]`` = F_marg⁻¹ (μ'_θ − F_θη F_ηη⁻¹ μ'_η) C⁻¹ (with anchors: μ'_θ
+            projected off every nuisance direction, see :meth:`from_moments`).
         fisher: the Gaussian-model Fisher matrix ``[P + Q, P + Q]`` of the summary at the
             fiducial point (plug-in: biased high by the noise of the derivatives), θ first.
+        marginal: ``[P, P]``, the Fisher matrix of the hardened summary (of the same model):
+            F_θθ − F_θη F_ηη⁻¹ F_ηθ without anchors.
+        rank: the number of nuisance directions projected out.
     """
 
     param_names: tuple[str, ...]
@@ -64,6 +73,8 @@ class NuisanceHardening:
     mean: np.ndarray
     weights: np.ndarray
     fisher: np.ndarray
+    marginal: np.ndarray
+    rank: int
 
     @classmethod
     def from_moments(
@@ -76,32 +87,51 @@ class NuisanceHardening:
         nuisance_names: Sequence[str],
     ) -> NuisanceHardening:
         """The hardening of a summary with mean ``mean`` ``[D]``, inverse covariance
-        ``precision`` ``[D, D]`` and mean derivatives ``derivatives`` ``[P + Q, D]`` (θ first,
-        then the nuisance parameters) at the fiducial θ ``fiducial`` ``[P]``."""
+        ``precision`` ``[D, D]`` and mean derivatives ``derivatives`` ``[P + Q + K, D]``: θ
+        first, then the Q nuisance parameters at the fiducial point, then any K further
+        nuisance directions (derivatives at other points of the nuisance prior, "anchors").
+
+        In the whitened space of the summary (C⁻¹ = L Lᵀ; a ↦ a L) the θ score directions are
+        projected off the span of the nuisance directions (an SVD; directions shorter than
+        :data:`RANK_TOLERANCE` of the longest are dropped). With the Q fiducial directions
+        alone this is Alsing & Wandelt's t̃_θ = t_θ − F_θη F_ηη⁻¹ t_η exactly.
+        """
         mu = np.asarray(mean, dtype=np.float64)
         prec = np.asarray(precision, dtype=np.float64)
         dmu = np.atleast_2d(np.asarray(derivatives, dtype=np.float64))
         p, q = len(param_names), len(nuisance_names)
-        if dmu.shape != (p + q, mu.size) or prec.shape != (mu.size, mu.size):
+        if dmu.shape[0] < p + q or dmu.shape[1] != mu.size or prec.shape != (mu.size, mu.size):
             raise DataError(
                 f"nuisance hardening: shapes mean {mu.shape}, precision {prec.shape}, "
                 f"derivatives {dmu.shape} do not match P = {p} parameters, Q = {q} nuisance "
-                "parameters ([D], [D, D], [P + Q, D])"
+                "parameters ([D], [D, D], [P + Q (+ K), D])"
             )
-        f = dmu @ prec @ dmu.T
-        f = 0.5 * (f + f.T)
-        marginal = fisher.marginal_fisher(f, p, nuisance_names)
-        # t̃_θ = (μ'_θ − F_θη F_ηη⁻¹ μ'_η) C⁻¹ (s − μ), then θ̂ − θ_fid = F_marg⁻¹ t̃_θ.
-        projection = dmu[:p] - f[:p, p:] @ np.linalg.solve(f[p:, p:], dmu[p:]) if q else dmu[:p]
-        weights = np.linalg.solve(marginal, projection @ prec)
+        f = dmu[: p + q] @ prec @ dmu[: p + q].T
+        root = np.linalg.cholesky(0.5 * (prec + prec.T))
+        scores, nuisance = dmu[:p] @ root, dmu[p:] @ root
+        rank = 0
+        if len(nuisance):
+            _, lengths, directions = np.linalg.svd(nuisance, full_matrices=False)
+            basis = directions[lengths > RANK_TOLERANCE * lengths[0]]
+            rank = len(basis)
+            scores = scores - (scores @ basis.T) @ basis
+        marginal = scores @ scores.T
+        scale = np.linalg.eigvalsh(f[:p, :p])[-1]
+        if np.linalg.eigvalsh(marginal)[0] <= fisher.DEGENERATE * scale:
+            raise DataError(
+                f"nuisance hardening: projecting the summary off {', '.join(nuisance_names)} "
+                f"({rank} directions) leaves no information on {', '.join(param_names)}: the "
+                "summary responds to them only as the nuisance does"
+            )
+        weights = np.linalg.solve(marginal, scores @ root.T)
         return cls(tuple(param_names), tuple(nuisance_names),
-                   np.asarray(fiducial, dtype=np.float64), mu, weights, f)  # fmt: skip
+                   np.asarray(fiducial, dtype=np.float64), mu, weights, 0.5 * (f + f.T),
+                   0.5 * (marginal + marginal.T), rank)  # fmt: skip
 
     @property
     def marginal_fisher(self) -> np.ndarray:
-        """F_θθ − F_θη F_ηη⁻¹ F_ηθ ``[P, P]``: the Fisher matrix of the hardened summary (of
-        the Gaussian model, plug-in)."""
-        return fisher.marginal_fisher(self.fisher, len(self.param_names), self.nuisance_names)
+        """``[P, P]``: the Fisher matrix of the hardened summary (Gaussian model, plug-in)."""
+        return self.marginal
 
     @property
     def summary_dim(self) -> int:
@@ -133,6 +163,8 @@ class NuisanceHardening:
             "mean": self.mean.tolist(),
             "weights": self.weights.tolist(),
             "fisher": self.fisher.tolist(),
+            "marginal": self.marginal.tolist(),
+            "rank": self.rank,
         }
 
     @classmethod
@@ -145,6 +177,11 @@ class NuisanceHardening:
                 np.asarray(data["mean"], dtype=np.float64),
                 np.asarray(data["weights"], dtype=np.float64),
                 np.asarray(data["fisher"], dtype=np.float64),
+                # Files written before anchors existed: the plain hardening's marginal matrix.
+                np.asarray(data["marginal"], dtype=np.float64)
+                if "marginal" in data
+                else fisher.marginal_fisher(data["fisher"], len(data["param_names"])),
+                int(data.get("rank", len(data["nuisance_names"]))),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise DataError(f"nuisance hardening: not a saved hardening ({exc!r})") from None
@@ -158,9 +195,9 @@ def fit_hardening(
     nuisance_names: Sequence[str],
 ) -> NuisanceHardening:
     """The hardening of a summary from simulations: ``summaries_fid`` ``[n, D]`` at the
-    fiducial point and per-simulation derivatives ``[P + Q, m, D]`` in θ then η
-    (:func:`simulate_with_nuisance`). C⁻¹ carries the Hartlap factor (which cancels in the
-    weights)."""
+    fiducial point and per-simulation derivatives ``[P + Q (+ K), m, D]`` in θ, then η, then
+    η at any anchors (:func:`simulate_with_nuisance`). C⁻¹ carries the Hartlap factor (which
+    cancels in the weights)."""
     fid, derivs = fisher.checked_simulations(summaries_fid, derivatives, "nuisance hardening")
     precision = fisher.hartlap_precision(fid)
     return NuisanceHardening.from_moments(
@@ -202,6 +239,7 @@ def simulate_with_nuisance(
     nuisance_step: float = 0.05,
     seed: int = 0,
     stencil: int = 5,
+    anchors: Sequence[Sequence[float]] = (),
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fiducial summaries ``[n, D]``, derivatives ``[P + Q, m, D]`` in θ and in the named
     nuisance parameters, and the steps ``[P + Q]``, from seed-matched simulations at the
@@ -211,6 +249,10 @@ def simulate_with_nuisance(
     nuisance parameter whose fiducial value is 0 is refused: give it another parametrisation).
     Feed the result to :func:`fit_hardening` or, for the Fisher matrix of (θ, η), to
     :func:`cosmossl.information.fisher.estimate_fisher`.
+
+    ``anchors`` ``[J, Q]``: other values of the named nuisance parameters (θ at its fiducial);
+    the derivatives in η there follow, ``[P + Q + J·Q, m, D]`` in all. Hardening against them
+    too removes the nuisance directions of a summary that responds to η non-linearly.
     """
     free = nuisance_indices(simulator, nuisance)
     theta = np.asarray(simulator.fiducial, dtype=np.float64)
@@ -228,4 +270,18 @@ def simulate_with_nuisance(
         simulate, summarize, point, delta, n_fiducial=n_fiducial, n_derivative=n_derivative,
         seed=seed, stencil=stencil,
     )  # fmt: skip
-    return fid, derivatives, delta
+    parts = [derivatives]
+    nuisance_rows = range(len(theta), len(point))
+    for anchor in np.atleast_2d(np.asarray(anchors, dtype=np.float64)) if len(anchors) else []:
+        if anchor.shape != (len(free),) or np.any(anchor == 0):
+            raise ConfigError(
+                f"nuisance hardening: an anchor gives a non-zero value to each of "
+                f"{', '.join(nuisance)}; got {anchor.tolist()}"
+            )
+        at = np.concatenate([theta, anchor])
+        steps = np.concatenate([delta[: len(theta)], nuisance_step * np.abs(anchor)])
+        parts.append(fisher.simulate_derivatives(
+            simulate, summarize, at, steps, n_derivative=n_derivative, seed=seed,
+            stencil=stencil, which=nuisance_rows,
+        ))  # fmt: skip
+    return fid, np.concatenate(parts), delta

@@ -70,6 +70,7 @@ def fit_run_hardening(
         step=options.step,
         nuisance_step=options.nuisance_step,
         seed=derive_seed(config.settings.seed, HARDENING_STREAM),
+        anchors=[[anchor[name] for name in options.nuisance] for anchor in options.anchors],
     )
     if not (np.isfinite(fid).all() and np.isfinite(derivatives).all()):
         raise DataError(

@@ -126,12 +126,61 @@ def test_summaries_of_another_dimension_are_refused():
         _exact()(np.zeros((2, 3)))
 
 
-def test_nuisance_parameters_with_proportional_effects_are_refused_by_name():
-    jacobian = np.vstack([JACOBIAN, 2.0 * JACOBIAN[3]])
-    with pytest.raises(DataError, match=r"nuisance parameters \(x, y, z\) is singular .* "
-                                        r"marginalise over fewer of them"):  # fmt: skip
+def test_nuisance_parameters_with_proportional_effects_are_projected_out_once():
+    both = NuisanceHardening.from_moments(MEAN, np.linalg.inv(COV),
+                                          np.vstack([JACOBIAN, 2.0 * JACOBIAN[3]]), THETA,
+                                          ("a", "b"), ("x", "y", "z"))  # fmt: skip
+    assert both.rank == 2
+    np.testing.assert_allclose(both.weights, _exact().weights, atol=1e-10)
+
+
+def test_further_nuisance_directions_are_projected_out_too():
+    extra = np.array([[0.0, 0.3, 0.0, 0.0, 1.0]])  # ∂μ/∂η at another point of the prior
+    h = NuisanceHardening.from_moments(MEAN, np.linalg.inv(COV), np.vstack([JACOBIAN, extra]),
+                                       THETA, ("a", "b"), ("x", "y"))  # fmt: skip
+    assert h.rank == 3
+    np.testing.assert_allclose(h.weights @ np.vstack([JACOBIAN[2:], extra]).T, 0.0, atol=1e-12)
+    np.testing.assert_allclose(h.weights @ JACOBIAN[:2].T, np.eye(2), atol=1e-12)
+    three = np.vstack([JACOBIAN, extra])
+    f3 = three @ np.linalg.inv(COV) @ three.T
+    np.testing.assert_allclose(h.marginal_fisher, np.linalg.inv(np.linalg.inv(f3)[:2, :2]),
+                               rtol=1e-10)  # fmt: skip
+
+
+def test_anchors_remove_the_response_to_a_nuisance_that_acts_non_linearly():
+    class Quadratic(LinearSimulator):
+        """The nuisance acts as η_1 J_1 + η_1² K: its direction turns as η_1 moves."""
+
+        def simulate(self, theta, seeds, nuisance=None):
+            base = super().simulate(theta, seeds, nuisance)
+            eta = np.atleast_2d(ETA if nuisance is None else nuisance)
+            curve = np.array([0.0, 0.0, 0.0, 0.0, 3.0])
+            return base + ((eta[:, :1] ** 2) - ETA[0] ** 2) * curve
+
+    sim = Quadratic()
+    kwargs = dict(n_fiducial=2000, n_derivative=20, seed=5)
+    plain = fit_hardening(*simulate_with_nuisance(sim, lambda x: x, ["x", "y"], **kwargs)[:2],
+                          THETA, ("a", "b"), ("x", "y"))  # fmt: skip
+    fid, derivs, _ = simulate_with_nuisance(sim, lambda x: x, ["x", "y"], anchors=[[3.0, 2.0]],
+                                            **kwargs)  # fmt: skip
+    assert derivs.shape == (6, 20, 5)
+    anchored = fit_hardening(fid, derivs, THETA, ("a", "b"), ("x", "y"))
+    seeds = range(7, 207)
+    clean = sim.simulate(np.tile(THETA, (200, 1)), seeds)
+    far = sim.simulate(np.tile(THETA, (200, 1)), seeds, ETA + np.array([2.0, 0.0]))
+    sigma = np.sqrt(np.diag(np.linalg.inv(anchored.marginal_fisher)))
+    assert np.max(np.abs((plain(far) - plain(clean)).mean(0)) / sigma) > 0.5
+    np.testing.assert_allclose((anchored(far) - anchored(clean)) / sigma, 0.0, atol=1e-6)
+    with pytest.raises(ConfigError, match=r"an anchor gives a non-zero value to each of x, y"):
+        simulate_with_nuisance(sim, lambda x: x, ["x", "y"], anchors=[[3.0]], **kwargs)
+
+
+def test_a_summary_that_only_tracks_the_nuisance_is_refused():
+    jacobian = np.vstack([JACOBIAN[2:], JACOBIAN[2:]])  # θ acts exactly as η
+    with pytest.raises(DataError, match=r"projecting the summary off x, y \(2 directions\) "
+                                        r"leaves no information on a, b"):  # fmt: skip
         NuisanceHardening.from_moments(MEAN, np.linalg.inv(COV), jacobian, THETA, ("a", "b"),
-                                       ("x", "y", "z"))  # fmt: skip
+                                       ("x", "y"))  # fmt: skip
 
 
 def test_unknown_nuisance_names_and_simulators_without_nuisance_are_refused():

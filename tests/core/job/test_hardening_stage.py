@@ -85,3 +85,17 @@ def test_hardening_without_feedback_names_the_fix():
 def test_nuisance_named_twice_is_refused_by_the_run_file():
     with pytest.raises(ConfigError, match=r"nuisance names must differ"):
         config(hardening={"nuisance": ["A_AGN1", "A_AGN1"]})
+
+
+def test_an_anchor_must_name_every_hardened_nuisance_parameter():
+    with pytest.raises(ConfigError, match=r"anchor #1 must give a value to each of "
+                                          r"\['A_AGN1', 'A_AGN2'\] and nothing else"):  # fmt: skip
+        config(hardening={**BASE["hardening"], "anchors": [{"A_AGN1": 4.0}]})
+
+
+def test_anchored_hardening_projects_out_more_directions(tmp_path):
+    anchors = [{"A_AGN1": 4.0, "A_AGN2": 2.0}, {"A_AGN1": 0.25, "A_AGN2": 0.5}]
+    changed = config(hardening={**BASE["hardening"], "anchors": anchors}, robustness={})
+    run(changed, run_dir=tmp_path, progress=False)
+    saved = json.loads((tmp_path / "hardening" / "power-spectrum.json").read_text())
+    assert saved["rank"] == 6
