@@ -83,7 +83,12 @@ VARIANTS: dict[str, dict[str, Any] | None] = {
     "paired-d4": {"level": "paired", "d4": True},
     "control-d4": {"level": "same-simulation", "d4": True},
     "mixed-d4": {"level": "paired", "paired_fraction": 0.5, "d4": True},
-}
+    # P(k) hardened also at the four corners of the training prior of (A_AGN1, A_AGN2): only
+    # its hardened twin is new (the plain P(k) is the power-spectrum variant's).
+    "power-spectrum-anchored": {"statistic": True, "anchors": [
+        {"A_AGN1": a, "A_AGN2": b} for a in (0.25, 4.0) for b in (0.5, 2.0)
+    ]},
+}  # fmt: skip
 STATISTIC = "power-spectrum"
 COSMOLOGY = ("omega_m", "sigma_8")
 SHIFT, SPK, NOISE = "feedback-shift", "feedback-spk", "gaussian-noise"
@@ -108,10 +113,12 @@ def variant_config(config: RunConfig, variant: str) -> RunConfig:
     raw = {k: v for k, v in config.to_table().items() if k not in ("statistic", "compare")}
     raw["name"] = f"{config.settings.name}-{variant}"
     spec = VARIANTS[variant]
-    if spec is None:
+    if spec is None or spec.get("statistic"):
         for key in ("encoder", "loss", "augmentations", "train", "pairing"):
             raw.pop(key, None)
         raw["statistic"] = {"type": STATISTIC}
+        if spec is not None:
+            raw["hardening"] = {**raw["hardening"], "anchors": spec["anchors"]}
     else:
         pairing = {**raw.get("pairing", {}), "level": spec["level"]}
         if "paired_fraction" in spec:
@@ -124,12 +131,16 @@ def variant_config(config: RunConfig, variant: str) -> RunConfig:
 
 def base_label(variant: str) -> str:
     """The run's label of a variant's summaries (``encoder`` or the statistic's name)."""
-    return STATISTIC if VARIANTS[variant] is None else ENCODER
+    spec = VARIANTS[variant]
+    return STATISTIC if spec is None or spec.get("statistic") else ENCODER
 
 
 def summary_names(variant: str) -> dict[str, str]:
-    """Summary name in the study → the run's label: the variant and its hardened twin."""
+    """Summary name in the study → the run's label: the variant and its hardened twin (only
+    the hardened one for a variant that differs in its hardening alone)."""
     label = base_label(variant)
+    if (VARIANTS[variant] or {}).get("anchors"):
+        return {variant: hardened(label)}
     return {variant: label, hardened(variant): hardened(label)}
 
 
@@ -204,7 +215,8 @@ def fisher_of_variant(
     config: RunConfig, run_dir: Path, variant: str, simulator: Any, limit: np.ndarray, **sizes: int
 ) -> dict[str, dict[str, Any]]:
     """Fisher matrices of a variant's summary and of its hardened twin at the fiducial point,
-    from simulations independent of the run's (and shared by every variant).
+    by the run's labels, from simulations independent of the run's (and shared by every
+    variant).
 
     Per summary: ``fixed`` (feedback held fixed), ``marginal`` (η marginalised: for the hardened
     twin, whose response to η is zero at first order, its θ block), the marginal FoM as a
@@ -231,11 +243,11 @@ def fisher_of_variant(
                                                          seed=seed)  # fmt: skip
     except cosmossl.DataError as exc:  # noise-dominated nuisance derivatives: no marginal
         entry["marginal"], entry["interval"], entry["error"] = None, None, str(exc)
-    out[variant] = entry
+    out[label] = entry
     h_fid, h_derivs = fitted(fid), fitted.derivatives(derivs)
     hardened_estimate = fisher.estimate_fisher(h_fid, h_derivs[:2]).fisher
     response = h_derivs[2:]  # [Q, m, P]
-    out[hardened(variant)] = {
+    out[hardened(label)] = {
         "fixed": hardened_estimate,
         "marginal": hardened_estimate,
         "interval": fisher.fom_fraction_interval(h_fid, h_derivs[:2], limit, seed=seed),
@@ -275,6 +287,7 @@ def measure_variant(
     limits = analytic_limits(simulator, nuisance)
     information = fisher_of_variant(variant_cfg, result.run_dir, variant, simulator,
                                     np.asarray(limits["marginal"]), **sizes)  # fmt: skip
+    # by the run's labels: the summary (encoder or statistic) and its hardened twin
     print(f"[baryons] {variant}: Fisher done at {time.perf_counter() - started:.0f} s", flush=True)
     seed = config.settings.seed
     summaries_out = {}
@@ -289,7 +302,7 @@ def measure_variant(
             "coverage_error": metrics["coverage"]["mean_abs_error"],
             "posterior_std": {n: p["posterior_std"] for n, p in metrics["params"].items()},
             "robustness": result.robustness[label],
-            "fisher": information[name],
+            "fisher": information[label],
         }
     return {
         "variant": variant,

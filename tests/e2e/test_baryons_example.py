@@ -56,10 +56,18 @@ def test_variants_share_data_and_differ_only_in_pairing_or_summary():
     assert a.settings.train == a2.settings.train == b.settings.train == v["mixed-d4"].settings.train
     assert a.component("encoder") == b.component("encoder")
     assert c.component("encoder") is None and c.component("statistic").type == "power-spectrum"
-    for x in v.values():
+    for name, x in v.items():
         assert x.settings.robustness == config.settings.robustness
-        assert x.settings.hardening == config.settings.hardening
         assert x.settings.inference == config.settings.inference
+        if name != "power-spectrum-anchored":
+            assert x.settings.hardening == config.settings.hardening
+    anchored = v["power-spectrum-anchored"]
+    assert anchored.component("statistic").type == "power-spectrum"
+    assert anchored.settings.hardening.nuisance == config.settings.hardening.nuisance
+    assert len(anchored.settings.hardening.anchors) == 4
+    assert baryons.summary_names("power-spectrum-anchored") == {
+        "power-spectrum-anchored": "power-spectrum-hardened"
+    }
     for name in ("paired-d4", "control-d4", "mixed-d4"):
         encoder = v[name].component("encoder").params
         assert (encoder.summary_dim, encoder.symmetrize) == (16, "d4")
