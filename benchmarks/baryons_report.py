@@ -16,15 +16,29 @@ COSMOLOGY = ("omega_m", "sigma_8")
 
 
 def _fmt(value: float | None, digits: int = 2) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
+    return "–" if value is None or not np.isfinite(value) else f"{value:.{digits}f}"
+
+
+#: Shown where a debiased Fisher estimate is not positive definite (noise-dominated).
+NOT_PD = "n.p.d."
+
+
+def _fom_cell(f: dict[str, Any], key: str, digits: int = 2) -> str:
+    """A FoM ratio, or :data:`NOT_PD` where the summary's marginal Fisher estimate is not
+    positive definite (its FoM is then 0: the noise of the derivatives dominates)."""
+    if f.get("fom_marginal") == 0.0:
+        return NOT_PD
+    return _fmt(f.get(key), digits)
 
 
 def _interval(f: dict[str, Any]) -> str:
     interval = f.get("fom_fraction_of_marginal_interval")
+    if f.get("fom_marginal") == 0.0:
+        return NOT_PD
     if f.get("fom_fraction_of_marginal") is None:
         return "–"
-    text = f"**{f['fom_fraction_of_marginal']:.2f}**"
-    return text + (f" [{interval[0]:.2f}, {interval[1]:.2f}]" if interval else "")
+    text = f"**{f['fom_fraction_of_marginal']:.3f}**"
+    return text + (f" [{interval[0]:.3f}, {interval[1]:.3f}]" if interval else "")
 
 
 def information_table(results: dict[str, Any]) -> str:
@@ -40,8 +54,9 @@ def information_table(results: dict[str, Any]) -> str:
         cost = f["fom_fixed"] / f["fom_marginal"] if f.get("fom_marginal") else None
         lines.append("| " + " | ".join([
             name, f"{p['mlp']:.3f} / {p['linear']:.3f}", _interval(f),
-            _fmt(f.get("fom_fraction_of_marginal_limit")), _fmt(cost),
-            _fmt(f.get("fom_with_prior_fraction_of_pk")),
+            _fom_cell(f, "fom_fraction_of_marginal_limit", 3),
+            NOT_PD if f.get("fom_marginal") == 0.0 else _fmt(cost, 1),
+            _fom_cell(f, "fom_with_prior_fraction_of_pk", 3),
             _fmt(row.get("posterior_fom_fraction_of_pk")), f"{row['nll']:.3f}",
         ]) + " |")  # fmt: skip
     floor = results["probe_floor"]["given_cosmology"]
@@ -58,7 +73,7 @@ def tradeoff_table(results: dict[str, Any]) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     met = results["aims"]["robust_and_informative"]
     for name, row in results["summaries"].items():
-        cells = [name, _fmt(row["fisher"].get("fom_fraction_of_marginal"))]
+        cells = [name, _fom_cell(row["fisher"], "fom_fraction_of_marginal", 3)]
         for c in contaminations:
             m = row["robustness"]["contaminations"][c]
             cells.append(f"{m['shift_joint_sigma']:.2f} ± {m['shift_joint_sigma_se']:.2f}")
@@ -103,7 +118,7 @@ def hardening_table(results: dict[str, Any]) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, row in names.items():
         f = row["fisher"]
-        if "nuisance_response" not in f:
+        if "nuisance_response" not in f or not f.get("fom_marginal"):
             continue
         sigma = np.sqrt(np.diag(np.linalg.inv(np.asarray(f["marginal"]))))
         response = np.asarray(f["nuisance_response"]) / sigma
