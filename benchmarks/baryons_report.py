@@ -175,36 +175,46 @@ def _style(name: str) -> dict[str, Any]:
 
 def plot_tradeoff(results: dict[str, Any], path: Path) -> Path:
     """FoM kept (fraction of the marginalised reference) against the joint shift, one point per
-    summary, one panel per feedback contamination; the aim is the shaded corner."""
+    summary, one panel per feedback contamination, both axes logarithmic; the aim is the
+    shaded corner. Summaries whose marginal Fisher estimate is not positive definite are
+    left out (listed under the figure)."""
     plt = _pyplot()
     panels = [c for c in (SHIFT, SPK) if c in _contaminations(results)]
-    fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 4.8), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.4 * len(panels), 5.0), squeeze=False)
+    left_out = [n for n, r in results["summaries"].items()
+                if not r["fisher"].get("fom_fraction_of_marginal")]  # fmt: skip
     for ax, contamination in zip(axes[0], panels, strict=True):
         for name, row in results["summaries"].items():
             f = row["fisher"]
             x = f.get("fom_fraction_of_marginal")
-            if x is None:
+            if not x:
                 continue
             m = row["robustness"]["contaminations"][contamination]
             interval = f.get("fom_fraction_of_marginal_interval") or [x, x]
+            low = max(interval[0], 0.5 * x)  # a jackknife interval reaching 0: clip on a log axis
             style = _style(name)
             ax.errorbar(x, m["shift_joint_sigma"], yerr=m["shift_joint_sigma_se"],
-                        xerr=[[x - interval[0]], [interval[1] - x]], fmt=style["marker"],
+                        xerr=[[x - low], [interval[1] - x]], fmt=style["marker"],
                         color=style["color"], mfc=style["mfc"], ms=7, capsize=2,
                         label=name)  # fmt: skip
             ax.annotate(name, (x, m["shift_joint_sigma"]), fontsize=7, xytext=(4, 3),
                         textcoords="offset points")  # fmt: skip
-        right = max(1.15, ax.get_xlim()[1])
-        ax.fill_between([AIM_FOM, right], 0, AIM_SHIFT, color="0.88", zorder=0)
-        ax.set_xlim(0, right)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlim(0.005, 2.0)
+        ax.set_ylim(0.01, 3.0)
+        ax.fill_between([AIM_FOM, 2.0], 0.01, AIM_SHIFT, color="0.88", zorder=0)
         ax.axvline(AIM_FOM, color="k", ls="--", lw=0.8)
         ax.axhline(AIM_SHIFT, color="k", ls="--", lw=0.8)
-        ax.set_yscale("symlog", linthresh=0.1)
         ax.set_xlabel(f"marginal Fisher FoM / {results['reference']}'s (fiducial point)")
         ax.set_ylabel("joint shift of the survey posterior (posterior σ)")
-        ax.set_title(f"{contamination} (aim: the grey corner)", fontsize=9)
-    axes[0, -1].legend(fontsize=7, loc="upper left", ncol=2)
-    fig.tight_layout()
+        ax.set_title(f"{contamination} (aim: the grey corner; open squares: hardened)",
+                     fontsize=9)  # fmt: skip
+    axes[0, 0].legend(fontsize=7, loc="lower left", ncol=2)
+    if left_out:
+        fig.text(0.01, 0.01, "not shown (marginal Fisher estimate not positive definite): "
+                 + ", ".join(left_out), fontsize=7)  # fmt: skip
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
