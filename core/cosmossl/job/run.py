@@ -357,7 +357,7 @@ class _Job:
     ) -> dict[str, Any]:
         from cosmossl.data.summaries import read_summaries
         from cosmossl.information.hardening import NuisanceHardening
-        from cosmossl.job.robustness import evaluate_robustness
+        from cosmossl.job.robustness import evaluate_robustness, read_contaminated
         from cosmossl.summaries.compress import compress, compress_statistic
 
         out_dir = layout.robustness(label)
@@ -377,6 +377,8 @@ class _Job:
             "seed": self.settings.seed,
             "code": _code(summary_spec, self.config.require("backend")),
         }
+        if base != label:  # the hardened twin hardens the contaminated summaries of its base
+            inputs["base"] = self.dir.key(f"robustness-{base}")
         device = self.settings.device
 
         def summarize(maps: MapSet) -> Any:
@@ -389,22 +391,30 @@ class _Job:
                 values = compress_statistic(
                     maps, statistic, name=summary_spec.type, device=device, progress=False
                 ).summaries
-            if base == label:
-                return values
-            fitted = read_json(self.dir.path(layout.hardening(base)))
-            return NuisanceHardening.from_dict(fitted)(values)
+            return values if base == label else hardening()(values)
+
+        def hardening() -> NuisanceHardening:
+            return NuisanceHardening.from_dict(read_json(self.dir.path(layout.hardening(base))))
 
         def action() -> None:
+            test_sets: dict[str, Any] = {name: read_mapset(self.data_dir.path(path))
+                                         for name, (path, _) in contaminated.items()}  # fmt: skip
+            kept = None
+            if base != label:
+                kept = read_contaminated(
+                    self.dir.path(layout.robustness(base), layout.CONTAMINATED_SUMMARIES)
+                )
+            if kept is not None and set(kept) == set(test_sets):
+                test_sets = {name: hardening()(values) for name, values in kept.items()}
             evaluate_robustness(
                 self.config,
                 read_summaries(self.dir.path(summaries)),
                 summarize,
-                {name: read_mapset(self.data_dir.path(path))
-                 for name, (path, _) in contaminated.items()},
+                test_sets,
                 self.dir.path(out_dir),
                 posterior_dir=self.dir.path(layout.inference(label), layout.POSTERIOR),
                 progress=self.progress,
-            )  # fmt: skip
+            )
 
         self._stage(f"robustness-{label}", inputs, [metrics], action, owned=[out_dir])
         return read_json(self.dir.path(metrics))

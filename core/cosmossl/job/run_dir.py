@@ -58,6 +58,8 @@ LOCK = ".cosmossl-run.lock"
 MARKER_FORMAT, MARKER_VERSION = "cosmossl-run-directory", 1
 METRICS = "metrics.json"
 POSTERIOR = "posterior"
+#: What a robustness stage keeps of the contaminated test maps: their summaries, by name.
+CONTAMINATED_SUMMARIES = "contaminated_summaries.npz"
 
 
 def summaries(label: str) -> str:

@@ -13,6 +13,7 @@ from cosmossl.config.run_file import parse_run_config
 from cosmossl.data.summaries import read_summaries
 from cosmossl.information.hardening import NuisanceHardening
 from cosmossl.job.plan import check_dataset
+from cosmossl.job.robustness import read_contaminated
 from cosmossl.job.run import run
 
 pytestmark = pytest.mark.slow
@@ -59,6 +60,14 @@ def test_every_summary_gains_a_hardened_twin_that_is_inferred_and_judged(tmp_pat
         "## Robustness of the power-spectrum-hardened summaries"
         in (tmp_path / "report.md").read_text()
     )
+    # The twin's contaminated summaries are its base's, hardened (not summarised again).
+    kept = read_contaminated(tmp_path / "robustness" / "power-spectrum" /
+                             "contaminated_summaries.npz")  # fmt: skip
+    twin = read_contaminated(tmp_path / "robustness" / "power-spectrum-hardened" /
+                             "contaminated_summaries.npz")  # fmt: skip
+    assert set(kept) == set(twin) == {"AGN x4"}
+    assert kept["AGN x4"].shape == (len(plain.indices("test")), plain.summary_dim)
+    np.testing.assert_allclose(twin["AGN x4"], hardening(kept["AGN x4"]))
     again = run(config(), run_dir=tmp_path, progress=False)
     assert not again.ran["harden-power-spectrum"]
 
