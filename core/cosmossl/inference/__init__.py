@@ -22,8 +22,22 @@ from cosmossl._util.lazy import lazy_attributes
 
 _LAZY: dict[str, str] = {
     "BoxPrior": "cosmossl.inference.prior",
+    # the diagnostics, one function each (evaluate runs them all)
     "Evaluation": "cosmossl.inference.diagnostics",
+    "GRID": "cosmossl.inference.diagnostics",
+    "hpd_coverage": "cosmossl.inference.diagnostics",
+    "point_metrics": "cosmossl.inference.diagnostics",
+    "robustness_metrics": "cosmossl.inference.diagnostics",
+    "sbc": "cosmossl.inference.diagnostics",
+    "tarp": "cosmossl.inference.diagnostics",
+    # surveys: N maps of one cosmology, summarised by their mean summary
+    "draw_surveys": "cosmossl.inference.surveys",
+    "survey_mean": "cosmossl.inference.surveys",
+    # figures
+    "triangle": "cosmossl.inference.plots",
+    "getdist_notes": "cosmossl.inference.plots",
     "FitData": "cosmossl.inference.posterior",
+    "FitProgress": "cosmossl.inference.progress",
     "InferenceSplit": "cosmossl.inference.split",
     "LinearGaussian": "cosmossl.inference.simulators.linear_gaussian",
     "Posterior": "cosmossl.inference.posterior",
@@ -37,34 +51,38 @@ _LAZY: dict[str, str] = {
     "read_posterior": "cosmossl.inference.posterior",
     "sample_prior_ratio": "cosmossl.inference.sampling",
     "write_metrics": "cosmossl.inference.diagnostics",
+    "DistanceReference": "cosmossl.inference.ood",
+    "ProductSamples": "cosmossl.inference.combine",
+    "check_distribution": "cosmossl.inference.ood",
+    "metropolis": "cosmossl.inference.sampling",
+    "sample_product": "cosmossl.inference.combine",
+    "product_log_prob": "cosmossl.inference.combine",
+    "write_chains": "cosmossl.inference.chains",
 }
 
-__all__ = [
-    "BoxPrior",
-    "Evaluation",
-    "FitData",
-    "InferenceSplit",
-    "LinearGaussian",
-    "Posterior",
-    "SamplerStats",
-    "SavedPosterior",
-    "ThetaTransform",
-    "evaluate",
-    "fit",
-    "inference_split",
-    "load_posterior",
-    "read_posterior",
-    "sample_prior_ratio",
-    "write_metrics",
-]
+__all__ = sorted(_LAZY)
 
 
 __getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
 
 
 if TYPE_CHECKING:
-    from cosmossl.inference.diagnostics import Evaluation, evaluate, write_metrics
+    from cosmossl.inference.chains import write_chains
+    from cosmossl.inference.combine import ProductSamples, product_log_prob, sample_product
+    from cosmossl.inference.diagnostics import (
+        GRID,
+        Evaluation,
+        evaluate,
+        hpd_coverage,
+        point_metrics,
+        robustness_metrics,
+        sbc,
+        tarp,
+        write_metrics,
+    )
     from cosmossl.inference.fitting import fit
+    from cosmossl.inference.ood import DistanceReference, check_distribution
+    from cosmossl.inference.plots import getdist_notes, triangle
     from cosmossl.inference.posterior import (
         FitData,
         Posterior,
@@ -73,7 +91,9 @@ if TYPE_CHECKING:
         read_posterior,
     )
     from cosmossl.inference.prior import BoxPrior
-    from cosmossl.inference.sampling import SamplerStats, sample_prior_ratio
+    from cosmossl.inference.progress import FitProgress
+    from cosmossl.inference.sampling import SamplerStats, metropolis, sample_prior_ratio
     from cosmossl.inference.simulators.linear_gaussian import LinearGaussian
     from cosmossl.inference.split import InferenceSplit, inference_split
+    from cosmossl.inference.surveys import draw_surveys, survey_mean
     from cosmossl.inference.theta import ThetaTransform

@@ -239,3 +239,26 @@ def test_fom_fraction_interval_of_the_marginal_fisher_contains_the_marginal_esti
     assert estimate == pytest.approx(1.0, abs=0.1)
     # Marginalising η costs information: the plain θ block holds more.
     assert fisher.fom_fraction(full[:2, :2], limit) > 1.5
+
+def test_noise_share_is_the_trace_of_the_raw_inverse_times_the_noise_bias():
+    rng = np.random.default_rng(3)
+    jacobian = np.array([[1.0, 0.5, 0.0], [0.0, 2.0, 1.0]])
+    fid = rng.normal(size=(500, 3))
+    derivatives = jacobian[:, None, :] + rng.normal(size=(2, 50, 3))
+    estimate = fisher.estimate_fisher(fid, derivatives)
+    expected = np.trace(np.linalg.inv(estimate.raw) @ estimate.noise_bias)
+    assert estimate.noise_share == pytest.approx(expected)
+    assert 0.0 < estimate.noise_share < 2.0
+
+
+def test_noise_share_is_zero_for_noiseless_derivatives_and_grows_with_their_noise():
+    rng = np.random.default_rng(4)
+    jacobian = np.array([[1.0, 0.5, 0.0], [0.0, 2.0, 1.0]])
+    fid = rng.normal(size=(500, 3))
+    noise = rng.normal(size=(2, 100, 3))
+    shares = [
+        fisher.estimate_fisher(fid, jacobian[:, None, :] + scale * noise).noise_share
+        for scale in (0.0, 1.0, 4.0)
+    ]
+    assert shares[0] == pytest.approx(0.0, abs=1e-12)
+    assert 0.0 < shares[1] < shares[2]

@@ -8,6 +8,9 @@ from typing import Any
 from cosmossl._util.files import save_figure, write_json
 from cosmossl.config.run_file import RunConfig
 from cosmossl.config.settings import InferenceSettings
+from cosmossl.data.priors import PRIOR_SOURCES
+from cosmossl.information.check import noise_warning
+from cosmossl.information.fisher import NOISE_SHARE_LIMIT
 from cosmossl.job.report.document import Report
 from cosmossl.job.report.posterior_figures import PosteriorSource, posterior_figures, run_sources
 from cosmossl.job.results import RunResult, epoch_history, headline
@@ -97,6 +100,32 @@ def posterior_section(
     return [root / name for name, _ in figures]
 
 
+def run_prior(metrics: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """The prior the run's posteriors were fitted with (``{name: {low, high, source}}``, the
+    same for every summary), or ``None`` without an inference."""
+    return next((m["prior"] for m in metrics.values() if m.get("prior")), None)
+
+
+def _prior_section(report: Report, prior: dict[str, Any] | None) -> None:
+    """The prior every posterior was fitted with, and where it came from; a warning when it is
+    the data's min–max (no prior stated)."""
+    if not prior:
+        return
+    report.heading("Prior")
+    guessed = [f"{n} ∈ [{p['low']:.6g}, {p['high']:.6g}]" for n, p in prior.items()
+               if p["source"] == "data"]  # fmt: skip
+    if guessed:
+        report.warning(
+            f"the prior of {', '.join(guessed)} is the data's min–max: no prior was stated. It "
+            "is narrower than the box the parameters were drawn from, so the posteriors and "
+            "every metric below are wrong near its edges. State the prior in the [dataset] "
+            "table, e.g. priors = { name = [low, high] }."
+        )
+    rows = [(n, p["low"], p["high"], PRIOR_SOURCES.get(p["source"], p["source"]))
+            for n, p in prior.items()]  # fmt: skip
+    report.table(["parameter", "low", "high", "source"], rows)
+
+
 def _fisher_section(report: Report, fisher: dict[str, Any]) -> None:
     names = fisher["param_names"]
     report.heading("Information against the analytic limit")
@@ -109,15 +138,24 @@ def _fisher_section(report: Report, fisher: dict[str, Any]) -> None:
         f"fiducial and {fisher['n_derivative']} seed-matched derivative simulations per "
         "parameter; the limit is the field's analytic Fisher matrix. The figure-of-merit "
         "fraction is sqrt(det F / det F_limit) (1 = all the information); the interval is a "
-        "68% jackknife interval over the simulations."
+        "68% jackknife interval over the simulations; the derivative noise tr(F⁻¹B) is the "
+        "share of the raw estimate that the debiasing removed (above "
+        f"{NOISE_SHARE_LIMIT} the figure needs more derivative simulations)."
     )
-    rows = [("analytic limit", 1.0, "", *fisher["limit"]["sigma"])]
+    rows = [("analytic limit", 1.0, "", "", *fisher["limit"]["sigma"])]
+    notes = []
     for label, entry in fisher["summaries"].items():
         low, high = entry.get("fom_fraction_interval") or (None, None)
         interval = f"[{low:.3g}, {high:.3g}]" if low is not None else ""
-        rows.append((label, entry["fom_fraction"], interval, *entry["sigma"]))
-    headers = ["summary", "FoM fraction", "68% interval"]
+        share = entry.get("noise_share")  # absent from fisher.json files before 0.2.0
+        noise = f"{share:.3f}" if share is not None else ""
+        rows.append((label, entry["fom_fraction"], interval, noise, *entry["sigma"]))
+        if note := noise_warning(label, entry, fisher["n_derivative"]):
+            notes.append(note)
+    headers = ["summary", "FoM fraction", "68% interval", "derivative noise"]
     report.table([*headers, *(f"Cramér–Rao σ({n})" for n in names)], rows)
+    for note in notes:
+        report.paragraph(f"**Warning**: {note}.")
 
 
 def _robustness_section(report: Report, label: str, robustness: dict[str, Any]) -> None:
@@ -164,6 +202,7 @@ def write_run_report(config: RunConfig, run_dir: RunDirectory, result: RunResult
         [(name, "ran" if ran else "up to date", run_dir.seconds(name))
          for name, ran in result.ran.items()],
     )  # fmt: skip
+    _prior_section(report, run_prior(result.metrics))
     history = epoch_history(run_dir.path(TRAINING_METRICS))
     if history:
         report.heading("Training")
@@ -189,6 +228,7 @@ def write_run_report(config: RunConfig, run_dir: RunDirectory, result: RunResult
         {
             "name": config.settings.name,
             "stages": result.ran,
+            "prior": run_prior(result.metrics),
             "summaries": {label: headline(m) for label, m in result.metrics.items()},
             "fisher": result.fisher,
             "robustness": result.robustness,
