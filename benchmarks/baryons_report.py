@@ -66,14 +66,18 @@ def information_table(results: dict[str, Any]) -> str:
 
 
 def tradeoff_table(results: dict[str, Any]) -> str:
-    """The aim at a glance: FoM kept against the joint shift under each contamination."""
+    """The aim at a glance: FoM kept (the marginal reference, with the feedback prior, of the
+    survey posterior) against the joint shift under each contamination."""
     contaminations = _contaminations(results)
-    head = ["summary", "marginal FoM / reference",
-            *(f"joint shift: {c}" for c in contaminations), "aim met"]  # fmt: skip
+    head = ["summary", "marginal FoM / reference [68%]", "with the feedback prior",
+            "posterior FoM (surveys)", *(f"joint shift: {c}" for c in contaminations),
+            "aim met"]  # fmt: skip
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     met = results["aims"]["robust_and_informative"]
     for name, row in results["summaries"].items():
-        cells = [name, _fom_cell(row["fisher"], "fom_fraction_of_marginal", 3)]
+        f = row["fisher"]
+        cells = [name, _interval(f), _fom_cell(f, "fom_with_prior_fraction_of_pk", 3),
+                 _fmt(row.get("posterior_fom_fraction_of_pk"))]  # fmt: skip
         for c in contaminations:
             m = row["robustness"]["contaminations"][c]
             cells.append(f"{m['shift_joint_sigma']:.2f} ± {m['shift_joint_sigma_se']:.2f}")
@@ -173,49 +177,66 @@ def _style(name: str) -> dict[str, Any]:
             "mfc": "white" if name.endswith("-hardened") else f"C{index}"}  # fmt: skip
 
 
+#: The two measures of cosmology kept on the trade-off figure's x axes: (row key, label).
+TRADEOFF_AXES = (
+    ("fom_fraction_of_marginal", "marginal Fisher FoM / {ref}'s (fiducial point, flat prior)"),
+    ("posterior_fom_fraction_of_pk", "survey posterior FoM / P(k)'s (clean test surveys)"),
+)
+
+
+def _fom_kept(row: dict[str, Any], key: str) -> tuple[float | None, list[float] | None]:
+    """One summary's FoM fraction on the x axis ``key`` and its interval where one exists."""
+    if key == "fom_fraction_of_marginal":
+        f = row["fisher"]
+        return f.get(key), f.get("fom_fraction_of_marginal_interval")
+    return row.get(key), None
+
+
 def plot_tradeoff(results: dict[str, Any], path: Path) -> Path:
-    """FoM kept (fraction of the marginalised reference) against the joint shift, one point per
-    summary, one panel per feedback contamination, both axes logarithmic; the aim is the
-    shaded corner. Summaries whose marginal Fisher estimate is not positive definite are
-    left out (listed under the figure)."""
+    """FoM kept against the joint shift, one point per summary, one column per feedback
+    contamination, both axes logarithmic; the aim is the shaded corner. Top row: the marginal
+    Fisher FoM as a fraction of the marginalised reference (summaries whose estimate is not
+    positive definite are left out, listed under the figure); bottom row: the survey
+    posterior's FoM as a fraction of P(k)'s, which every summary has."""
     plt = _pyplot()
     panels = [c for c in (SHIFT, SPK) if c in _contaminations(results)]
-    fig, axes = plt.subplots(1, len(panels), figsize=(6.4 * len(panels), 5.0), squeeze=False)
+    fig, axes = plt.subplots(len(TRADEOFF_AXES), len(panels), squeeze=False,
+                             figsize=(6.4 * len(panels), 4.6 * len(TRADEOFF_AXES)))  # fmt: skip
     left_out = [n for n, r in results["summaries"].items()
                 if not r["fisher"].get("fom_fraction_of_marginal")]  # fmt: skip
-    for ax, contamination in zip(axes[0], panels, strict=True):
-        for name, row in results["summaries"].items():
-            f = row["fisher"]
-            x = f.get("fom_fraction_of_marginal")
-            if not x:
-                continue
-            m = row["robustness"]["contaminations"][contamination]
-            interval = f.get("fom_fraction_of_marginal_interval") or [x, x]
-            low = max(interval[0], 0.5 * x)  # a jackknife interval reaching 0: clip on a log axis
-            style = _style(name)
-            ax.errorbar(x, m["shift_joint_sigma"], yerr=m["shift_joint_sigma_se"],
-                        xerr=[[x - low], [interval[1] - x]], fmt=style["marker"],
-                        color=style["color"], mfc=style["mfc"], ms=7, capsize=2,
-                        label=name)  # fmt: skip
-            ax.annotate(name, (x, m["shift_joint_sigma"]), fontsize=7, xytext=(4, 3),
-                        textcoords="offset points")  # fmt: skip
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlim(0.005, 2.0)
-        ax.set_ylim(0.01, 3.0)
-        ax.fill_between([AIM_FOM, 2.0], 0.01, AIM_SHIFT, color="0.88", zorder=0)
-        ax.axvline(AIM_FOM, color="k", ls="--", lw=0.8)
-        ax.axhline(AIM_SHIFT, color="k", ls="--", lw=0.8)
-        ax.set_xlabel(f"marginal Fisher FoM / {results['reference']}'s (fiducial point)")
-        ax.set_ylabel("joint shift of the survey posterior (posterior σ)")
-        ax.set_title(f"{contamination} (aim: the grey corner; open squares: hardened)",
-                     fontsize=9)  # fmt: skip
+    for axes_row, (key, label) in zip(axes, TRADEOFF_AXES, strict=True):
+        for ax, contamination in zip(axes_row, panels, strict=True):
+            for name, row in results["summaries"].items():
+                x, interval = _fom_kept(row, key)
+                if not x:
+                    continue
+                m = row["robustness"]["contaminations"][contamination]
+                interval = interval or [x, x]
+                low = max(interval[0], 0.5 * x)  # a jackknife interval reaching 0: clip (log)
+                style = _style(name)
+                ax.errorbar(x, m["shift_joint_sigma"], yerr=m["shift_joint_sigma_se"],
+                            xerr=[[x - low], [interval[1] - x]], fmt=style["marker"],
+                            color=style["color"], mfc=style["mfc"], ms=7, capsize=2,
+                            label=name)  # fmt: skip
+                ax.annotate(name, (x, m["shift_joint_sigma"]), fontsize=7, xytext=(4, 3),
+                            textcoords="offset points")  # fmt: skip
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_xlim(0.005, 2.0)
+            ax.set_ylim(0.01, 3.0)
+            ax.fill_between([AIM_FOM, 2.0], 0.01, AIM_SHIFT, color="0.88", zorder=0)
+            ax.axvline(AIM_FOM, color="k", ls="--", lw=0.8)
+            ax.axhline(AIM_SHIFT, color="k", ls="--", lw=0.8)
+            ax.set_xlabel(label.format(ref=results["reference"]))
+            ax.set_ylabel("joint shift of the survey posterior (posterior σ)")
+            ax.set_title(f"{contamination} (aim: the grey corner; open squares: hardened)",
+                         fontsize=9)  # fmt: skip
     axes[0, 0].legend(fontsize=7, loc="lower left", ncol=2)
     if left_out:
-        fig.text(0.01, 0.01, "not shown (marginal Fisher estimate not positive definite): "
-                 + ", ".join(left_out), fontsize=7)  # fmt: skip
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    fig.savefig(path, dpi=120)
+        fig.text(0.01, 0.01, "not in the top row (marginal Fisher estimate not positive "
+                 "definite): " + ", ".join(left_out), fontsize=7)  # fmt: skip
+    fig.tight_layout(rect=(0, 0.02, 1, 1))
+    fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
 
