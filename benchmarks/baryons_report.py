@@ -168,6 +168,13 @@ def _pyplot():
     return plt
 
 
+def _save(fig: Any, path: Path, *, rect: tuple[float, ...] = (0, 0, 1, 1), dpi: int = 120) -> Path:
+    fig.tight_layout(rect=rect)
+    fig.savefig(path, dpi=dpi)
+    _pyplot().close(fig)
+    return path
+
+
 def _style(name: str) -> dict[str, Any]:
     variants = ["paired", "across", "control", "power-spectrum", "paired-d4", "control-d4",
                 "mixed-d4"]  # fmt: skip
@@ -235,10 +242,7 @@ def plot_tradeoff(results: dict[str, Any], path: Path) -> Path:
     if left_out:
         fig.text(0.01, 0.01, "not in the top row (marginal Fisher estimate not positive "
                  "definite): " + ", ".join(left_out), fontsize=7)  # fmt: skip
-    fig.tight_layout(rect=(0, 0.02, 1, 1))
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path, rect=(0, 0.02, 1, 1), dpi=110)
 
 
 def plot_joint(results: dict[str, Any], path: Path) -> Path:
@@ -268,10 +272,7 @@ def plot_joint(results: dict[str, Any], path: Path) -> Path:
         ax.set_xticks(x, list(table), rotation=25, ha="right", fontsize=8)
         ax.set_title(title, fontsize=9)
         ax.legend(fontsize=8, ncol=4)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_probes(results: dict[str, Any], path: Path) -> Path:
@@ -289,10 +290,7 @@ def plot_probes(results: dict[str, Any], path: Path) -> Path:
     ax.set_ylabel("held-out R²")
     ax.set_title("log10 M_c read from summary + true (Ω_m, σ_8)", fontsize=10)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def suppression_bands(n: int = 20000, seed: int = 0) -> dict[str, Any]:
@@ -332,10 +330,7 @@ def plot_suppression(path: Path) -> Path:
     ax.set_xlabel("k [h/Mpc] (dotted: the maps' Nyquist k)")
     ax.set_ylabel("S(k) = P_hydro / P_dmo (median, 5–95%)")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def write_results(results: dict[str, Any], out: Path) -> list[Path]:
