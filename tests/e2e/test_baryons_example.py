@@ -155,3 +155,18 @@ def test_records_carry_every_field_robustness_json_promises():
                        ("contamination", "feedback-shift"), ("shift_joint_sigma", 2.0),
                        ("fom_fraction_of_marginal", 1.0)):  # fmt: skip
         assert record[key] == value, key
+
+
+def test_tradeoff_table_shows_every_measure_of_cosmology_kept_and_marks_npd_estimates():
+    baryons = study_module()
+    shifts = {"feedback-shift": 0.4, "feedback-spk": 0.9}
+    parts = {
+        "power-spectrum": _part("power-spectrum", {
+            "power-spectrum": _row(7.0, 80.0, shifts),
+            "power-spectrum-hardened": _row(7.0 + np.log(0.25), 0.0, shifts),
+        }),
+    }  # fmt: skip
+    table = baryons.baryons_report.tradeoff_table(baryons.assemble(parts)).splitlines()
+    assert table[0].startswith("| summary | marginal FoM / reference [68%] | with the feedback")
+    assert table[2].startswith("| power-spectrum | **1.000** [0.900, 1.100] | – | 1.00 | 0.40")
+    assert table[3].startswith("| power-spectrum-hardened | n.p.d. | n.p.d. | 0.25 | 0.40")
