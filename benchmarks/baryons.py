@@ -57,6 +57,7 @@ import cosmossl
 from cosmossl._util.files import write_json
 from cosmossl._util.seeds import derive_seed
 from cosmossl.config.run_file import RunConfig, load_run_config, parse_run_config
+from cosmossl.errors import DataError
 from cosmossl.information import fisher
 from cosmossl.information.hardening import NuisanceHardening, simulate_with_nuisance
 from cosmossl.information.probes import linear_probe_r2, mlp_probe_r2
@@ -536,13 +537,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = Path(args.out)
     folder = out / "baryons" / "parts"
+    refused: dict[str, str] = {}
     if not args.report:
         config = load_run_config(args.config)
         sizes = {"n_fiducial": args.fisher_fiducial, "n_derivative": args.fisher_derivative}
         folder.mkdir(parents=True, exist_ok=True)
         for variant in args.variants or list(VARIANTS):
-            part = measure_variant(config, variant, Path(args.runs), progress=not args.quiet,
-                                   force=args.force, sizes=sizes)  # fmt: skip
+            try:
+                part = measure_variant(config, variant, Path(args.runs), progress=not args.quiet,
+                                       force=args.force, sizes=sizes)  # fmt: skip
+            except DataError as exc:  # e.g. a hardening that leaves no information: a result
+                refused[variant] = str(exc)
+                print(f"[baryons] {variant}: refused: {exc}", file=sys.stderr)
+                continue
             write_json(folder / f"{variant}.json", part)
     parts = read_parts(folder)
     if not parts:
@@ -550,7 +557,9 @@ def main(argv: list[str] | None = None) -> int:
     results = assemble(parts, prior_precision(load_run_config(args.config)))
     baryons_report.write_results(results, out)
     print(baryons_report.summary_text(results))
-    return 0
+    for variant, message in refused.items():
+        print(f"- {variant}: not measured, refused: {message}")
+    return 1 if refused else 0
 
 
 if __name__ == "__main__":
