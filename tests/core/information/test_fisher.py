@@ -240,6 +240,7 @@ def test_fom_fraction_interval_of_the_marginal_fisher_contains_the_marginal_esti
     # Marginalising η costs information: the plain θ block holds more.
     assert fisher.fom_fraction(full[:2, :2], limit) > 1.5
 
+
 def test_noise_share_is_the_trace_of_the_raw_inverse_times_the_noise_bias():
     rng = np.random.default_rng(3)
     jacobian = np.array([[1.0, 0.5, 0.0], [0.0, 2.0, 1.0]])
