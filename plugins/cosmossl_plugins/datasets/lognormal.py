@@ -131,6 +131,12 @@ class Lognormal(Dataset):
         fiducial: tuple[float, float] = Field(
             (0.3, 0.8), description="Fiducial (Ω_m, σ_8) of the Fisher limit."
         )
+        at: tuple[float, float] | None = Field(
+            None,
+            description="Make every cosmology at this (Ω_m, σ_8) in place of the Latin "
+            "hypercube: maps of one universe at a known truth, e.g. an observation for "
+            "`cosmossl posterior` (it must lie inside the prior).",
+        )
         omega_b: float = Field(0.05, gt=0, description="Fixed baryon density Ω_b.")
         h: float = Field(0.7, gt=0, description="Fixed reduced Hubble constant h.")
         n_s: float = Field(0.96, description="Fixed spectral index n_s.")
@@ -193,6 +199,18 @@ class Lognormal(Dataset):
         batch_size: int = Field(512, ge=1, description="Maps per batched FFT.")
         device: str = Field("cpu", description="'cpu', 'cuda' or 'auto' for the FFTs.")
 
+        @field_validator("omega_m", "sigma_8")
+        @classmethod
+        def _prior_is_a_box(cls, value: tuple[float, float]) -> tuple[float, float]:
+            low, high = value
+            if not low < high:
+                raise ValueError(
+                    "a uniform prior [low, high] needs low < high; for maps at one cosmology "
+                    "use the dataset's simulate() at those parameters "
+                    "(docs/tutorial.md, section 9)"
+                )
+            return value
+
         @field_validator("linear_power")
         @classmethod
         def _known_provider(cls, value: str) -> str:
@@ -206,6 +224,18 @@ class Lognormal(Dataset):
                     "log1p needs a lognormal field (a Gaussian δ can be ≤ −1); use 'none' or 'auto'"
                 )
             return value
+
+        @model_validator(mode="after")
+        def _at_inside_the_prior(self):
+            if self.at is not None:
+                for name, value, (low, high) in zip(
+                    PARAM_NAMES, self.at, (self.omega_m, self.sigma_8), strict=True
+                ):
+                    if not low <= value <= high:
+                        raise ValueError(
+                            f"at: {name} = {value} lies outside its prior [{low}, {high}]"
+                        )
+            return self
 
         @model_validator(mode="after")
         def _paired_needs_feedback(self):
@@ -430,8 +460,11 @@ class Lognormal(Dataset):
         return log_map
 
     def draw_cosmologies(self, seed: int) -> np.ndarray:
-        """The Latin hypercube ``[n_cosmologies, 2]`` of (Ω_m, σ_8) for run seed ``seed``."""
+        """The Latin hypercube ``[n_cosmologies, 2]`` of (Ω_m, σ_8) for run seed ``seed`` (every
+        row at ``at`` when it is set)."""
         p = self.params
+        if p.at is not None:
+            return np.tile(np.asarray(p.at, dtype=np.float64), (p.n_cosmologies, 1))
         sampler = qmc.LatinHypercube(d=2, rng=np.random.default_rng([seed, 0x1A7]))
         unit = sampler.random(p.n_cosmologies)
         low = np.array([p.omega_m[0], p.sigma_8[0]])

@@ -144,6 +144,32 @@ def test_unknown_feedback_names_are_refused():
         cosmossl.create("dataset", "lognormal", feedback_shift={"A_AGN3": 1.0})
 
 
+def test_at_puts_every_map_at_one_cosmology_inside_the_prior():
+    dataset = cosmossl.create(
+        "dataset", "lognormal", n_cosmologies=2, n_simulations=2, n_pixels=8, at=(0.31, 0.82)
+    )
+    mapset = dataset.load(seed=5)
+    np.testing.assert_allclose(mapset.params, [[0.31, 0.82]] * 4, rtol=1e-6)
+    assert mapset.priors["omega_m"] == (0.15, 0.45)
+    assert len({m.tobytes() for m in mapset.maps}) == 4  # four seeds, four maps
+
+
+def test_at_outside_the_prior_is_refused():
+    with pytest.raises(
+        cosmossl.ConfigError, match=r"at: sigma_8 = 1.2 lies outside its prior \[0.65, 0.95\]"
+    ):
+        cosmossl.create("dataset", "lognormal", at=(0.3, 1.2))
+
+
+def test_a_prior_of_one_value_is_refused_with_the_route_to_maps_at_one_cosmology():
+    with pytest.raises(
+        cosmossl.ConfigError,
+        match=r"key 'omega_m': .*a uniform prior \[low, high\] needs low < high; for maps at one "
+        r"cosmology use the dataset's simulate\(\) at those parameters",
+    ):
+        cosmossl.create("dataset", "lognormal", omega_m=(0.3, 0.3))
+
+
 @pytest.mark.parametrize(
     "geometry",
     [{}, {"geometry": "slab", "feedback": True}, {"linear_power": "eh98"}],
