@@ -6,7 +6,10 @@ map transform (`log1p`: the network sees log(1 + δ), as in the paper; `none`: t
 itself, where the binned power spectrum is no longer nearly sufficient), this script:
 
 - fits the power spectrum's posterior and measures its Fisher fraction (the baseline);
-- trains VICReg and the supervised baseline on fresh realisations (`[train] fresh`), with the run
+- trains VICReg and the supervised baseline (or any loss of `--losses`: the information-maximising
+  `vmim` and `imnn`, the moment networks `mse` and `moments`, and hybrids `statistic+loss` such
+  as `power-spectrum+imnn`: the power spectrum followed by learned numbers) on fresh
+  realisations (`[train] fresh`; `imnn` on simulations at the fiducial point), with the run
   file's budget, and at several points of that one run (a learning curve) measures the
   figure-of-merit fraction of the encoder's summaries against the analytic limit (with its 68%
   jackknife interval), the test NLL of a neural posterior fitted on them, and its calibration.
@@ -20,6 +23,8 @@ same geometry, transform, summary and budget) and summarised in `information.md`
     OMP_NUM_THREADS=1 python benchmarks/information.py                     # everything (hours)
     OMP_NUM_THREADS=1 python benchmarks/information.py --geometry quickstart
     OMP_NUM_THREADS=1 python benchmarks/information.py --quick             # smoke test, ~1 min
+    OMP_NUM_THREADS=1 python benchmarks/information.py --geometry quickstart --transform log1p \
+        --losses vmim imnn mse power-spectrum+imnn --skip-statistic --fisher 2000 1000
     python benchmarks/information.py --report      # rewrite the .md and .png from the .json
 """
 
@@ -44,7 +49,11 @@ from cosmossl.config import RunConfig, load_run_config, parse_run_config
 from cosmossl.data import write_summaries
 from cosmossl.job.fisher import check_information
 from cosmossl.job.infer import infer
-from cosmossl.summaries import compress, compress_statistic
+from cosmossl.job.plan import hybrid_encoder, hybrid_parts
+
+# the defining module: once cosmossl.job.fisher imported it, the package attribute
+# `cosmossl.summaries.compress` is that submodule, no longer the lazy function
+from cosmossl.summaries.compress import compress, compress_statistic
 from cosmossl.training import TrainingFolder
 
 HERE = Path(__file__).resolve().parent
@@ -73,14 +82,35 @@ def variant(base: RunConfig, geometry: str, transform: str, args: argparse.Names
         table["fisher"] = {"n_fiducial": 60, "n_derivative": 20}
         table["inference"] = {**table.get("inference", {}), "n_samples": 50, "plots": False}
         table["backend"] = {"type": "lampe", "max_epochs": 3}
-    table.pop("compare", None)
+    if args.fisher:
+        table["fisher"] = {**table.get("fisher", {}), "n_fiducial": args.fisher[0],
+                           "n_derivative": args.fisher[1]}  # fmt: skip
+    loss_params = table.get("compare", {}).get("loss_params", {})
+    table["compare"] = {"loss_params": loss_params, "hybrid_dim": args.hybrid_dim}
     return parse_run_config(table, source=f"{base.source} [{geometry}, transform {transform}]")
 
 
 def with_loss(config: RunConfig, loss: str) -> RunConfig:
-    table = {k: v for k, v in config.to_table().items() if k != "statistic"}
-    table["loss"] = {"type": loss, **(config.settings.compare.loss_params.get(loss, {}))}
+    """The run file training ``loss``: a loss name, or a hybrid ``statistic+loss`` (the
+    statistic followed by ``[compare] hybrid_dim`` learned numbers, as `cosmossl compare`)."""
+    table = {k: v for k, v in config.to_table().items() if k not in ("statistic", "compare")}
+    hybrid = hybrid_parts(config, loss)
+    name = loss if hybrid is None else hybrid[1]
+    options = config.settings.compare.loss_params
+    table["loss"] = {"type": name, **options.get(loss, options.get(name, {}))}
+    if hybrid is not None:
+        table["encoder"] = hybrid_encoder(config, loss, hybrid[0]).to_table()
     return parse_run_config(table, source=f"{config.source} [loss {loss}]")
+
+
+def maps_per_step(config: RunConfig, n_params: int) -> int:
+    """Maps a training step simulates: the views, and the simulations at the fiducial point of a
+    loss that trains on them (``imnn``)."""
+    spec = config.require("loss")
+    needs = cosmossl.registry().load("loss", spec.type).training_data(spec.params)
+    train, views = config.settings.train, config.settings.pairing.views
+    count = train.batch_size * views if needs.views else 0
+    return count + (needs.fiducial.maps_per_step(n_params) if needs.fiducial else 0)
 
 
 def inference_record(config: RunConfig, summaries: Any, folder: Path) -> dict[str, Any]:
@@ -96,11 +126,12 @@ def inference_record(config: RunConfig, summaries: Any, folder: Path) -> dict[st
     }
 
 
-def fisher_record(entry: dict[str, Any]) -> dict[str, Any]:
+def fisher_record(entry: dict[str, Any], info: dict[str, Any]) -> dict[str, Any]:
     return {
         "fom_fraction": entry["fom_fraction"],
         "fom_interval": entry["fom_fraction_interval"],
         "sigma_ratio": entry["sigma_ratio"],
+        "fisher_sims": [info["n_fiducial"], info["n_derivative"]],
     }
 
 
@@ -113,17 +144,19 @@ def measure_statistic(config, dataset, mapset, folder: Path, geometry: str) -> d
         "summary": STATISTIC,
         "maps_seen": 0,
         "train_seconds": 0.0,
-        **fisher_record(info["summaries"][STATISTIC]),
+        **fisher_record(info["summaries"][STATISTIC], info),
         **inference_record(config, summaries, folder),
     }
 
 
-def measure_loss(config, dataset, mapset, folder: Path, geometry: str, budgets: list[float]):
+def measure_loss(
+    config, dataset, mapset, folder: Path, geometry: str, budgets: list[float], summary: str
+):
     """Train once; evaluate the last checkpoint at each fraction of the run's steps."""
     # A fresh start: a training left in the folder by an earlier measurement is not resumed.
     shutil.rmtree(folder / "train", ignore_errors=True)
     train = config.settings.train
-    views = config.settings.pairing.views
+    per_step = maps_per_step(config, len(mapset.param_names))
     steps_per_epoch = train.steps_per_epoch or (
         len(np.unique(mapset.cosmology_id[mapset.indices("train")])) // train.batch_size
     )
@@ -139,20 +172,19 @@ def measure_loss(config, dataset, mapset, folder: Path, geometry: str, budgets: 
         checkpoint = TrainingFolder(folder / "train").last
         info = check_information(config, dataset, checkpoint=checkpoint)
         summaries = compress(mapset, checkpoint, device=config.settings.device, progress=False)
-        loss = config.require("loss").type
         record = {
             "geometry": geometry,
-            "summary": loss,
-            "maps_seen": result.steps * train.batch_size * views,
+            "summary": summary,
+            "maps_seen": result.steps * per_step,
             "steps": result.steps,
             "train_seconds": cpu,
             "train_wall_seconds": wall,
-            **fisher_record(info["summaries"]["encoder"]),
+            **fisher_record(info["summaries"]["encoder"], info),
             **inference_record(config, summaries, folder / f"eval-{result.steps}"),
         }
         log.warning(
             "%s %s: %d maps seen, %.0f CPU s, FoM fraction %.3f [%.3f, %.3f], test NLL %.3f",
-            geometry, loss, record["maps_seen"], cpu, record["fom_fraction"],
+            geometry, summary, record["maps_seen"], cpu, record["fom_fraction"],
             *record["fom_interval"], record["test_nll"],
         )  # fmt: skip
         yield record
@@ -293,6 +325,16 @@ def main() -> None:
         action="store_true",
         help="do not measure the power spectrum (another run does)",
     )
+    parser.add_argument(
+        "--fisher",
+        nargs=2,
+        type=int,
+        metavar=("N_FIDUCIAL", "N_DERIVATIVE"),
+        help="simulations of the information check (default: the run file's [fisher])",
+    )
+    parser.add_argument(
+        "--hybrid-dim", type=int, default=8, help="learned numbers of a hybrid 'statistic+loss'"
+    )
     parser.add_argument("--device", default="auto")
     parser.add_argument("--runs", type=Path, default=REPO / "runs" / "information")
     parser.add_argument("--out", type=Path, default=RESULTS / "information.json")
@@ -339,7 +381,8 @@ def main() -> None:
                 record_measurement(args.out, record, meta)
             for loss in args.losses:
                 loss_config = with_loss(config, loss)
-                curve = measure_loss(loss_config, dataset, mapset, root / loss, name, args.budgets)
+                curve = measure_loss(loss_config, dataset, mapset, root / loss, name,
+                                     args.budgets, loss)  # fmt: skip
                 for record in curve:
                     record_measurement(args.out, record, meta)
     report(args.out)

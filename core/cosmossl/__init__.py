@@ -41,6 +41,9 @@ _LAZY: dict[str, str] = {
     "EncoderParams": "cosmossl.components.encoder",
     "Loss": "cosmossl.components.loss",
     "LossOutput": "cosmossl.components.loss",
+    "TrainingData": "cosmossl.components.training_data",
+    "FiducialSimulations": "cosmossl.components.training_data",
+    "FiducialBatch": "cosmossl.components.training_data",
     "Backend": "cosmossl.components.backend",
     "Statistic": "cosmossl.components.statistic",
     # data
@@ -137,6 +140,11 @@ if TYPE_CHECKING:
     from cosmossl.components.meta import MAP_CONTENTS, MapContent, MapMeta
     from cosmossl.components.params import Params
     from cosmossl.components.statistic import Statistic
+    from cosmossl.components.training_data import (
+        FiducialBatch,
+        FiducialSimulations,
+        TrainingData,
+    )
     from cosmossl.config.run_file import RunConfig, load_run_config
     from cosmossl.config.settings import InferenceSettings, PairingSettings, TrainSettings
     from cosmossl.data.draws import Draws

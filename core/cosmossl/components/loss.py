@@ -11,6 +11,7 @@ from torch import nn
 
 from cosmossl.components.base import Component
 from cosmossl.components.params import Params
+from cosmossl.components.training_data import FiducialBatch, TrainingData
 
 
 @dataclass
@@ -47,6 +48,11 @@ class Loss(Component, nn.Module, ABC):
     whose value is not comparable from one epoch to the next (BYOL: it measures the distance to
     an EMA target that keeps moving) sets ``select_by_validation = False``: ``best`` is then the
     last epoch's weights, as its paper evaluates the encoder at the end of training.
+
+    A loss that trains on something besides views declares it in the classmethod
+    :meth:`training_data` (see :mod:`cosmossl.components.training_data`): e.g. simulations at
+    a fiducial point, which the loop then passes as ``forward(..., fiducial=FiducialBatch)``
+    (and ``views=None`` when it asked for no views).
     """
 
     kind: ClassVar[str] = "loss"
@@ -62,11 +68,24 @@ class Loss(Component, nn.Module, ABC):
         self.summary_dim = int(summary_dim)
         self.param_dim = param_dim
 
+    @classmethod
+    def training_data(cls, params: Params) -> TrainingData:
+        """What the loss trains on, for its validated ``params``: views only (the default), or
+        also/instead simulations at a fiducial point. Checked before any work (the dataset must
+        provide it) and provided by the training loop at every step."""
+        return TrainingData()
+
     @abstractmethod
     def forward(
-        self, encoder: nn.Module, views: torch.Tensor, theta: torch.Tensor | None = None
+        self,
+        encoder: nn.Module,
+        views: torch.Tensor | None,
+        theta: torch.Tensor | None = None,
+        *,
+        fiducial: FiducialBatch | None = None,
     ) -> LossOutput:
-        """The loss on a batch of views ``[B, V, C, H, W]``."""
+        """The loss on a batch of views ``[B, V, C, H, W]`` (``None`` when
+        :meth:`training_data` asked for none); ``fiducial`` only when it asked for it."""
 
     def after_step(self, encoder: nn.Module, step: int, total_steps: int) -> None:
         """Called after each optimiser step (e.g. to update an EMA target). Default: nothing."""

@@ -327,7 +327,8 @@ class CompareSettings(_Section):
 
     losses: list[str] = Field(
         default_factory=lambda: ["vicreg", "simclr", "byol", "barlow"],
-        description="SSL losses to compare (any registered loss, built-in or third-party).",
+        description="SSL losses to compare (any registered loss, built-in or third-party), or "
+        "hybrids 'statistic+loss' (e.g. 'power-spectrum+imnn').",
     )
     baselines: list[str] = Field(
         default_factory=lambda: ["supervised", "power-spectrum"],
@@ -344,7 +345,16 @@ class CompareSettings(_Section):
     )
     loss_params: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
-        description="Per-loss parameters, e.g. [compare.loss_params.vicreg] sim_weight = 5.",
+        description="Per-loss parameters, e.g. [compare.loss_params.vicreg] sim_weight = 5; a "
+        'hybrid entry uses its own table ([compare.loss_params."power-spectrum+imnn"]) or '
+        "else its loss's.",
+    )
+    hybrid_dim: int | None = Field(
+        None,
+        gt=0,
+        description="Learned numbers of each hybrid entry ('statistic+loss', e.g. "
+        "'power-spectrum+imnn': the statistic followed by learned numbers trained with the "
+        "loss to add to it); default: the [encoder] table's summary_dim.",
     )
 
 

@@ -23,9 +23,11 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
+import torch
 
 from cosmossl._util.seeds import derive_seeds
 from cosmossl.errors import DataError
+from cosmossl.nn.fisher import STENCILS, gaussian_fisher
 
 
 def hartlap_factor(n_sims: int, dim: int) -> float:
@@ -135,14 +137,11 @@ def estimate_fisher(summaries_fid: np.ndarray, derivatives: np.ndarray) -> Fishe
             "summary Fisher: the noise-bias correction needs at least 2 derivative simulations "
             f"(got {m})"
         )
-    precision = hartlap_precision(fid)
-    dmu = derivs.mean(axis=1)  # [P, D]
-    raw = dmu @ precision @ dmu.T
-    resid = derivs - dmu[:, None, :]
-    # Ĉov(d_a, d_b) = Σ_i r_a⁽ⁱ⁾ r_b⁽ⁱ⁾ᵀ/(m − 1) with residuals r, hence
-    # tr(Ĉ⁻¹ Ĉov_ab) = Σ_i r_a⁽ⁱ⁾ᵀ Ĉ⁻¹ r_b⁽ⁱ⁾/(m − 1).
-    bias = np.einsum("aid,de,bie->ab", resid, precision, resid) / ((m - 1) * m)
-    bias = 0.5 * (bias + bias.T)
+    n, dim = fid.shape
+    terms = gaussian_fisher(
+        torch.from_numpy(fid), torch.from_numpy(derivs), precision_scale=hartlap_factor(n, dim)
+    )
+    raw, bias = terms.fisher.numpy(), terms.noise_bias.numpy()
     return FisherEstimate(fisher=raw - bias, raw=raw, noise_bias=bias)
 
 
@@ -224,9 +223,6 @@ def cramer_rao(fisher: np.ndarray) -> np.ndarray:
 
 #: Separates the Fisher simulations' seeds from every other stream of the run seed.
 FISHER_STREAM = 0xF15E
-
-#: Finite-difference stencils: {stencil: ((multiple of δ, weight), ...)}, d = Σ w t(θ + kδ)/δ.
-STENCILS = {3: ((1, 0.5), (-1, -0.5)), 5: ((1, 8 / 12), (-1, -8 / 12), (2, -1 / 12), (-2, 1 / 12))}
 
 
 def simulate_summaries(

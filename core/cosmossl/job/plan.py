@@ -9,6 +9,8 @@ both say it in the same words:
   entries, ...);
 - :func:`compare_plan`: every ``[compare]`` entry × seed as its own run file, each loss and
   statistic imported and its parameters validated, errors naming the table the user wrote;
+- :func:`check_training_data`: the dataset can give the loss what it trains on
+  (``Loss.training_data``: e.g. simulations at a fiducial point need a simulator);
 - :func:`check_dataset`: the dataset is built and, when it reads files, opened (headers,
   dtypes, metadata) — the same checks, and messages, as when a command loads it; so is each
   robustness contamination's dataset (:func:`contamination_dataset`); the dataset can set the
@@ -60,9 +62,11 @@ def check_config(config: RunConfig, command: str = "run") -> None:
         check_summaries(config)
         if config.settings.robustness.contaminations:
             config.require("backend", "[robustness]", 'type = "sbi"')
+        check_training_data(config)
     if command == "train":
         config.require("encoder", purpose, 'type = "cnn"')
         config.require("loss", purpose, 'type = "vicreg"')
+        check_training_data(config)
     if command == "infer":
         config.require("backend", purpose, 'type = "sbi"')
     if command == "compare":
@@ -82,6 +86,26 @@ def check_summaries(config: RunConfig) -> None:
         raise ConfigError(
             f"{config.source}: the run file has a [{given}] table but no [{missing}] table: "
             "training an encoder needs both (or remove it: the [statistic] is summarised alone)"
+        )
+
+
+def check_training_data(
+    config: RunConfig, where: str = "[loss]", *, source: str | None = None
+) -> None:
+    """The dataset can provide what the run's loss trains on (``Loss.training_data``); a
+    :class:`ConfigError` naming the loss (``where``: the table that chose it, in ``source``,
+    default the run file's) and the dataset when it cannot."""
+    loss = config.component("loss")
+    dataset = config.component("dataset")
+    if loss is None or dataset is None:
+        return
+    needs = default_registry().get("loss", loss.type).load().training_data(loss.params)
+    if needs.needs_simulator and not isinstance(build_dataset(config, "training"), Simulator):
+        raise ConfigError(
+            f"{source or config.source}: {where} '{loss.type}' trains on {needs.describe()}, "
+            f"but [dataset] "
+            f"'{dataset.type}' cannot simulate maps on demand (it loads stored maps): use a "
+            "simulator dataset (e.g. 'lognormal') or another loss"
         )
 
 
@@ -349,13 +373,38 @@ def check_hardening(config: RunConfig, dataset: Any) -> None:
 # ---- cosmossl compare ----------------------------------------------------------------------
 
 
+#: The registered encoder that ``cosmossl compare`` builds a hybrid entry with.
+HYBRID_ENCODER = "hybrid"
+
+
+def hybrid_parts(config: RunConfig, name: str) -> tuple[str, str] | None:
+    """``(statistic, loss)`` of a hybrid entry ``"statistic+loss"`` (e.g.
+    ``"power-spectrum+imnn"``: the binned power spectrum followed by learned numbers trained
+    with ``imnn``), ``None`` for a name without ``+``; a :class:`ConfigError` when a part is
+    not registered."""
+    if "+" not in name:
+        return None
+    registry = default_registry()
+    statistic, loss = (part.strip() for part in name.split("+", 1))
+    for kind, part in (("statistic", statistic), ("loss", loss)):
+        if (kind, part) not in registry:
+            known = registry.names(kind)
+            raise ConfigError(
+                f"{config.source}: [compare] '{name}': a hybrid entry is 'statistic+loss' (e.g. "
+                f"'power-spectrum+imnn'), and '{part}' is not a registered {kind}."
+                f"{did_you_mean(part, known)} Registered: {', '.join(known)}."
+            )
+    return statistic, loss
+
+
 def entries(config: RunConfig) -> list[tuple[str, str]]:
-    """``(name, kind)`` of every compared entry, ``kind`` being ``"loss"`` or ``"statistic"``."""
+    """``(name, kind)`` of every compared entry, ``kind`` being ``"loss"`` or ``"statistic"``
+    (a hybrid entry ``"statistic+loss"`` trains its learned part: it is a ``"loss"``)."""
     registry = default_registry()
     options = config.settings.compare
     out = []
     for name in [*options.losses, *options.baselines]:
-        if ("loss", name) in registry:
+        if ("loss", name) in registry or hybrid_parts(config, name):
             out.append((name, "loss"))
         elif ("statistic", name) in registry:
             out.append((name, "statistic"))
@@ -366,11 +415,13 @@ def entries(config: RunConfig) -> list[tuple[str, str]]:
             raise ConfigError(
                 f"{config.source}: [compare] '{name}' is neither a registered loss nor a "
                 f"statistic.{close} Losses: {', '.join(registry.names('loss'))}"
-                f"; statistics: {', '.join(registry.names('statistic'))}.{missing}"
+                f"; statistics: {', '.join(registry.names('statistic'))}; or a hybrid "
+                f"'statistic+loss' such as 'power-spectrum+imnn'.{missing}"
             )
     if len({name for name, _ in out}) != len(out):
         raise ConfigError(f"{config.source}: [compare] lists an entry twice")
     losses = [name for name, kind in out if kind == "loss"]
+    losses += [parts[1] for name in losses if (parts := hybrid_parts(config, name))]
     for name in config.settings.compare.loss_params:
         if name not in losses:
             raise ConfigError(
@@ -395,15 +446,21 @@ def entry_config(config: RunConfig, name: str, kind: str, seed: int) -> RunConfi
     if kind == "loss":
         if "encoder" not in components:
             raise ConfigError(f"{config.source}: comparing losses needs an [encoder] table")
-        params = config.settings.compare.loss_params.get(name)
+        hybrid = hybrid_parts(config, name)
+        loss = name if hybrid is None else hybrid[1]
+        options = config.settings.compare.loss_params
+        key = name if name in options or hybrid is None else loss
+        params = options.get(key)
         where = (
-            f"{config.source}: [compare.loss_params.{name}]"
+            f"{config.source}: [compare.loss_params.{key}]"
             if params is not None
             else f"{config.source}: [compare] losses '{name}'"
         )
         components["loss"] = validate_slot(
-            "loss", {"type": name, **(params or {})}, where, registry
+            "loss", {"type": loss, **(params or {})}, where, registry
         )
+        if hybrid is not None:
+            components["encoder"] = hybrid_encoder(config, name, hybrid[0])
     else:
         components.pop("encoder", None)
         augmentations = ()
@@ -413,14 +470,38 @@ def entry_config(config: RunConfig, name: str, kind: str, seed: int) -> RunConfi
     return RunConfig(settings, components, augmentations, source)
 
 
+def hybrid_encoder(config: RunConfig, name: str, statistic: str) -> ComponentSpec:
+    """The encoder of hybrid entry ``name``: ``statistic`` followed by the [encoder] table's
+    network with ``[compare] hybrid_dim`` outputs (default: its own summary_dim)."""
+    encoder = config.require("encoder")
+    if encoder.type == HYBRID_ENCODER:
+        raise ConfigError(
+            f"{config.source}: [compare] '{name}': the [encoder] table is already a hybrid; a "
+            "hybrid entry puts the statistic before the [encoder] table's network itself"
+        )
+    learned = encoder.to_table()
+    table = {
+        "type": HYBRID_ENCODER,
+        "statistic": {"type": statistic},
+        "summary_dim": config.settings.compare.hybrid_dim or learned.pop("summary_dim"),
+        "symmetrize": learned.pop("symmetrize"),
+        "learned": {k: v for k, v in learned.items() if k != "summary_dim"},
+    }
+    where = f"{config.source}: [compare] '{name}' (the [encoder] table after '{statistic}')"
+    return validate_slot("encoder", table, where, default_registry())
+
+
 def compare_plan(config: RunConfig) -> list[tuple[str, str, int, RunConfig]]:
     """``(name, kind, seed, run file)`` of every run of a comparison, all validated up front."""
     config.require("dataset", "`cosmossl compare`", 'type = "lognormal"')
     if config.component("backend") is None:
         raise ConfigError(f'{config.source}: compare needs a [backend] table (e.g. type = "sbi")')
-    plan = entries(config)
-    return [
+    plan = [
         (name, kind, seed, entry_config(config, name, kind, seed))
         for seed in config.settings.compare.seeds
-        for name, kind in plan
+        for name, kind in entries(config)
     ]
+    for name, kind, _, sub in plan[: len(plan) // len(config.settings.compare.seeds)]:
+        if kind == "loss":
+            check_training_data(sub, f"[compare] '{name}': loss", source=config.source)
+    return plan

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 
+from cosmossl.components.dataset import Simulator
 from cosmossl.config.run_file import RunConfig, load_run_config
 from cosmossl.data.mapset import MapSet
 from cosmossl.job.plan import build_dataset, check_config, check_dataset
@@ -89,4 +90,5 @@ def _train(
         stop_after_steps=stop_after_steps,
         record=config.training_record(),
         simulator=fresh_simulator(settings.train.fresh, dataset),
+        fiducial_simulator=dataset if isinstance(dataset, Simulator) else None,
     )

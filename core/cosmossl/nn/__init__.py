@@ -18,9 +18,16 @@ _LAZY: dict[str, str] = {
     "batch_norm_1d": "cosmossl.nn.heads",
     "byol_mlp": "cosmossl.nn.heads",
     "encode_views": "cosmossl.nn.heads",
+    "encode_labelled_views": "cosmossl.nn.heads",
     "expander": "cosmossl.nn.heads",
     "full_precision": "cosmossl.nn.heads",
     "per_view": "cosmossl.nn.heads",
+    "regression_head": "cosmossl.nn.heads",
+    # the Gaussian Fisher information of a summary (differentiable), finite-difference stencils
+    "FisherTerms": "cosmossl.nn.fisher",
+    "STENCILS": "cosmossl.nn.fisher",
+    "gaussian_fisher": "cosmossl.nn.fisher",
+    "stencil_derivatives": "cosmossl.nn.fisher",
     # symmetries of square periodic maps
     "D4_ORDER": "cosmossl.nn.symmetry",
     "d4_average": "cosmossl.nn.symmetry",
@@ -51,16 +58,19 @@ if TYPE_CHECKING:
         rank,
         world_size,
     )
+    from cosmossl.nn.fisher import STENCILS, FisherTerms, gaussian_fisher, stencil_derivatives
     from cosmossl.nn.heads import (
         BatchNormScope,
         GlobalBatchNorm1d,
         average_over_pairs,
         batch_norm_1d,
         byol_mlp,
+        encode_labelled_views,
         encode_views,
         expander,
         full_precision,
         per_view,
+        regression_head,
     )
     from cosmossl.nn.monitors import collapse_monitors, embedding_std, rankme
     from cosmossl.nn.symmetry import D4_ORDER, d4_average, d4_transform

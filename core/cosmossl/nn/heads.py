@@ -82,6 +82,19 @@ def expander(
     return nn.Sequential(*layers)
 
 
+def regression_head(in_dim: int, hidden_dims: Sequence[int], out_dim: int) -> nn.Sequential:
+    """A head from the summary to ``out_dim`` numbers: (Linear–ReLU) per hidden width, then a
+    Linear layer (a linear head when ``hidden_dims`` is empty). No batch statistics, so its
+    output for a map does not depend on the batch (and it is the same under DDP)."""
+    layers: list[nn.Module] = []
+    width = in_dim
+    for hidden in hidden_dims:
+        layers += [nn.Linear(width, hidden), nn.ReLU()]
+        width = hidden
+    layers.append(nn.Linear(width, out_dim))
+    return nn.Sequential(*layers)
+
+
 def byol_mlp(
     in_dim: int, hidden_dim: int, out_dim: int, *, batch_norm: BatchNormScope = "sync"
 ) -> nn.Sequential:
@@ -106,6 +119,18 @@ def encode_views(encoder: nn.Module, views: torch.Tensor) -> torch.Tensor:
     batch, n_views = views.shape[:2]
     flat = views.transpose(0, 1).reshape(batch * n_views, *views.shape[2:])
     return encoder(flat).unflatten(0, (n_views, batch))
+
+
+def encode_labelled_views(
+    encoder: nn.Module, views: torch.Tensor, theta: torch.Tensor | None, loss: str = "this loss"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Summaries ``[V·B, D]`` of every view (one encoder call) and the parameters of each,
+    ``[V·B, P]``: for a supervised loss, every view of a group is a sample with its group's θ
+    (``theta`` ``[B, P]``; ``None`` is an error naming ``loss``)."""
+    if theta is None:
+        raise ValueError(f"{loss} needs the parameters theta [B, P]")
+    summaries = encode_views(encoder, views)  # [V, B, D]
+    return summaries.flatten(0, 1), theta.repeat(summaries.shape[0], 1)
 
 
 def average_over_pairs(

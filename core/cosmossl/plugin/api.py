@@ -11,11 +11,14 @@ from __future__ import annotations
 #: their submodules (``from cosmossl.nn import expander``, not ``cosmossl.nn.heads``).
 PLUGIN_API: dict[str, str] = {
     "cosmossl": "component base classes (`Dataset`, `Augmentation`, `Encoder`, `Loss`, "
-    "`Backend`, `Statistic`), `Params`, `MapMeta` (with `MapContent`), `MapSet`, errors, "
+    "`Backend`, `Statistic`), `Params`, `MapMeta` (with `MapContent`), `MapSet`, what a loss "
+    "trains on (`TrainingData`, `FiducialSimulations`, `FiducialBatch`), errors, "
     "`hookimpl`, `create`, `derive_seed`, `resolve_device`, `split_by_group`",
     "cosmossl.data": "map sets and their HDF5 files, summaries files, `Split`, `Standardizer`",
-    "cosmossl.nn": "for losses and encoders: expanders and predictors, `encode_views`, "
-    "`per_view`, `full_precision`, collapse monitors, `gather_with_grad` and other DDP helpers",
+    "cosmossl.nn": "for losses and encoders: expanders, predictors and regression heads, "
+    "`encode_views`, `per_view`, `full_precision`, collapse monitors, `gather_with_grad` and "
+    "other DDP helpers, the differentiable Fisher matrix of a summary (`gaussian_fisher`, "
+    "`stencil_derivatives`)",
     "cosmossl.physics": "for simulators and statistics: the `cosmology`, `fields`, "
     "`fisher_limit` and `power_providers` modules, `PowerSpectrumBins`, `LinearPower`, "
     "`linear_power_provider`",

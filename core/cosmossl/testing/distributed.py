@@ -62,7 +62,7 @@ def check_loss_distributed(
             "functools.partial(cosmossl.create, 'loss', NAME), not a lambda or local function",
         )
     with LowerPrecision() as precision:
-        single = gradients(loss_factory, case, slice(0, batch))
+        single = gradients(loss_factory, case)
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "rank0.pt"
         _spawn(loss_factory, case, world_size, Path(folder), timeout, what)
@@ -98,16 +98,19 @@ def _operation(func: object) -> str:
     return f"Tensor.{name}" if "Tensor" in getattr(func, "__qualname__", "") else f"torch.{name}"
 
 
-def gradients(factory: LossFactory, case: LossCase, rows: slice) -> dict[str, torch.Tensor]:
+def gradients(
+    factory: LossFactory, case: LossCase, rank: int = 0, world: int = 1
+) -> dict[str, torch.Tensor]:
     """The loss (mean over processes) and the parameter gradients (averaged over processes, as
-    DDP does) of this process's ``rows`` of the case's batch, in float64."""
+    DDP does) of process ``rank`` of ``world`` on its share of the case's batch (and of its
+    fiducial simulations, for a loss that trains on them), in float64."""
     default = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)
     try:
         loss, encoder = case.build(factory)
-        views, theta = case.inputs(torch.float64)
+        args, kwargs = case.arguments(loss, torch.float64, rank=rank, world=world)
         torch.manual_seed(case.seed + 3)
-        out = loss(encoder, views[rows], theta[rows])
+        out = loss(encoder, *args, **kwargs)
         out.loss.backward()
         result = {"loss": _average(out.loss.detach())}
         named = [*(("encoder." + n, p) for n, p in encoder.named_parameters()),
@@ -163,8 +166,7 @@ def _worker(rank: int, world: int, factory: LossFactory, case: LossCase, folder:
         "gloo", init_method=f"file://{folder}/store", rank=rank, world_size=world
     )
     try:
-        share = case.batch // world
-        result = gradients(factory, case, slice(rank * share, (rank + 1) * share))
+        result = gradients(factory, case, rank, world)
         if rank == 0:
             torch.save(result, f"{folder}/rank0.pt")
     finally:

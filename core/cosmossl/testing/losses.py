@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from cosmossl.components.loss import Loss, LossOutput
+from cosmossl.components.training_data import FiducialBatch, FiducialSimulations, TrainingData
 from cosmossl.testing.inputs import (
     factory_name,
     fail,
@@ -46,6 +47,61 @@ class LossCase:
         theta = random_maps(self.batch, (self.param_dim,), self.seed + 1, dtype)
         return views.reshape(self.batch, self.views, *self.map_shape), theta
 
+    def fiducial(
+        self, design: FiducialSimulations, dtype: torch.dtype = torch.float32
+    ) -> FiducialBatch:
+        """Simulations at a fiducial point as the loop makes them for ``design``: maps whose
+        mean moves linearly with θ (one fixed pattern per parameter) over noise that one seed
+        shares across the shifted points."""
+        p = self.param_dim
+        patterns = random_maps(p, self.map_shape, self.seed + 4, dtype)
+        theta = torch.linspace(0.3, 0.8, p, dtype=dtype)
+        delta = design.step * theta.abs()
+
+        def at(point: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+            return noise + torch.einsum("a,a...->...", point, patterns)
+
+        fiducial = at(theta, random_maps(design.n_fiducial, self.map_shape, self.seed + 5, dtype))
+        noise = random_maps(design.n_derivative, self.map_shape, self.seed + 6, dtype)
+        shifted = torch.stack([
+            torch.stack([at(theta + k * delta[a] * torch.eye(p, dtype=dtype)[a], noise)
+                         for k in design.offsets])
+            for a in range(p)
+        ])  # fmt: skip
+        return FiducialBatch(fiducial, shifted, theta, delta, design.stencil)
+
+    def arguments(
+        self,
+        loss: Loss,
+        dtype: torch.dtype = torch.float32,
+        *,
+        theta: torch.Tensor | None = None,
+        rank: int = 0,
+        world: int = 1,
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """What the training loop passes to ``loss`` for this case (process ``rank`` of
+        ``world``: its share of the groups and of the fiducial simulations)."""
+        views, given = self.inputs(dtype)
+        rows = _share(self.batch, rank, world)
+        needs = loss.training_data(loss.params)
+        given = given if theta is None else theta
+        args = (views[rows] if needs.views else None, given[rows])
+        kwargs: dict[str, Any] = {}
+        if needs.fiducial is not None:
+            batch = self.fiducial(needs.fiducial, dtype)
+            n, m = batch.fiducial.shape[0], batch.shifted.shape[2]
+            kwargs["fiducial"] = FiducialBatch(
+                batch.fiducial[_share(n, rank, world)],
+                batch.shifted[:, :, _share(m, rank, world)],
+                batch.theta,
+                batch.delta,
+                batch.stencil,
+            )
+        return args, kwargs
+
+    def needs(self, loss: Loss) -> TrainingData:
+        return loss.training_data(loss.params)
+
     def build(self, factory: LossFactory) -> tuple[Loss, nn.Module]:
         """A fresh loss (``summary_dim``, ``param_dim`` as the engine passes them) and encoder,
         both initialised from the case's seed."""
@@ -69,12 +125,19 @@ class LossCase:
     def forward(
         self, loss: Loss, encoder: nn.Module, theta: torch.Tensor | None = None, **kw: Any
     ) -> LossOutput:
-        views, given_theta = self.inputs(**kw)
+        args, kwargs = self.arguments(loss, theta=theta, **kw)
         torch.manual_seed(self.seed + 3)  # a loss may draw random numbers (dropout, masks)
-        given = given_theta if theta is None else theta
-        return run(
-            name_of(loss), f"forward on views {list(views.shape)}", loss, encoder, views, given
-        )
+        views = args[0]
+        what = "forward on " + ("no views" if views is None else f"views {list(views.shape)}")
+        if kwargs:
+            what += " and fiducial simulations"
+        return run(name_of(loss), what, loss, encoder, *args, **kwargs)
+
+
+def _share(total: int, rank: int, world: int) -> slice:
+    """Process ``rank``'s contiguous share of ``total`` rows."""
+    share = total // world
+    return slice(rank * share, (rank + 1) * share)
 
 
 @keeps_global_rngs
@@ -98,7 +161,8 @@ def check_loss(
     - ``forward`` returns a :class:`~cosmossl.LossOutput` whose ``loss`` is a finite scalar
       with a gradient;
     - every term is a detached, finite scalar whose name the metrics log does not use itself;
-    - ``embeddings`` is ``None`` or the detached summaries of the views, ``[batch·views, D]``;
+    - ``embeddings`` is ``None`` or the detached summaries of the views, ``[batch·views, D]``
+      (of the fiducial maps, ``[n_fiducial, D]``, for a loss that trains on no views);
     - every encoder parameter and every trainable parameter of the loss gets a finite gradient
       (an unused one stops DDP), and ``forward`` creates no trainable parameter (the optimiser
       is built before the first step);
@@ -106,6 +170,10 @@ def check_loss(
     - an SSL loss (``supervised = False``) does not use ``theta``;
     - ``after_step`` runs, and a fresh loss that loads the state dict computes the same loss
       (checkpoints restore it).
+
+    A loss that declares other training data (``Loss.training_data``) gets it as the loop
+    gives it: simulations at a fiducial point are made for its declared counts and stencil
+    (maps whose mean moves linearly with θ, seed-matched noise).
     """
     __tracebackhide__ = True
     case = LossCase(batch, views, map_shape, summary_dim, param_dim, seed)
@@ -113,7 +181,7 @@ def check_loss(
     what = name_of(loss)
     before = _trainable(loss)
     out = case.forward(loss, encoder)
-    _check_output(what, out, case)
+    _check_output(what, out, case, case.needs(loss))
     created = sorted(set(_trainable(loss)) - set(before))
     if created:
         fail(
@@ -135,7 +203,7 @@ def _trainable(module: nn.Module) -> list[str]:
     return [name for name, p in module.named_parameters() if p.requires_grad]
 
 
-def _check_output(what: str, out: Any, case: LossCase) -> None:
+def _check_output(what: str, out: Any, case: LossCase, needs: TrainingData) -> None:
     __tracebackhide__ = True
     if not isinstance(out, LossOutput):
         fail(what, f"forward returned {type(out).__name__}, not a cosmossl.LossOutput")
@@ -168,20 +236,27 @@ def _check_output(what: str, out: Any, case: LossCase) -> None:
             )
         if not torch.isfinite(term):
             fail(what, f"{where} is not finite ({term.item()})")
-    _check_embeddings(what, out.embeddings, case)
+    _check_embeddings(what, out.embeddings, case, needs)
 
 
-def _check_embeddings(what: str, embeddings: Any, case: LossCase) -> None:
+def _check_embeddings(what: str, embeddings: Any, case: LossCase, needs: TrainingData) -> None:
     __tracebackhide__ = True
     if embeddings is None:
         return
-    expected = (case.batch * case.views, case.summary_dim)
+    if needs.views:
+        expected = (case.batch * case.views, case.summary_dim)
+        rows = (
+            f"every view, [B·V, D] = {list(expected)} for {case.batch} groups × {case.views} views"
+        )
+    else:
+        assert needs.fiducial is not None  # TrainingData holds views or simulations
+        expected = (needs.fiducial.n_fiducial, case.summary_dim)
+        rows = f"the fiducial maps, [n_fiducial, D] = {list(expected)}"
     if not isinstance(embeddings, torch.Tensor) or tuple(embeddings.shape) != expected:
         fail(
             what,
-            f"LossOutput.embeddings must be the summaries of every view, [B·V, D] = "
-            f"{list(expected)} for {case.batch} groups × {case.views} views (the collapse "
-            f"monitors watch the summary, not a projector's output), got {shape_of(embeddings)}",
+            f"LossOutput.embeddings must be the summaries of {rows} (the collapse monitors "
+            f"watch the summary, not a projector's output), got {shape_of(embeddings)}",
         )
     if embeddings.requires_grad:
         fail(what, "LossOutput.embeddings is not detached: return summaries.detach()")

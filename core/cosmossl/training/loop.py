@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 
 from cosmossl._util.devices import resolve_device
 from cosmossl._util.seeds import derive_seed
-from cosmossl.components.dataset import TrainingSimulator
+from cosmossl.components.dataset import Simulator, TrainingSimulator
 from cosmossl.config.settings import PairingSettings, TrainSettings
 from cosmossl.data.mapset import MapSet
 from cosmossl.data.splits import Split
@@ -35,6 +35,7 @@ from cosmossl.data.standardize import Standardizer
 from cosmossl.errors import ConfigError
 from cosmossl.nn.distributed import all_reduce_mean, rank, world_size
 from cosmossl.training import resume as run_resume
+from cosmossl.training.fiducial import FIDUCIAL_STREAM, FiducialMaps, fiducial_maps
 from cosmossl.training.folder import TrainingFolder
 from cosmossl.training.fresh import FreshMaps
 from cosmossl.training.metrics import MetricsLog, StepTimer, collapse_warning, step_metrics
@@ -87,8 +88,13 @@ class Objective(nn.Module):
         self.encoder = encoder
         self.loss = loss
 
-    def forward(self, views: torch.Tensor, theta: torch.Tensor | None) -> tuple[Any, ...]:
-        out = self.loss(self.encoder, views, theta)
+    def forward(
+        self, views: torch.Tensor | None, theta: torch.Tensor | None, fiducial: Any = None
+    ) -> tuple[Any, ...]:
+        # Only a loss that asked for fiducial simulations gets the keyword (older losses' forward
+        # does not take it).
+        extra = {} if fiducial is None else {"fiducial": fiducial}
+        out = self.loss(self.encoder, views, theta, **extra)
         # A tuple, not the LossOutput dataclass: DDP walks outputs to find tensors.
         return out.loss, out.terms, out.embeddings
 
@@ -109,6 +115,9 @@ class TrainJob:
         progress: show a progress bar (rank 0 only).
         simulator: when given, every training step draws new realisations of its cosmologies
             from it (:mod:`cosmossl.training.fresh`); validation keeps the stored maps.
+        fiducial_simulator: the dataset when it simulates on demand, for a loss that trains on
+            simulations at the fiducial point (``Loss.training_data``,
+            :mod:`cosmossl.training.fiducial`).
     """
 
     mapset: MapSet
@@ -121,6 +130,7 @@ class TrainJob:
     record: dict[str, Any] = field(default_factory=dict)
     progress: bool = True
     simulator: TrainingSimulator | None = None
+    fiducial_simulator: Simulator | None = None
 
 
 def train_components(
@@ -139,6 +149,7 @@ def train_components(
     stop_after_steps: int | None = None,
     record: dict[str, Any] | None = None,
     simulator: TrainingSimulator | None = None,
+    fiducial_simulator: Simulator | None = None,
     **deprecated: Any,
 ) -> TrainResult:
     """Train ``encoder`` with ``loss`` on the training split of ``mapset``.
@@ -151,7 +162,10 @@ def train_components(
     taken in total. ``simulator`` (a :class:`~cosmossl.components.dataset.TrainingSimulator`)
     makes every training batch afresh from the cosmologies of the training split. Under
     ``torchrun`` every process calls this; each trains on its share of each batch (and
-    simulates only that share) and only rank 0 writes.
+    simulates only that share) and only rank 0 writes. ``fiducial_simulator`` (a
+    :class:`~cosmossl.components.dataset.Simulator`) provides the simulations at the fiducial
+    point of a loss that asks for them (``Loss.training_data``); such a loss without one is a
+    :class:`~cosmossl.errors.ConfigError`.
 
     cosmossl 0.1.0's keywords ``views``, ``level`` and ``small_groups`` still work until 0.3.0,
     with a DeprecationWarning: they are the fields of ``pairing`` now.
@@ -169,6 +183,7 @@ def train_components(
         record=record or {},
         progress=progress,
         simulator=simulator,
+        fiducial_simulator=fiducial_simulator,
     )
     owns_group = join_process_group(dev)
     try:
@@ -265,6 +280,13 @@ class _Trainer:
         theta = np.asarray(job.mapset.params, dtype=np.float64)
         scale = Standardizer.fit(theta[job.mapset.indices("train")])
         self.params = torch.as_tensor(scale(theta), dtype=torch.float32)
+        self.data = loss.training_data(loss.params)
+        self.fiducial: FiducialMaps | None = fiducial_maps(
+            loss, job.fiducial_simulator, scale, job.seed, dev, self.rank, self.world
+        )
+        self.maps_per_step = settings.batch_size * pairing.views if self.data.views else 0
+        if self.data.fiducial is not None:
+            self.maps_per_step += self.data.fiducial.maps_per_step(len(job.mapset.param_names))
         self.state = TrainState()
         self.standardizer = Standardizer()
         self.log = MetricsLog(self.folder, tensorboard=settings.tensorboard, enabled=self.is_main)
@@ -372,8 +394,10 @@ class _Trainer:
         if stop_after_steps is not None:
             keys = keys[: max(0, stop_after_steps - s.step)]
 
-        def read(step_in_epoch: int) -> tuple[np.ndarray, np.ndarray | torch.Tensor]:
+        def read(step_in_epoch: int) -> tuple[np.ndarray, np.ndarray | torch.Tensor | None]:
             rows = self.train_batches.batch(epoch, step_in_epoch)
+            if not self.data.views:
+                return rows, None
             if self.fresh is not None:
                 return self.fresh(epoch, step_in_epoch, rows)
             return rows, self.mapset.read(rows.reshape(-1))
@@ -396,7 +420,14 @@ class _Trainer:
         return s.step_in_epoch < self.steps_per_epoch
 
     def _views(self, rows: np.ndarray, maps: Any, stream: str, epoch: int, step: int):
-        """Augmented, standardised views ``[B, V, C, H, W]`` and the groups' parameters."""
+        """Augmented, standardised views ``[B, V, C, H, W]`` (``None`` for a loss that trains
+        on none), the groups' parameters and the fiducial batch of a loss that asked for one."""
+        theta = self.params[rows[:, 0]].to(self.dev, non_blocking=True)
+        fiducial = None
+        if self.fiducial is not None:
+            fiducial = self.fiducial(stream, epoch, step, self._augment(stream, epoch, step))
+        if not self.data.views:
+            return None, theta, fiducial
         generator = torch.Generator(device=self.dev)
         generator.manual_seed(derive_seed(self.seed, Split.parse(stream), epoch, step, self.rank))
         views = make_views(
@@ -408,11 +439,25 @@ class _Trainer:
             standardize=self.standardizer,
             maps=maps,
         )
-        return views, self.params[rows[:, 0]].to(self.dev, non_blocking=True)
+        return views, theta, fiducial
+
+    def _augment(self, stream: str, epoch: int, step: int):
+        """The views' augmentations and standardisation for simulated maps, drawn from a
+        generator seeded by the step and the caller's key (equal keys, equal draws)."""
+
+        def augment(maps: torch.Tensor, key: int) -> torch.Tensor:
+            generator = torch.Generator(device=self.dev)
+            generator.manual_seed(derive_seed(self.seed, FIDUCIAL_STREAM, Split.parse(stream),
+                                              epoch, step, self.rank, key))  # fmt: skip
+            for augmentation in self.augmentations:
+                maps = augmentation(maps, generator)
+            return self.standardizer(maps)
+
+        return augment
 
     def _step(self, epoch: int, step_in_epoch: int, rows: np.ndarray, maps: Any):
         s = self.state
-        views, theta = self._views(rows, maps, "train", epoch, step_in_epoch)
+        views, theta, fiducial = self._views(rows, maps, "train", epoch, step_in_epoch)
         lr = learning_rate(
             self.settings,
             s.step,
@@ -423,7 +468,7 @@ class _Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         with torch.autocast(device_type=self.dev.type, dtype=torch.bfloat16, enabled=self.autocast):
-            loss, terms, embeddings = self.model(views, theta)
+            loss, terms, embeddings = self.model(views, theta, fiducial)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if self.settings.grad_clip is not None:
@@ -454,11 +499,12 @@ class _Trainer:
         total = 0.0
         for k in range(len(self.val_batches)):
             rows = self.val_batches.batch(0, k)
-            views, theta = self._views(rows, self.mapset.read(rows.reshape(-1)), "val", 0, k)
+            maps = self.mapset.read(rows.reshape(-1)) if self.data.views else None
+            views, theta, fiducial = self._views(rows, maps, "val", 0, k)
             with torch.autocast(
                 device_type=self.dev.type, dtype=torch.bfloat16, enabled=self.autocast
             ):
-                loss, _, _ = self.objective(views, theta)
+                loss, _, _ = self.objective(views, theta, fiducial)
             total += float(all_reduce_mean(loss.float()))
         self.objective.train()
         return total / len(self.val_batches)
@@ -481,7 +527,7 @@ class _Trainer:
             "val_loss": val_loss,
             "lr": self.optimizer.param_groups[0]["lr"],
             "best_val_loss": s.best_val_loss,
-            "maps_seen": s.step * self.settings.batch_size * self.job.pairing.views,
+            "maps_seen": s.step * self.maps_per_step,
             "val_time_s": time.perf_counter() - started,
             **self.timing,
         }

@@ -19,7 +19,7 @@ from pydantic import Field, PositiveInt
 from torch import nn
 
 from cosmossl import Loss, LossOutput, Params
-from cosmossl.nn import encode_views, full_precision
+from cosmossl.nn import encode_labelled_views, full_precision, regression_head
 
 
 def cholesky_factor(raw: torch.Tensor, param_dim: int, min_diag: float = 1e-4) -> torch.Tensor:
@@ -69,13 +69,7 @@ class Supervised(Loss):
         if not param_dim:
             raise ValueError("the supervised loss needs param_dim (the number of parameters)")
         p = int(param_dim)
-        layers: list[nn.Module] = []
-        width = self.summary_dim
-        for hidden in self.params.hidden_dims:
-            layers += [nn.Linear(width, hidden), nn.ReLU()]
-            width = hidden
-        layers.append(nn.Linear(width, p + p * (p + 1) // 2))
-        self.head = nn.Sequential(*layers)
+        self.head = regression_head(self.summary_dim, self.params.hidden_dims, p + p * (p + 1) // 2)
 
     def predict(self, summaries: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean ``[N, P]`` and Cholesky factor ``[N, P, P]`` of θ given summaries ``[N, D]``."""
@@ -86,11 +80,7 @@ class Supervised(Loss):
     def forward(
         self, encoder: nn.Module, views: torch.Tensor, theta: torch.Tensor | None = None
     ) -> LossOutput:
-        if theta is None:
-            raise ValueError("the supervised loss needs the parameters theta [B, P]")
-        summaries = encode_views(encoder, views)  # [V, B, D]
-        n_views = summaries.shape[0]
-        mean, scale_tril = self.predict(summaries.flatten(0, 1))
-        loss, terms = gaussian_nll_loss(mean, scale_tril, theta.repeat(n_views, 1))
-        embeddings = summaries.flatten(0, 1).detach()
-        return LossOutput(loss=loss, terms=terms, embeddings=embeddings)
+        summaries, targets = encode_labelled_views(encoder, views, theta, "the supervised loss")
+        mean, scale_tril = self.predict(summaries)
+        loss, terms = gaussian_nll_loss(mean, scale_tril, targets)
+        return LossOutput(loss=loss, terms=terms, embeddings=summaries.detach())

@@ -40,6 +40,7 @@ PURPOSE = {
     "camels-like.toml": "simulate",
     "paper-lognormal.toml": "simulate",
     "compare.toml": "compare",
+    "compare-optimal.toml": "compare",
 }
 
 

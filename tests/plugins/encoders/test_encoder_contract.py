@@ -15,6 +15,7 @@ ENCODERS = {
     "cnn": ({"summary_dim": 6, "width": 4, "depth": 3}, None),
     "mlp": ({"summary_dim": 6, "hidden": [16]}, None),
     "timm": ({"summary_dim": 6, "model": "resnet18"}, [(1, 32, 32), (2, 48, 40)]),
+    "hybrid": ({"summary_dim": 6, "learned": {"type": "cnn", "width": 4, "depth": 2}}, None),
 }
 
 
@@ -27,7 +28,8 @@ def test_builtin_encoder_keeps_the_contract(name):
     params, shapes = ENCODERS[name]
     factory = functools.partial(cosmossl.create, "encoder", name, **params)
     encoder = check_encoder(factory, **({"input_shapes": shapes} if shapes else {}))
-    assert encoder.summary_dim == 6
+    # A hybrid's summary is its statistic's numbers followed by the 6 learned ones.
+    assert encoder.summary_dim == 6 + getattr(encoder, "statistic_dim", 0)
 
 
 def test_every_builtin_statistic_keeps_the_contract():
