@@ -51,9 +51,7 @@ from cosmossl.job.fisher import check_information
 from cosmossl.job.infer import infer
 from cosmossl.job.plan import hybrid_encoder, hybrid_parts
 
-# the defining module: once cosmossl.job.fisher imported it, the package attribute
-# `cosmossl.summaries.compress` is that submodule, no longer the lazy function
-from cosmossl.summaries.compress import compress, compress_statistic
+from cosmossl.summaries import compress, compress_statistic
 from cosmossl.training import TrainingFolder
 
 HERE = Path(__file__).resolve().parent

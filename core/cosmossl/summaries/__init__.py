@@ -8,28 +8,17 @@ Example::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+# Imported at once, not lazily: the functions `compress` and `summarize` share their names with
+# the submodules that define them, and the import system binds a submodule onto its package when
+# it is first imported, which would hide a lazy function of the same name.
+from cosmossl.summaries.compress import compress, compress_statistic
+from cosmossl.summaries.summarize import SummaryFn, encoder_summary, numpy_summarizer, summarize
 
-from cosmossl._util.lazy import lazy_attributes
-
-_LAZY: dict[str, str] = {
-    "SummaryFn": "cosmossl.summaries.summarize",
-    "compress": "cosmossl.summaries.compress",
-    "compress_statistic": "cosmossl.summaries.compress",
-    "encoder_summary": "cosmossl.summaries.summarize",
-    "numpy_summarizer": "cosmossl.summaries.summarize",
-    "summarize": "cosmossl.summaries.summarize",
-}
-
-__all__ = sorted(_LAZY)
-
-__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
-
-if TYPE_CHECKING:
-    from cosmossl.summaries.compress import compress, compress_statistic
-    from cosmossl.summaries.summarize import (
-        SummaryFn,
-        encoder_summary,
-        numpy_summarizer,
-        summarize,
-    )
+__all__ = [
+    "SummaryFn",
+    "compress",
+    "compress_statistic",
+    "encoder_summary",
+    "numpy_summarizer",
+    "summarize",
+]
