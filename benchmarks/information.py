@@ -50,7 +50,6 @@ from cosmossl.data import write_summaries
 from cosmossl.job.fisher import check_information
 from cosmossl.job.infer import infer
 from cosmossl.job.plan import hybrid_encoder, hybrid_parts
-
 from cosmossl.summaries import compress, compress_statistic
 from cosmossl.training import TrainingFolder
 
