@@ -35,7 +35,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cosmossl.job.plan import check_config, check_dataset
+    from cosmossl.job.plan import check_config, check_dataset, check_dimensions
 
     config = load_config(args.config)
     has_compare = "compare" in config.settings.model_fields_set
@@ -48,7 +48,9 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError(f"{exc}{hint}") from None
         raise
     if purpose != "infer":
-        check_dataset(config, f"`cosmossl {purpose}`")
+        meta = check_dataset(config, f"`cosmossl {purpose}`")
+        if meta is not None:
+            check_dimensions(config, meta, purpose)
     print(f"{args.config}: valid for `cosmossl {purpose}`")
     print(config.describe())
     return 0

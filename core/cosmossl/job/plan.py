@@ -11,15 +11,20 @@ both say it in the same words:
   statistic imported and its parameters validated, errors naming the table the user wrote;
 - :func:`check_dataset`: the dataset is built and, when it reads files, opened (headers,
   dtypes, metadata) — the same checks, and messages, as when a command loads it; so is each
-  robustness contamination's dataset (:func:`contamination_dataset`).
+  robustness contamination's dataset (:func:`contamination_dataset`);
+- :func:`check_dimensions`: every component that takes maps (augmentations, encoder,
+  statistic, contaminations, compared baselines) works on maps of the dataset's number of
+  spatial dimensions (2D maps or 3D volumes), or the run is refused naming it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from cosmossl._util.suggest import did_you_mean
 from cosmossl.components.dataset import Simulator
+from cosmossl.components.meta import MapMeta, dimension_name
 from cosmossl.config.run_file import ComponentSpec, RunConfig, contamination_spec, validate_slot
 from cosmossl.config.settings import RunSettings
 from cosmossl.errors import ConfigError
@@ -91,16 +96,63 @@ def contamination_dataset(config: RunConfig, index: int) -> Any:
     return build_dataset(config, "a dataset contamination", spec, where=where)
 
 
-def check_dataset(config: RunConfig, purpose: str, *, seed: int | None = None) -> None:
+def check_dataset(config: RunConfig, purpose: str, *, seed: int | None = None) -> MapMeta | None:
     """Build the dataset and, when it reads files, open them (the maps stay on disk); the same
-    for the dataset of every robustness contamination that makes the data set again."""
+    for the dataset of every robustness contamination that makes the data set again. Returns
+    the geometry of the run dataset's maps when it is known without simulating them."""
     datasets = [build_dataset(config, purpose)]
     for index, contamination in enumerate(config.settings.robustness.contaminations):
         if contamination.dataset is not None:
             datasets.append(contamination_dataset(config, index))
+    metas = []
     for dataset in datasets:
+        meta = getattr(dataset, "meta", None)
         if not isinstance(dataset, Simulator) and dataset.files():
-            dataset.load(seed=config.settings.seed if seed is None else seed, progress=False)
+            seed = config.settings.seed if seed is None else seed
+            meta = dataset.load(seed=seed, progress=False).meta
+        metas.append(meta if isinstance(meta, MapMeta) else None)
+    return metas[0]
+
+
+def _map_components(config: RunConfig) -> Iterator[tuple[str, ComponentSpec]]:
+    """``(where, spec)`` of every component of ``config`` that takes maps."""
+    for index, spec in enumerate(config.augmentations, start=1):
+        yield f"[[augmentations]] #{index}", spec
+    for slot in ("encoder", "statistic"):
+        spec = config.component(slot)
+        if spec is not None:
+            yield f"[{slot}]", spec
+    for index, contamination in enumerate(config.settings.robustness.contaminations, start=1):
+        if contamination.augmentation is not None:
+            where = f"[[robustness.contaminations]] #{index} augmentation"
+            yield where, contamination_spec(config, contamination)
+
+
+def check_dimensions(config: RunConfig, meta: MapMeta, command: str = "run") -> None:
+    """Refuse a run file whose map components do not take maps like the dataset's: a 2D-only
+    component (the ``d4`` augmentation, the ``timm`` encoder, a third-party component that does
+    not declare ``spatial_dims``) on 3D volumes, the cube's group on 2D maps, ... The message
+    names the table and the component. ``compare`` checks every compared entry too."""
+    configs = [config]
+    if command == "compare":
+        configs += [entry for *_, entry in compare_plan(config)]
+    registry = default_registry()
+    seen = set()
+    for each in configs:
+        for where, spec in _map_components(each):
+            key = (where, spec.type, spec.params.model_dump_json())
+            if key in seen:
+                continue
+            seen.add(key)
+            cls = registry.load(spec.kind, spec.type)
+            check = getattr(cls, "dimension_problem", None)
+            problem = check(spec.params, meta.spatial_dims) if check else None
+            if problem is not None:
+                raise ConfigError(
+                    f"{config.source}: {where} {spec.kind} '{spec.type}' {problem} (the "
+                    f"dataset's maps are {dimension_name(meta.spatial_dims)} of shape "
+                    f"{tuple(meta.shape)})"
+                )
 
 
 # ---- cosmossl compare ----------------------------------------------------------------------

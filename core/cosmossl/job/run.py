@@ -27,7 +27,12 @@ from cosmossl.data.mapset import MapSet
 from cosmossl.data.summaries import write_summaries
 from cosmossl.errors import ConfigError, DataError
 from cosmossl.job import run_dir as layout
-from cosmossl.job.plan import build_dataset, check_config, contamination_dataset
+from cosmossl.job.plan import (
+    build_dataset,
+    check_config,
+    check_dimensions,
+    contamination_dataset,
+)
 from cosmossl.job.report.run_report import write_run_report
 from cosmossl.job.results import RunResult, read_json
 from cosmossl.job.run_dir import RunDirectory, run_directory
@@ -124,7 +129,10 @@ class _Job:
             for index, c in enumerate(self.settings.robustness.contaminations)
             if c.dataset is not None
         }
+        if isinstance(dataset, Simulator):  # before simulating: the maps' shape is known
+            check_dimensions(self.config, dataset.meta)
         mapset, data_key = self.data(dataset)
+        check_dimensions(self.config, mapset.meta)
         sources: dict[str, tuple[str, str]] = {}  # label -> (summaries file, stage key)
         checkpoint, train_key = None, None
         if self.config.component("encoder") and self.config.component("loss"):

@@ -10,7 +10,7 @@ import torch
 
 from cosmossl.config.run_file import RunConfig, load_run_config
 from cosmossl.data.mapset import MapSet
-from cosmossl.job.plan import build_dataset, check_config
+from cosmossl.job.plan import build_dataset, check_config, check_dimensions
 from cosmossl.job.run_dir import TRAIN, RunDirectory, run_directory
 from cosmossl.plugin.factory import create
 from cosmossl.training.fresh import fresh_simulator
@@ -64,6 +64,7 @@ def _train(
     dataset = build_dataset(config, "`cosmossl train`")
     if mapset is None:
         mapset = dataset.load(seed=settings.seed, progress=progress)
+    check_dimensions(config, mapset.meta, "train")
     torch.manual_seed(settings.seed)
     encoder = create("encoder", encoder_spec.type, encoder_spec.params,
                      input_shape=tuple(mapset.meta.shape))  # fmt: skip
