@@ -124,7 +124,7 @@ def _map_components(config: RunConfig) -> Iterator[tuple[str, ComponentSpec]]:
             yield f"[{slot}]", spec
     for index, contamination in enumerate(config.settings.robustness.contaminations, start=1):
         if contamination.augmentation is not None:
-            where = f"[[robustness.contaminations]] #{index} augmentation"
+            where = f"[[robustness.contaminations]] #{index}"
             yield where, contamination_spec(config, contamination)
 
 
