@@ -152,7 +152,7 @@ class _Job:
                     )
         if isinstance(dataset, Simulator) and self.settings.fisher.enabled:
             self.result.fisher = self.fisher(dataset, mapset, checkpoint, train_key, data_key)
-        self.result.report = write_run_report(self.config, self.dir, self.result)
+        self.result.report = write_run_report(self.config, self.dir, self.result, mapset)
         return self.result
 
     # ---- stages -------------------------------------------------------------------------------

@@ -121,7 +121,10 @@ def test_box_fisher_limit_equals_the_pixel_space_fisher_matrix():
     for a in range(2):
         step = np.zeros(2)
         step[a] = 1e-4 * THETA[a]
-        plus, minus = _pixel_covariance(dataset, THETA + step), _pixel_covariance(dataset, THETA - step)
+        plus, minus = (
+            _pixel_covariance(dataset, THETA + step),
+            _pixel_covariance(dataset, THETA - step),
+        )
         derivatives.append(inverse @ (plus - minus) / (2 * step[a]))
     pixel = np.array([[0.5 * np.trace(da @ db) for db in derivatives] for da in derivatives])
     np.testing.assert_allclose(dataset.fisher_limit(THETA), pixel, rtol=1e-4)
@@ -164,7 +167,9 @@ def test_feedback_suppresses_small_scale_power_of_the_box():
 def test_fresh_volumes_are_new_realisations_of_the_batch_cosmologies():
     dataset = make(n_cosmologies=4, n_simulations=1, n_pixels=8)
     mapset = dataset.load(seed=0)
-    fresh = FreshMaps(dataset, mapset, "same-cosmology", views=2, seed=0, device=torch.device("cpu"))
+    fresh = FreshMaps(
+        dataset, mapset, "same-cosmology", views=2, seed=0, device=torch.device("cpu")
+    )
     rows, volumes = fresh(epoch=0, step=0, rows=np.array([[0], [2]]))
     assert volumes.shape == (4, 1, 8, 8, 8)
     np.testing.assert_array_equal(rows, [[0, 0], [2, 2]])
