@@ -63,7 +63,8 @@ def test_fisher_command_on_volumes(tmp_path, capsys):
     assert main(["fisher", str(path), "--statistic", "power-spectrum", "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["simulator"]["field"].startswith("lognormal-paper, 8×8×8 voxels")
-    assert 0 < printed["summaries"]["power-spectrum"]["fom_fraction"] < 1.5
+    assert printed["statistic"]["name"] == "power-spectrum"
+    assert 0 < printed["statistic"]["fom_fraction"] < 1.5
 
 
 def test_the_3d_example_is_a_non_gaussian_box_of_at_least_32_voxels():
