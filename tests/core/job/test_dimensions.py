@@ -9,6 +9,7 @@ import textwrap
 
 import numpy as np
 import pytest
+from support.plugins import GOOD_PLUGIN
 
 import cosmossl
 from cosmossl import ConfigError
@@ -103,24 +104,8 @@ def test_train_refuses_like_run(tmp_path):
         train(config(encoder={"type": "timm"}), tmp_path / "run", progress=False)
 
 
-UNDECLARED = """
-    import cosmossl
-
-    class Negate(cosmossl.Augmentation):
-        '''Written for 2D maps: it declares no spatial_dims.'''
-        role = "symmetry"
-
-        def __call__(self, maps, generator):
-            return -maps
-
-    @cosmossl.hookimpl
-    def register_components(registry):
-        registry.add("augmentation", "negate", Negate)
-"""
-
-
 def test_a_plugin_component_that_declares_nothing_is_2d_only(tmp_path, monkeypatch):
-    (tmp_path / "negate_plugin.py").write_text(textwrap.dedent(UNDECLARED))
+    (tmp_path / "negate_plugin.py").write_text(textwrap.dedent(GOOD_PLUGIN))  # no spatial_dims
     monkeypatch.syspath_prepend(str(tmp_path))
     try:
         cosmossl.register_plugin(__import__("negate_plugin"), "negate")

@@ -30,12 +30,13 @@ def test_default_bins_keep_the_corner_mode_for_every_grid_size(n):
     assert bins.counts.min().item() > 1  # no bin of the corner mode alone
 
 
-def test_white_noise_has_flat_spectrum_sigma2_pixel_area():
-    n, box = 32, 64.0
-    maps = 3.0 * fields.white_noise(range(400), n)
-    bins = fields.PowerSpectrumBins(n, box)
+@pytest.mark.parametrize(("ndim", "n", "box"), [(2, 32, 64.0), (3, 12, 30.0)], ids=["2d", "3d"])
+def test_white_noise_has_flat_spectrum_sigma2_cell_size(ndim, n, box):
+    maps = 3.0 * fields.white_noise(range(400), n, ndim=ndim)
+    assert maps.shape == (400, *(n,) * ndim)
+    bins = fields.PowerSpectrumBins(n, box, ndim=ndim)
     power = bins.estimate(maps).double().mean(0)
-    expected = 9.0 * (box / n) ** 2
+    expected = 9.0 * (box / n) ** ndim  # σ² ΔA, σ² ΔV
     tolerance = 5 * expected * torch.sqrt(1.0 / (bins.counts * 400))
     assert torch.all((power - expected).abs() < tolerance)
 
@@ -120,17 +121,6 @@ def test_3d_bins_count_every_mode_of_the_full_cube_once(n):
     assert bins.counts[0].item() == 6 + 12  # |k| = k_F (±1, 0, 0)… and √2 k_F (±1, ±1, 0)…
     corner = 2 * np.pi / 10.0 * np.sqrt(3.0) * (n // 2)
     assert bins.edges[-2].item() <= corner < bins.edges[-1].item()
-
-
-def test_3d_white_noise_has_flat_spectrum_sigma2_cell_volume():
-    n, box = 12, 30.0
-    maps = 2.0 * fields.white_noise(range(100), n, ndim=3)
-    assert maps.shape == (100, n, n, n)
-    bins = fields.PowerSpectrumBins(n, box, ndim=3)
-    power = bins.estimate(maps).double().mean(0)
-    expected = 4.0 * (box / n) ** 3
-    tolerance = 5 * expected * torch.sqrt(1.0 / (bins.counts * 100))
-    assert torch.all((power - expected).abs() < tolerance)
 
 
 def test_3d_gaussian_field_recovers_bin_averaged_input_spectrum():

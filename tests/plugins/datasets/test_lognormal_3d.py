@@ -1,5 +1,6 @@
 """The built-in simulator's 3D geometry ('box'): volumes, statistics against powerbox, the exact
-Fisher limit of the 3D field against an independent pixel-space computation, fresh volumes."""
+Fisher limit of the 3D field against an independent pixel-space computation (and, in
+test_lognormal.py, against the covariance of the exact score), fresh volumes."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 import torch
 
 import cosmossl
-from cosmossl.physics import fields, fisher_limit
+from cosmossl.physics import fields
 from cosmossl.training.fresh import FreshMaps
 from cosmossl_plugins.datasets.lognormal import Lognormal, map_seed
 
@@ -128,20 +129,6 @@ def test_box_fisher_limit_equals_the_pixel_space_fisher_matrix():
         derivatives.append(inverse @ (plus - minus) / (2 * step[a]))
     pixel = np.array([[0.5 * np.trace(da @ db) for db in derivatives] for da in derivatives])
     np.testing.assert_allclose(dataset.fisher_limit(THETA), pixel, rtol=1e-4)
-
-
-def test_box_fisher_limit_is_the_covariance_of_the_exact_score():
-    dataset = make(field="gaussian", n_pixels=8, box_size=200.0, transform="none")
-    limit = dataset.fisher_limit(THETA)
-    power, _ = dataset.gaussian_power(THETA[None], None, full_plane=True)
-    assert power.shape == (1, 8, 8, 8)
-    dlnp = fisher_limit.log_power_derivatives(
-        lambda t: dataset.gaussian_power(t[None], None, full_plane=True)[0][0], THETA
-    )
-    volumes = dataset.simulate(THETA, range(3000))[:, 0].astype(np.float64)
-    score = fisher_limit.gaussian_score(volumes, power[0], dlnp, dataset.box_size)
-    np.testing.assert_allclose(np.cov(score, rowvar=False), limit, rtol=0.1)
-    assert np.abs(score.mean(0) / np.sqrt(np.diag(limit) / len(score))).max() < 4
 
 
 def test_the_limit_of_a_box_counts_every_mode_of_the_full_cube():
