@@ -87,6 +87,22 @@ def _axes(ndim: int) -> tuple[int, ...]:
     return tuple(range(-ndim, 0))
 
 
+def inverse_real_fft(
+    modes: torch.Tensor, grid: tuple[int, ...], *, out: torch.Tensor | None = None
+) -> torch.Tensor:
+    """``torch.fft.irfftn`` over the last ``len(grid)`` axes (the real-FFT layout).
+
+    A 3D box on CPU is transformed in two steps — complex inverse FFTs of the first two axes,
+    then the real inverse FFT of the last — which gives the same values (to rounding) 2× faster
+    than torch's one-call 3D c2r transform there.
+    """
+    axes = _axes(len(grid))
+    if len(grid) != 3 or modes.device.type != "cpu":
+        return torch.fft.irfftn(modes, s=grid, dim=axes, out=out)
+    planes = torch.fft.ifftn(modes, dim=axes[:2])
+    return torch.fft.irfft(planes, n=grid[-1], dim=-1, out=out)
+
+
 def gaussian_field(
     noise: torch.Tensor, power: torch.Tensor | np.ndarray, box_size: float, *, ndim: int = 2
 ) -> torch.Tensor:
@@ -110,7 +126,7 @@ def gaussian_field(
     batched = amplitude.ndim == ndim + 1 and amplitude.shape[0] == noise.shape[0]
     single = noise.ndim != ndim + 1 or not (amplitude.ndim == ndim or batched)
     if noise.device.type != "cpu" or single:
-        return torch.fft.irfftn(torch.fft.rfftn(noise, dim=axes) * amplitude, s=grid, dim=axes)
+        return inverse_real_fft(torch.fft.rfftn(noise, dim=axes) * amplitude, grid)
     out = torch.empty_like(noise)
     step = cpu_chunk_size(n, ndim)
     for start in range(0, noise.shape[0], step):
@@ -121,10 +137,10 @@ def gaussian_field(
             # (seen for n ≤ 32): transform it as a pair so a map never depends on its batch.
             chunk, amp = chunk.expand(2, *grid), amp.expand(2, *amp.shape[-ndim:])
             modes = torch.fft.rfftn(chunk, dim=axes).mul_(amp)
-            out[part] = torch.fft.irfftn(modes, s=grid, dim=axes)[:1]
+            out[part] = inverse_real_fft(modes, grid)[:1]
             continue
         modes = torch.fft.rfftn(chunk, dim=axes).mul_(amp)
-        torch.fft.irfftn(modes, s=grid, dim=axes, out=out[part])
+        inverse_real_fft(modes, grid, out=out[part])
     return out
 
 
