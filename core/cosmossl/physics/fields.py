@@ -17,6 +17,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+import scipy.fft
 import torch
 
 
@@ -87,20 +88,16 @@ def _axes(ndim: int) -> tuple[int, ...]:
     return tuple(range(-ndim, 0))
 
 
-def inverse_real_fft(
-    modes: torch.Tensor, grid: tuple[int, ...], *, out: torch.Tensor | None = None
-) -> torch.Tensor:
-    """``torch.fft.irfftn`` over the last ``len(grid)`` axes (the real-FFT layout).
-
-    A 3D box on CPU is transformed in two steps — complex inverse FFTs of the first two axes,
-    then the real inverse FFT of the last — which gives the same values (to rounding) 2× faster
-    than torch's one-call 3D c2r transform there.
-    """
-    axes = _axes(len(grid))
-    if len(grid) != 3 or modes.device.type != "cpu":
-        return torch.fft.irfftn(modes, s=grid, dim=axes, out=out)
-    planes = torch.fft.ifftn(modes, dim=axes[:2])
-    return torch.fft.irfft(planes, n=grid[-1], dim=-1, out=out)
+def _filter_boxes(noise: torch.Tensor, amplitude: torch.Tensor) -> torch.Tensor:
+    """irfftn(rfftn(noise) · amplitude) of CPU boxes ``[B, n, n, n]`` with scipy's pocketfft,
+    which does the pair 1.6× faster than torch's MKL transforms on one CPU thread (median of
+    interleaved runs at 64³); each box is transformed alone, so the values do not depend on the
+    batch."""
+    axes = (-3, -2, -1)
+    modes = scipy.fft.rfftn(noise.numpy(), axes=axes, workers=1)
+    modes *= amplitude.numpy()
+    grid = noise.shape[-3:]
+    return torch.from_numpy(scipy.fft.irfftn(modes, s=grid, axes=axes, workers=1, overwrite_x=True))
 
 
 def gaussian_field(
@@ -113,7 +110,8 @@ def gaussian_field(
     (``[(B,) n, n, n//2+1]``). The noise's FFT is multiplied by sqrt(P/ΔV), ΔV = (L/n)^ndim the
     cell, and the k = 0 mode zeroed (maps have zero mean); the real FFT keeps the Hermitian
     symmetry. Output float32 on the noise's device. On CPU the batch is transformed in
-    cache-sized chunks (same values, each map is transformed alone).
+    cache-sized chunks (same values, each map is transformed alone), boxes with scipy's
+    pocketfft.
     """
     n = noise.shape[-1]
     grid, axes = (n,) * ndim, _axes(ndim)
@@ -126,21 +124,24 @@ def gaussian_field(
     batched = amplitude.ndim == ndim + 1 and amplitude.shape[0] == noise.shape[0]
     single = noise.ndim != ndim + 1 or not (amplitude.ndim == ndim or batched)
     if noise.device.type != "cpu" or single:
-        return inverse_real_fft(torch.fft.rfftn(noise, dim=axes) * amplitude, grid)
+        return torch.fft.irfftn(torch.fft.rfftn(noise, dim=axes) * amplitude, s=grid, dim=axes)
     out = torch.empty_like(noise)
     step = cpu_chunk_size(n, ndim)
     for start in range(0, noise.shape[0], step):
         part = slice(start, start + step)
         chunk, amp = noise[part], amplitude[part] if batched else amplitude
+        if ndim == 3:
+            out[part] = _filter_boxes(chunk, amp)
+            continue
         if len(chunk) == 1 and step > 1:
             # The CPU FFT takes another path for a lone small map whose last bits differ
             # (seen for n ≤ 32): transform it as a pair so a map never depends on its batch.
             chunk, amp = chunk.expand(2, *grid), amp.expand(2, *amp.shape[-ndim:])
             modes = torch.fft.rfftn(chunk, dim=axes).mul_(amp)
-            out[part] = inverse_real_fft(modes, grid)[:1]
+            out[part] = torch.fft.irfftn(modes, s=grid, dim=axes)[:1]
             continue
         modes = torch.fft.rfftn(chunk, dim=axes).mul_(amp)
-        inverse_real_fft(modes, grid, out=out[part])
+        torch.fft.irfftn(modes, s=grid, dim=axes, out=out[part])
     return out
 
 
