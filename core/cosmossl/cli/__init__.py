@@ -11,12 +11,14 @@ import argparse
 import importlib
 import logging
 import os
+import signal
 import sys
 import traceback
+import warnings
 from collections.abc import Sequence
 
 from cosmossl._version import __version__
-from cosmossl.errors import debug_enabled, user_error
+from cosmossl.errors import CosmosslWarning, debug_enabled, user_error
 
 #: Sub-command modules of ``cosmossl.cli``, in the order ``--help`` lists them.
 COMMANDS: tuple[str, ...] = (
@@ -27,6 +29,8 @@ COMMANDS: tuple[str, ...] = (
     "compress",
     "infer",
     "fisher",
+    "posterior",
+    "export",
     "validate",
     "components",
     "explain",
@@ -57,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; user errors print one message (no traceback) and return 2.
+    """Run the CLI; user errors print one message (no traceback) and return 2; a reader of the
+    output that goes away ends the command quietly (status 141, as for Unix tools).
 
     A user error is a :class:`~cosmossl.CosmosslError`, or a failure that
     :func:`cosmossl.errors.user_error` recognises (a full disk, an unwritable path). Any other
@@ -72,8 +77,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.progress = not args.quiet and sys.stderr.isatty()
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    with warnings.catch_warnings():
+        _show_user_warnings()
+        return _run(args)
+
+
+def _show_user_warnings() -> None:
+    """Print every warning meant for the user (:class:`~cosmossl.errors.CosmosslWarning`) as
+    one line, each time it is raised; other warnings keep Python's format."""
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        if issubclass(category, CosmosslWarning):
+            print(f"cosmossl: warning: {message}", file=sys.stderr)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    warnings.simplefilter("always", CosmosslWarning)
+    warnings.showwarning = show
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
-        return int(args.run(args) or 0)
+        code = int(args.run(args) or 0)
+        sys.stdout.flush()  # a reader that went away shows here, not in Python's final flush
+        return code
+    except BrokenPipeError:
+        return _reader_gone()
     except KeyboardInterrupt:
         print("cosmossl: interrupted", file=sys.stderr)
         return 130
@@ -85,3 +115,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exception(exc, file=sys.stderr)
         print(f"cosmossl: error: {error}", file=sys.stderr)
         return 2
+
+
+def _reader_gone() -> int:
+    """The reader of stdout went away (``cosmossl validate x.toml | head -1``): stop quietly
+    with the status of a process killed by SIGPIPE, as Unix tools do. What is left in the
+    buffer goes to the null device, so Python's own flush at exit does not complain."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no file descriptor behind sys.stdout
+        pass
+    return 128 + getattr(signal, "SIGPIPE", 13)

@@ -12,7 +12,8 @@ Layout (format version 1, documented in docs/formats.md)::
     /nuisance        float32 [N, Q]        attrs: names (JSON list)
     root attrs: format="cosmossl-maps", format_version=1, cosmossl_version, shape (JSON),
                 box_size, periodic, content (what the pixels hold; "" when unknown),
-                priors (JSON), attrs (JSON: generating config, ...)
+                priors (JSON), prior_sources (JSON {name: "stated" | "file" | "data"},
+                optional), attrs (JSON: generating config, ...)
 """
 
 from __future__ import annotations
@@ -31,11 +32,12 @@ from cosmossl._util.files import atomic_path, ensure_free_space
 from cosmossl._version import __version__
 from cosmossl.components.meta import MapMeta
 from cosmossl.data.mapset import MapSet
-from cosmossl.errors import DataError
+from cosmossl.errors import DataError, tried
 
 FORMAT = "cosmossl-maps"
 FORMAT_VERSION = 1
 _REQUIRED = ("maps", "params", "cosmology_id", "simulation_id", "split", "nuisance")
+_WRITTEN_BY = "`cosmossl simulate` or cosmossl.data.write_mapset"
 
 
 def write_mapset(mapset: MapSet, path: str | Path, *, chunk_maps: int = 1024) -> Path:
@@ -75,6 +77,7 @@ def write_mapset(mapset: MapSet, path: str | Path, *, chunk_maps: int = 1024) ->
             "periodic": bool(mapset.meta.periodic),
             "content": mapset.meta.content or "",
             "priors": json.dumps({k: list(v) for k, v in mapset.priors.items()}),
+            "prior_sources": json.dumps(mapset.prior_sources),
             "attrs": json.dumps(mapset.attrs, default=_json_default),
         })  # fmt: skip
     return path
@@ -142,7 +145,7 @@ def open_checked(
     if path.is_dir():
         raise DataError(f"{what} '{path}' is a folder; give the path of a .h5 file")
     if not path.is_file():
-        raise DataError(f"{what} '{path}' does not exist{hint}")
+        raise DataError(f"{what} '{path}' does not exist{tried(path)}{hint}")
     try:
         f = h5py.File(path, "r")
     except OSError as exc:
@@ -165,6 +168,14 @@ def open_checked(
         yield f
 
 
+def check_datasets(path: Path, f: h5py.File, names: tuple[str, ...], hint: str) -> None:
+    """A :class:`DataError` when one of ``names`` that ``f`` holds is a group, not a dataset
+    (``hint`` says how such a file is written)."""
+    for name in names:
+        if name in f and not isinstance(f[name], h5py.Dataset):
+            raise DataError(f"'{path}': /{name} is a group, not a dataset ({hint})")
+
+
 def read_mapset(path: str | Path) -> MapSet:
     """Open a cosmossl HDF5 file; maps stay on disk (a :class:`LazyMaps` store)."""
     path = Path(path)
@@ -172,6 +183,8 @@ def read_mapset(path: str | Path) -> MapSet:
         missing = [name for name in _REQUIRED if name not in f]
         if missing:
             raise DataError(f"'{path}' lacks the dataset(s) {', '.join(missing)}")
+        check_datasets(path, f, (*_REQUIRED, "seed_id"), f"a cosmossl map file is written by "
+                       f"{_WRITTEN_BY}")  # fmt: skip
         maps = f["maps"]
         if maps.ndim not in (4, 5) or maps.dtype.kind != "f":
             raise DataError(
@@ -200,6 +213,8 @@ def read_mapset(path: str | Path) -> MapSet:
                 nuisance=_numeric(path, f, "nuisance"),
                 nuisance_names=tuple(attr.json("names", list, dataset="nuisance")),
                 priors={k: tuple(v) for k, v in attr.json("priors", dict).items()},
+                prior_sources=(attr.json("prior_sources", dict)
+                               if "prior_sources" in f.attrs else {}),
                 param_labels=json.loads(f["params"].attrs.get("labels", "{}")),
                 attrs={**attr.json("attrs", dict),
                        "cosmossl_version": str(attr.get("cosmossl_version")),
@@ -228,7 +243,7 @@ class _Attributes:
         if name not in attrs:
             raise DataError(
                 f"'{self.path}' lacks the attribute '{name}' of {where} (a cosmossl map file "
-                "is written by `cosmossl simulate` or cosmossl.data.write_mapset)"
+                f"is written by {_WRITTEN_BY})"
             )
         return attrs[name]
 

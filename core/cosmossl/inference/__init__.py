@@ -35,7 +35,9 @@ _LAZY: dict[str, str] = {
     "survey_mean": "cosmossl.inference.surveys",
     # figures
     "triangle": "cosmossl.inference.plots",
+    "getdist_notes": "cosmossl.inference.plots",
     "FitData": "cosmossl.inference.posterior",
+    "FitProgress": "cosmossl.inference.progress",
     "InferenceSplit": "cosmossl.inference.split",
     "LinearGaussian": "cosmossl.inference.simulators.linear_gaussian",
     "Posterior": "cosmossl.inference.posterior",
@@ -49,6 +51,13 @@ _LAZY: dict[str, str] = {
     "read_posterior": "cosmossl.inference.posterior",
     "sample_prior_ratio": "cosmossl.inference.sampling",
     "write_metrics": "cosmossl.inference.diagnostics",
+    "DistanceReference": "cosmossl.inference.ood",
+    "ProductSamples": "cosmossl.inference.combine",
+    "check_distribution": "cosmossl.inference.ood",
+    "metropolis": "cosmossl.inference.sampling",
+    "sample_product": "cosmossl.inference.combine",
+    "product_log_prob": "cosmossl.inference.combine",
+    "write_chains": "cosmossl.inference.chains",
 }
 
 __all__ = sorted(_LAZY)
@@ -58,6 +67,8 @@ __getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
 
 
 if TYPE_CHECKING:
+    from cosmossl.inference.chains import write_chains
+    from cosmossl.inference.combine import ProductSamples, product_log_prob, sample_product
     from cosmossl.inference.diagnostics import (
         GRID,
         Evaluation,
@@ -70,7 +81,8 @@ if TYPE_CHECKING:
         write_metrics,
     )
     from cosmossl.inference.fitting import fit
-    from cosmossl.inference.plots import triangle
+    from cosmossl.inference.ood import DistanceReference, check_distribution
+    from cosmossl.inference.plots import getdist_notes, triangle
     from cosmossl.inference.posterior import (
         FitData,
         Posterior,
@@ -79,7 +91,8 @@ if TYPE_CHECKING:
         read_posterior,
     )
     from cosmossl.inference.prior import BoxPrior
-    from cosmossl.inference.sampling import SamplerStats, sample_prior_ratio
+    from cosmossl.inference.progress import FitProgress
+    from cosmossl.inference.sampling import SamplerStats, metropolis, sample_prior_ratio
     from cosmossl.inference.simulators.linear_gaussian import LinearGaussian
     from cosmossl.inference.split import InferenceSplit, inference_split
     from cosmossl.inference.surveys import draw_surveys, survey_mean

@@ -3,13 +3,18 @@ predicted vs true."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from cosmossl._util.files import save_figure
+
+log = logging.getLogger("cosmossl.plots")
 
 
 def _pyplot():
@@ -36,6 +41,62 @@ def latex_label(name: str, labels: Mapping[str, str] | None = None) -> str:
 CONTOURS = (0.68, 0.95)
 
 
+class _GetDistNotes(logging.Filter):
+    """Holds back GetDist's log lines (it logs through the root logger) and remembers which
+    parameters they were about (GetDist's names ``p0``, ``p1``... mapped to ours)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth, self.count = 0, 0
+        self.names: dict[str, str] = {}
+        self.about: dict[str, None] = {}  # ordered set of our names
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "getdist" not in record.pathname.replace("\\", "/").split("/"):
+            return True
+        self.count += 1
+        for key in re.findall(r"\bp\d+\b", record.getMessage()):
+            self.about[self.names.get(key, key)] = None
+        return False
+
+
+_NOTES = _GetDistNotes()
+
+
+@contextmanager
+def getdist_notes() -> Iterator[None]:
+    """GetDist's warnings of the figures made in the block, as one log line at its end.
+
+    GetDist chooses each density's smoothing width automatically (Botev et al.'s improved
+    Sheather–Jones bandwidth); when that width comes out below 1% of the 0.1–99.9% range of the
+    samples, it logs "auto bandwidth for p1 very small or failed" and uses a normal-reference
+    width instead. No GetDist setting prevents it short of giving up automatic smoothing for
+    every figure; it happens when posterior samples fill the prior box evenly, pile up at its
+    edges or have far outliers (a posterior fitted with too narrow a prior does), so it is worth one
+    line, not one per density. Blocks may nest: the outermost one says it. Other log records
+    pass as usual.
+    """
+    root = logging.getLogger()
+    if _NOTES.depth == 0:
+        _NOTES.count, _NOTES.about = 0, {}
+        root.addFilter(_NOTES)
+    _NOTES.depth += 1
+    try:
+        yield
+    finally:
+        _NOTES.depth -= 1
+        if _NOTES.depth == 0:
+            root.removeFilter(_NOTES)
+            if _NOTES.count:
+                log.warning(
+                    "GetDist's automatic smoothing width failed for %s (%d %s; it used its "
+                    "fallback width): posterior samples that fill the prior box, pile up at "
+                    "its edges or have far outliers do this (is the prior right?)",
+                    ", ".join(_NOTES.about) or "some densities", _NOTES.count,
+                    "density" if _NOTES.count == 1 else "densities",
+                )  # fmt: skip
+
+
 def triangle(
     samples: Mapping[str, np.ndarray],
     names: Sequence[str],
@@ -47,6 +108,7 @@ def triangle(
     fiducial: np.ndarray | None = None,
     limit: np.ndarray | None = None,
     cramer_rao: Mapping[str, np.ndarray] | None = None,
+    centres: Mapping[str, np.ndarray] | None = None,
     title: str | None = None,
 ) -> Path:
     """GetDist triangle plot of posteriors of one observation, several overlaid.
@@ -58,14 +120,15 @@ def triangle(
     ``limit`` (a Fisher matrix ``[P, P]``) adds the analytic limit's 68/95% ellipses (black) and
     ``cramer_rao`` (legend label of ``samples`` → its Fisher matrix) each summary's Cramér–Rao
     ellipses (dashed, in its colour), all centred on ``fiducial`` ``[P]``: the contours of the
-    Gaussian N(fiducial, F⁻¹), drawn exactly (with its marginals on the diagonal). ``title``
-    heads the legend.
+    Gaussian N(fiducial, F⁻¹), drawn exactly (with its marginals on the diagonal); ``centres``
+    (legend label → ``[P]``) centres a summary's ellipses elsewhere, e.g. on its posterior mean
+    (``fiducial`` is then not needed for them). ``title`` heads the legend.
     """
     import contextlib
     import io
 
     _pyplot()
-    from getdist import MCSamples, plots
+    from getdist import MCSamples
 
     keys = [f"p{i}" for i in range(len(names))]  # GetDist names; the labels carry the text
     tex = [latex_label(name, labels) for name in names]
@@ -77,15 +140,38 @@ def triangle(
         for label, draws in samples.items():
             roots.append(MCSamples(samples=np.asarray(draws, dtype=np.float64), names=keys,
                                    labels=tex, label=label, ranges=bounds))  # fmt: skip
-    ellipses: list[tuple[str, np.ndarray, str, str]] = []  # legend, covariance, colour, style
-    if limit is not None or cramer_rao:
-        if fiducial is None:
-            raise ValueError("Fisher ellipses need the fiducial point they are centred on")
-        if limit is not None:
-            ellipses.append(("Fisher limit", np.linalg.inv(limit), "k", "-"))
-        for label, fisher in (cramer_rao or {}).items():
-            covariance = np.linalg.inv(np.asarray(fisher, dtype=np.float64))
-            ellipses.append((f"{label}, Cramér–Rao", covariance, colors.get(label, "0.4"), "--"))
+    # legend, centre, covariance, colour, style
+    ellipses: list[tuple[str, np.ndarray, np.ndarray, str, str]] = []
+    centres = centres or {}
+    if (limit is not None or set(cramer_rao or {}) - set(centres)) and fiducial is None:
+        raise ValueError("Fisher ellipses need the fiducial point they are centred on")
+    if limit is not None:
+        ellipses.append(("Fisher limit", fiducial, np.linalg.inv(limit), "k", "-"))
+    for label, fisher in (cramer_rao or {}).items():
+        covariance = np.linalg.inv(np.asarray(fisher, dtype=np.float64))
+        ellipses.append((f"{label}, Cramér–Rao", centres.get(label, fiducial), covariance,
+                         colors.get(label, "0.4"), "--"))  # fmt: skip
+    with getdist_notes():
+        _NOTES.names.update(zip(keys, names))
+        plotter = _triangle_plot(roots, keys, names, colors, truth)
+    box = [ranges.get(name) if ranges else None for name in names]
+    for _, centre, covariance, color, style in ellipses:
+        _draw_gaussian(plotter.subplots, np.asarray(centre, np.float64), covariance, color,
+                       style, box)  # fmt: skip
+    _legend(plotter.fig, colors, ellipses, title)
+    # GetDist already laid the figure out tightly: no second pass (bbox_inches) needed.
+    return save_figure(plotter.fig, path)
+
+
+def _triangle_plot(
+    roots: list[Any],
+    keys: list[str],
+    names: Sequence[str],
+    colors: Mapping[str, str],
+    truth: np.ndarray | None,
+) -> Any:
+    from getdist import plots
+
     plotter = plots.get_subplot_plotter(width_inch=2.2 * len(names) + 1.6)
     plotter.settings.num_plot_contours = len(CONTOURS)
     plotter.triangle_plot(
@@ -96,13 +182,7 @@ def triangle(
         markers=None if truth is None else dict(zip(keys, map(float, truth))),
         marker_args={"color": "0.25", "ls": ":", "lw": 1.0},
     )
-    box = [ranges.get(name) if ranges else None for name in names]
-    for _, covariance, color, style in ellipses:
-        centre = np.asarray(fiducial, np.float64)
-        _draw_gaussian(plotter.subplots, centre, covariance, color, style, box)
-    _legend(plotter.fig, colors, ellipses, title)
-    # GetDist already laid the figure out tightly: no second pass (bbox_inches) needed.
-    return save_figure(plotter.fig, path)
+    return plotter
 
 
 def _draw_gaussian(
@@ -151,7 +231,7 @@ def _legend(
     from matplotlib.patches import Patch
 
     handles = [Patch(facecolor=c, edgecolor=c, alpha=0.7) for c in colors.values()]
-    handles += [Line2D([], [], color=color, ls=style) for _, _, color, style in ellipses]
+    handles += [Line2D([], [], color=color, ls=style) for *_, color, style in ellipses]
     texts = [*colors, *(legend for legend, *_ in ellipses)]
     fig.legend(handles, texts, loc="upper right", frameon=False, fontsize=9, title=title,
                title_fontsize=9, alignment="left")  # fmt: skip

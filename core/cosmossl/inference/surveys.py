@@ -53,11 +53,7 @@ def draw_surveys(
         candidates = np.array([rng.choice(members[seed_id[members] == seed_id[members[i]]])
                                for i in first])  # fmt: skip
         if candidates.size < size:
-            raise DataError(
-                f"a survey of {size} maps needs {size} maps with distinct seeds per cosmology, "
-                f"but cosmology {cosmology} has {candidates.size}: lower survey_size or simulate "
-                "more maps per cosmology (n_simulations × maps_per_simulation)"
-            )
+            raise DataError(_too_few(size, int(cosmology), members, candidates.size))
         if per_cosmology is None:
             shuffled = rng.permutation(candidates)
             count = candidates.size // size
@@ -68,6 +64,16 @@ def draw_surveys(
     if not surveys:
         return np.zeros((0, size), dtype=np.int64)
     return np.concatenate(surveys).astype(np.int64)
+
+
+def _too_few(size: int, cosmology: int, members: np.ndarray, distinct: int) -> str:
+    rows = ", ".join(map(str, members[:6])) + (", ..." if members.size > 6 else "")
+    return (
+        f"a survey of {size} maps needs {size} maps with distinct seeds per cosmology, but the "
+        f"group with id {cosmology} (maps at rows {rows} of the data set) has {distinct}: "
+        "lower survey_size, or give more maps per group (for a simulator: "
+        "n_simulations × maps_per_simulation)"
+    )
 
 
 def survey_mean(summaries: np.ndarray, surveys: np.ndarray) -> np.ndarray:

@@ -6,8 +6,10 @@ unchanged: its config section, the run seed, the keys of the stages it consumes,
 file dataset reads (:meth:`~cosmossl.Dataset.files`) and the code of the components it runs
 (:func:`~cosmossl.plugin.provenance.code_identity`); see :mod:`cosmossl.job.run_dir`.
 
-Before any work the run file is checked (:func:`cosmossl.job.plan.check_config`), the run
-directory is claimed and locked, and every folder in it is checked to be writable.
+Before any work the run file is checked (:func:`cosmossl.job.plan.check_config`), so are the
+files it reads, their splits and the size of the encoder it trains
+(:func:`~cosmossl.job.plan.check_dataset`), the run directory is claimed and locked, and every
+folder in it is checked to be writable.
 """
 
 from __future__ import annotations
@@ -26,10 +28,13 @@ from cosmossl.data.hdf5 import read_mapset, write_mapset
 from cosmossl.data.mapset import MapSet
 from cosmossl.data.summaries import write_summaries
 from cosmossl.errors import ConfigError, DataError
+from cosmossl.inference.plots import getdist_notes
 from cosmossl.job import run_dir as layout
 from cosmossl.job.plan import (
     build_dataset,
     check_config,
+    check_data,
+    check_dataset,
     check_dimensions,
     contamination_dataset,
 )
@@ -63,7 +68,11 @@ def run(
     if not isinstance(config, RunConfig):
         config = load_run_config(config)
     check_config(config, "run")
-    with _directories(run_directory(config, run_dir), data_dir) as (directory, data):
+    check_dataset(config, "`cosmossl run`", command="run")
+    with (
+        _directories(run_directory(config, run_dir), data_dir) as (directory, data),
+        getdist_notes(),  # GetDist's warnings of every figure of the run: one line
+    ):
         return _Job(config, directory, progress, force, data).execute()
 
 
@@ -129,10 +138,9 @@ class _Job:
             for index, c in enumerate(self.settings.robustness.contaminations)
             if c.dataset is not None
         }
-        if isinstance(dataset, Simulator):  # before simulating: the maps' shape is known
-            check_dimensions(self.config, dataset.meta)
         mapset, data_key = self.data(dataset)
-        check_dimensions(self.config, mapset.meta)
+        check_dimensions(self.config, mapset.meta)  # a dataset that made its maps only now
+        check_data(self.config, mapset)  # what the inference will need, before any training
         sources: dict[str, tuple[str, str]] = {}  # label -> (summaries file, stage key)
         checkpoint, train_key = None, None
         if self.config.component("encoder") and self.config.component("loss"):
@@ -160,20 +168,21 @@ class _Job:
     def data(self, dataset: Any) -> tuple[MapSet, str]:
         inputs = {
             "dataset": self.dataset_spec.to_table(),
-            "seed": self.settings.seed,
+            "seed": self.settings.dataset_seed,  # the data's seed alone: runs may share it
             "code": _code(self.dataset_spec),
         }
         if not isinstance(dataset, Simulator):
             # Files on disk (CAMELS, npy, hdf5) are read in place, never copied; their
             # fingerprints (taken once they are opened and checked) are the stage's input.
-            mapset = dataset.load(seed=self.settings.seed, progress=self.progress)
+            mapset = dataset.load(seed=self.settings.dataset_seed, progress=self.progress)
             inputs["files"] = self._fingerprints(dataset)
             key = self._stage("data", inputs, [], lambda: None)
             return mapset, key
         maps = self.data_dir.path(layout.MAPS)
 
         def simulate() -> None:
-            write_mapset(dataset.load(seed=self.settings.seed, progress=self.progress), maps)
+            mapset = dataset.load(seed=self.settings.dataset_seed, progress=self.progress)
+            write_mapset(mapset, maps)
 
         key = self._stage("data", inputs, [layout.MAPS], simulate, where=self.data_dir)
         return read_mapset(maps), key
@@ -285,7 +294,7 @@ class _Job:
             inputs: dict[str, Any] = {
                 "data": data_key,
                 "contamination": spec.to_table(),
-                "seed": self.settings.seed,
+                "seed": self.settings.dataset_seed,
                 "code": _code(spec),
             }
             dataset = datasets.get(index)

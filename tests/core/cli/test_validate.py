@@ -200,8 +200,9 @@ def test_validate_opens_the_files_of_a_dataset_contamination(tmp_path, capsys):
     absent = tmp_path / "noisy.npy"
     text = (
         f'[dataset]\ntype = "npy"\nmaps = "{tmp_path / "maps.npy"}"\n'
-        f'params = "{tmp_path / "params.npy"}"\n[statistic]\ntype = "power-spectrum"\n'
-        '[backend]\ntype = "sbi"\n'
+        f'params = "{tmp_path / "params.npy"}"\n'
+        "priors = { theta_0 = [0, 1], theta_1 = [0, 1] }\n"
+        '[statistic]\ntype = "power-spectrum"\n[backend]\ntype = "sbi"\n'
         f'[[robustness.contaminations]]\ndataset = {{maps = "{absent}"}}\n'
     )
     code, _, err, _ = validate(tmp_path, capsys, text)

@@ -38,3 +38,12 @@ def test_box_length_of_each_axis_of_a_volume():
     assert meta.pixel_size == 12.5
     assert meta.box_lengths == (50.0, 100.0, 100.0)
     assert MapMeta(shape=(1, 8, 8)).box_lengths is None
+
+
+def test_map_meta_round_trips_through_a_dict_and_ignores_unknown_keys():
+    from cosmossl import MapMeta
+
+    meta = MapMeta(shape=(2, 8, 8), box_size=25.0, periodic=False, content="density")
+    data = meta.to_dict()
+    assert data == {"shape": [2, 8, 8], "box_size": 25.0, "periodic": False, "content": "density"}
+    assert MapMeta.from_dict({**data, "added_later": 1}) == meta

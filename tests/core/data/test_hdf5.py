@@ -20,7 +20,7 @@ def small_mapset(n: int = 6) -> MapSet:
     rng = np.random.default_rng(0)
     return MapSet(
         maps=rng.normal(size=(n, 1, 8, 8)).astype(np.float32),
-        params=rng.uniform(size=(n, 2)).astype(np.float32),
+        params=rng.uniform([0.1, 0.6], [0.5, 1.0], size=(n, 2)).astype(np.float32),
         param_names=("omega_m", "sigma_8"),
         cosmology_id=np.arange(n) // 2,
         simulation_id=np.arange(n),
@@ -46,6 +46,7 @@ def test_round_trip_keeps_everything(tmp_path):
     assert loaded.param_names == original.param_names
     assert loaded.nuisance_names == original.nuisance_names
     assert loaded.meta == original.meta and loaded.priors == {"omega_m": (0.1, 0.5)}
+    assert loaded.prior_sources == {"omega_m": "stated"}
     assert loaded.meta.content == "log1p-overdensity"
     assert loaded.attrs["config"] == {"n_pixels": 8} and loaded.attrs["seed"] == 3
     assert loaded.attrs["cosmossl_version"] == cosmossl.__version__
@@ -123,7 +124,8 @@ def test_missing_and_foreign_files_are_reported(tmp_path):
 def test_hdf5_dataset_component_reads_the_file(tmp_path):
     path = write_mapset(small_mapset(), tmp_path / "maps.h5")
     dataset = cosmossl.create("dataset", "hdf5", path=str(path))
-    assert len(dataset.load(seed=0)) == 6
+    with pytest.warns(cosmossl.PriorWarning, match="sigma_8"):  # the file records no prior
+        assert len(dataset.load(seed=0)) == 6
 
 
 def test_a_file_without_content_reads_as_unknown(tmp_path):
@@ -154,3 +156,64 @@ def test_volumes_round_trip_with_their_geometry(tmp_path):
     loaded = read_mapset(write_mapset(volumes, tmp_path / "volumes.h5"))
     assert loaded.meta.spatial_dims == 3 and loaded.maps.shape == (6, 1, 4, 4, 4)
     np.testing.assert_array_equal(loaded.read([5, 0]), volumes.maps[[5, 0]])
+
+
+def _replace(path, name, values):
+    with h5py.File(path, "a") as f:
+        del f[name]
+        f[name] = values
+
+
+@pytest.mark.parametrize(
+    ("name", "values", "row", "value"),
+    [
+        ("split", [0.5, 0.5, 1.5, 1.5, 2.5, 2.5], 0, 0.5),
+        ("cosmology_id", [0.0, 0.0, 1.0, 1.5, 2.0, 2.0], 3, 1.5),
+        ("simulation_id", [0.0, 1.0, 2.0, 3.0, 4.25, 5.0], 4, 4.25),
+        ("seed_id", [0.0, 1.0, 2.0, 3.0, 4.0, 5.5], 5, 5.5),
+    ],
+)
+def test_non_integer_split_codes_and_ids_are_refused_naming_file_and_dataset(
+    tmp_path, name, values, row, value
+):
+    path = write_mapset(small_mapset(), tmp_path / "maps.h5")
+    _replace(path, name, np.array(values, dtype=np.float64))
+    with pytest.raises(cosmossl.DataError) as info:
+        read_mapset(path)
+    assert str(info.value).startswith(
+        f"map set '{path}': '{name}' must hold integers, but row {row} holds {value}"
+    )
+
+
+def test_ids_stored_as_whole_floats_are_read_as_integers(tmp_path):
+    path = write_mapset(small_mapset(), tmp_path / "maps.h5")
+    _replace(path, "cosmology_id", np.array([0, 0, 1, 1, 2, 2], dtype=np.float32))
+    _replace(path, "split", np.array([0, 0, 1, 1, 2, 2], dtype=np.float64))
+    mapset = read_mapset(path)
+    np.testing.assert_array_equal(mapset.cosmology_id, [0, 0, 1, 1, 2, 2])
+    assert mapset.split.dtype == np.int8
+
+
+@pytest.mark.parametrize("name", ["maps", "split"])
+def test_a_group_where_a_dataset_is_expected_is_a_clear_error(tmp_path, name):
+    path = write_mapset(small_mapset(), tmp_path / "maps.h5")
+    with h5py.File(path, "a") as f:
+        del f[name]
+        f.create_group(name)
+    with pytest.raises(cosmossl.DataError) as info:
+        read_mapset(path)
+    assert str(info.value) == (
+        f"'{path}': /{name} is a group, not a dataset (a cosmossl map file is written by "
+        "`cosmossl simulate` or cosmossl.data.write_mapset)"
+    )
+
+
+def test_ids_with_a_column_too_many_name_their_shape(tmp_path):
+    path = write_mapset(small_mapset(), tmp_path / "maps.h5")
+    _replace(path, "cosmology_id", np.arange(6).reshape(6, 1))
+    with pytest.raises(cosmossl.DataError) as info:
+        read_mapset(path)
+    assert str(info.value) == (
+        f"map set '{path}': 'cosmology_id' has shape [6, 1], but it must hold one value for each "
+        "of the 6 maps: shape [6]"
+    )

@@ -50,6 +50,22 @@ def test_parameter_labels_round_trip_and_old_files_without_them_read(tmp_path):
     assert read_summaries(path).param_labels == {}
 
 
+def test_prior_sources_round_trip_and_old_files_count_their_priors_as_stated(tmp_path):
+    s = _summaries()
+    s.prior_sources = {"Omega_m": "stated", "sigma_8": "data"}
+    path = write_summaries(tmp_path / "s.h5", s)
+    assert read_summaries(path).prior_sources == {"Omega_m": "stated", "sigma_8": "data"}
+    with h5py.File(path, "a") as f:  # a file written before prior sources existed
+        del f.attrs["prior_sources"]
+    assert read_summaries(path).prior_sources == {"Omega_m": "stated", "sigma_8": "stated"}
+
+
+def test_a_prior_source_of_unknown_kind_is_refused():
+    with pytest.raises(DataError, match=r"prior_sources .* of unknown kind \(guessed; known: "
+                       r"stated, file, data\)"):  # fmt: skip
+        Summaries(**{**vars(_summaries()), "prior_sources": {"Omega_m": "guessed"}})
+
+
 def test_write_leaves_no_temporary_file(tmp_path):
     write_summaries(tmp_path / "s.h5", _summaries())
     write_summaries(tmp_path / "s.h5", _summaries())
@@ -82,6 +98,31 @@ def test_missing_dataset_is_named(tmp_path):
         read_summaries(path)
 
 
+def test_a_group_where_a_dataset_is_expected_is_named(tmp_path):
+    path = write_summaries(tmp_path / "s.h5", _summaries())
+    with h5py.File(path, "a") as f:
+        del f["summaries"]
+        f.create_group("summaries")
+    with pytest.raises(DataError) as info:
+        read_summaries(path)
+    assert str(info.value) == (
+        f"'{path}': /summaries is a group, not a dataset (a summaries file is written by "
+        "`cosmossl compress` or cosmossl.data.write_summaries)"
+    )
+
+
+def test_fractional_split_codes_are_refused_naming_the_file(tmp_path):
+    path = write_summaries(tmp_path / "s.h5", _summaries())
+    with h5py.File(path, "a") as f:
+        del f["split"]
+        f["split"] = np.full(12, 0.5)
+    with pytest.raises(DataError) as info:
+        read_summaries(path)
+    assert str(info.value).startswith(
+        f"'{path}': summaries: 'split' must hold integers, but row 0 holds 0.5"
+    )
+
+
 def test_bad_split_codes_are_refused():
     with pytest.raises(
         DataError,
@@ -93,7 +134,7 @@ def test_bad_split_codes_are_refused():
 
 
 def test_row_count_mismatch_is_named():
-    with pytest.raises(DataError, match="'params' has 3 rows, summaries have 2"):
+    with pytest.raises(DataError, match="'params' has 3 rows, but there are 2 summaries"):
         Summaries(summaries=np.zeros((2, 1)), params=np.zeros((3, 1)), param_names=("a",),
                   cosmology_id=[0, 1], simulation_id=[0, 1], split=[0, 0])  # fmt: skip
 

@@ -43,8 +43,13 @@ def test_random_subsets_give_more_surveys_per_cosmology():
 
 
 def test_too_few_seeds_for_a_survey_is_an_error_that_says_what_to_change():
-    with pytest.raises(DataError, match=r"cosmology 0 has 4: lower survey_size or simulate more"):
+    with pytest.raises(DataError) as error:
         draw_surveys(COSMOLOGY, SEED, np.arange(24), 5, seed=0)
+    assert str(error.value).startswith(
+        "a survey of 5 maps needs 5 maps with distinct seeds per cosmology, but the group with "
+        "id 0 (maps at rows 0, 1, 2, 3, 4, 5, ... of the data set) has 4: lower survey_size, "
+        "or give more maps per group"
+    )
 
 
 def test_survey_summary_is_the_mean_of_its_maps_summaries():
