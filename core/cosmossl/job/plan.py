@@ -152,14 +152,17 @@ def _reads_files(dataset: Any) -> bool:
     return not isinstance(dataset, Simulator) and bool(dataset.files())
 
 
-def _map_components(config: RunConfig) -> Iterator[tuple[str, ComponentSpec]]:
-    """``(where, spec)`` of every component of ``config`` that takes maps."""
+def _map_components(
+    config: RunConfig, statistic: str = "[statistic]"
+) -> Iterator[tuple[str, ComponentSpec]]:
+    """``(where, spec)`` of every component of ``config`` that takes maps; ``statistic`` is
+    where the user wrote its statistic (a compared baseline: ``[compare] baselines 'name'``)."""
     for index, spec in enumerate(config.augmentations, start=1):
         yield f"[[augmentations]] #{index}", spec
-    for slot in ("encoder", "statistic"):
+    for slot, where in (("encoder", "[encoder]"), ("statistic", statistic)):
         spec = config.component(slot)
         if spec is not None:
-            yield f"[{slot}]", spec
+            yield where, spec
     for index, contamination in enumerate(config.settings.robustness.contaminations, start=1):
         if contamination.augmentation is not None:
             where = f"[[robustness.contaminations]] #{index}"
@@ -171,13 +174,14 @@ def check_dimensions(config: RunConfig, meta: MapMeta, command: str = "run") -> 
     component (the ``d4`` augmentation, the ``timm`` encoder, a third-party component that does
     not declare ``spatial_dims``) on 3D volumes, the cube's group on 2D maps, ... The message
     names the table and the component. ``compare`` checks every compared entry too."""
-    configs = [config]
+    configs = [(config, "[statistic]")]
     if command == "compare":
-        configs += [entry for *_, entry in compare_plan(config)]
+        configs += [(entry, f"[compare] baselines '{name}'")
+                    for name, _, _, entry in compare_plan(config)]  # fmt: skip
     registry = default_registry()
     seen = set()
-    for each in configs:
-        for where, spec in _map_components(each):
+    for each, statistic in configs:
+        for where, spec in _map_components(each, statistic):
             key = (where, spec.type, spec.params.model_dump_json())
             if key in seen:
                 continue

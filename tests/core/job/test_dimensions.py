@@ -15,6 +15,7 @@ import cosmossl
 from cosmossl import ConfigError
 from cosmossl.cli import main
 from cosmossl.config.run_file import parse_run_config
+from cosmossl.job.compare import compare
 from cosmossl.job.run import run
 from cosmossl.job.train import train
 
@@ -118,6 +119,63 @@ def test_a_plugin_component_that_declares_nothing_is_2d_only(tmp_path, monkeypat
         f"volumes {SHAPE}"
     )
     assert two_d.meta.spatial_dims == 2  # 2D maps as before
+
+
+#: A third-party statistic written before volumes existed: it declares no ``spatial_dims``.
+FLAT_PLUGIN = """
+    import torch
+    import cosmossl
+
+    class Flat(cosmossl.Statistic):
+        '''The mean and variance of each map.'''
+
+        def __call__(self, maps):
+            flat = maps.flatten(1)
+            return torch.stack([flat.mean(1), flat.var(1)], 1)
+
+    @cosmossl.hookimpl
+    def register_components(registry):
+        registry.add("statistic", "flat", Flat)
+"""
+
+
+@pytest.fixture
+def flat_statistic(tmp_path, monkeypatch):
+    """The ``flat`` statistic registered for the test."""
+    (tmp_path / "flat_plugin.py").write_text(textwrap.dedent(FLAT_PLUGIN))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        cosmossl.register_plugin(__import__("flat_plugin"), "flat")
+        yield "flat"
+    finally:
+        sys.modules.pop("flat_plugin", None)
+
+
+def test_a_plugin_statistic_that_declares_nothing_is_refused_on_volumes(tmp_path, flat_statistic):
+    message = refusal(config(statistic={"type": "flat"}), tmp_path)
+    assert message == (
+        f"run.toml: [statistic] statistic 'flat' works on 2D maps only, not 3D volumes {SHAPE}"
+    )
+
+
+#: A comparison of VICReg with a 2D-only baseline on volumes.
+COMPARE = {"backend": {"type": "sbi"},
+           "compare": {"losses": ["vicreg"], "baselines": ["flat"], "seeds": [0]}}  # fmt: skip
+BASELINE_REFUSED = (
+    f"[compare] baselines 'flat' statistic 'flat' works on 2D maps only, not 3D volumes {SHAPE}"
+)
+
+
+def test_compare_refuses_a_2d_only_baseline_before_running_any_entry(tmp_path, flat_statistic):
+    with pytest.raises(ConfigError) as info:
+        compare(config(**COMPARE), out_dir=tmp_path / "compare", progress=False)
+    assert str(info.value) == f"run.toml: {BASELINE_REFUSED}"
+    assert not (tmp_path / "compare").exists()  # not even the entries' data
+
+
+def test_validate_names_the_2d_only_baseline_of_a_comparison(tmp_path, capsys, flat_statistic):
+    code, err = validate(tmp_path, capsys, raw(**COMPARE))
+    assert code == 2 and err == f"{tmp_path / 'run.toml'}: {BASELINE_REFUSED}"
 
 
 def test_volumes_of_a_file_dataset_are_checked_by_validate(tmp_path, capsys):
