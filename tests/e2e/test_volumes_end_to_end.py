@@ -1,15 +1,19 @@
-"""3D volumes end to end: `run`, `compare` and `fisher` on tiny 8³ boxes of the built-in simulator,
-and the 3D example run file (its own settings, shrunk)."""
+"""3D volumes end to end: `run`, `posterior`, `export`, `compare` and `fisher` on tiny 8³ boxes of
+the built-in simulator, and the 3D example run file (its own settings, shrunk)."""
 
 from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
+import torch
 from support.paths import REPO
 
+import cosmossl
 from cosmossl.cli import main
 from cosmossl.config.run_file import load_run_config, parse_run_config
+from cosmossl.data import read_mapset, read_summaries
 from cosmossl.job.compare import compare
 from cosmossl.job.run import run
 
@@ -33,8 +37,15 @@ TINY = {
 }  # fmt: skip
 
 
-def test_run_on_volumes_writes_every_stage_and_shows_a_slice(tmp_path):
-    result = run(parse_run_config(TINY, source="tiny.toml"), run_dir=tmp_path, progress=False)
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """The tiny 3D run, made once for the tests that read it: (run directory, result)."""
+    root = tmp_path_factory.mktemp("tiny-3d")
+    return root, run(parse_run_config(TINY, source="tiny.toml"), run_dir=root, progress=False)
+
+
+def test_run_on_volumes_writes_every_stage_and_shows_a_slice(tiny_run):
+    tmp_path, result = tiny_run
     assert all(result.ran.values()) and set(result.metrics) == {"encoder", "power-spectrum"}
     assert result.fisher["simulator"]["field"] == (
         "lognormal-paper, 8×8×8 voxels, 3D periodic box of 200 Mpc/h, P_lin"
@@ -44,6 +55,38 @@ def test_run_on_volumes_writes_every_stage_and_shows_a_slice(tmp_path):
     assert "## The maps" in text
     assert "The central slice (voxel plane 4 of the first axis) of 3 test volumes of 8×8×8" in text
     assert (tmp_path / "maps.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_posterior_of_an_observed_volume(tiny_run, tmp_path, capsys):
+    root, _ = tiny_run
+    params = {k: v for k, v in TINY["dataset"].items() if k != "type"}
+    dataset = cosmossl.create("dataset", "lognormal", params)
+    np.save(tmp_path / "obs.npy", dataset.simulate((0.3, 0.8), [123])[0, 0])  # one [8, 8, 8] volume
+    out = tmp_path / "posterior"
+    assert main(["-q", "posterior", str(root), str(tmp_path / "obs.npy"), "--samples", "500",
+                 "--out", str(out)]) == 0  # fmt: skip
+    entry = json.loads((out / "posterior.json").read_text())["summaries"]["encoder"]
+    posterior = entry["observations"][str(tmp_path / "obs.npy")]
+    assert posterior["omega_m"]["interval_95"][0] < posterior["omega_m"]["mean"]
+    assert posterior["omega_m"]["mean"] < posterior["omega_m"]["interval_95"][1]
+    assert "68% interval" in capsys.readouterr().out
+
+
+def test_the_exported_summary_of_volumes_equals_the_runs(tiny_run, tmp_path):
+    root, _ = tiny_run
+    result = cosmossl.export(root, out=tmp_path / "export")
+    assert json.loads((tmp_path / "export/encoder.json").read_text())["input"]["shape"] == [
+        "batch",
+        1,
+        8,
+        8,
+        8,
+    ]
+    mapset = read_mapset(root / "data/maps.h5")
+    rows = mapset.indices("test")[:4]
+    stored = read_summaries(root / "summaries/encoder.h5").summaries[rows]
+    got = torch.jit.load(str(result.module))(torch.from_numpy(mapset.read(rows))).detach()
+    assert np.abs(got.numpy() - stored).max() < 1e-5  # stored as float32
 
 
 def test_compare_on_volumes(tmp_path):

@@ -86,7 +86,8 @@ def cube_average(
     The images go through ``fn`` one element at a time (a batch ``[B, C, n, n, n]`` each), so
     memory does not grow with the group's order; the time does, linearly.
     """
-    if volumes.ndim != 5 or len(set(volumes.shape[-3:])) != 1:
+    # Pairwise ==, not a set: traced for export, the sizes are tensors that hash by identity.
+    if volumes.ndim != 5 or not volumes.shape[-3] == volumes.shape[-2] == volumes.shape[-1]:
         raise ValueError(
             f"cube averaging needs cubic volumes [B, C, n, n, n], got {tuple(volumes.shape)}"
         )

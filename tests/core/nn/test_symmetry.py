@@ -121,6 +121,26 @@ def test_cube_average_is_invariant_under_its_group_and_is_the_mean_over_images(e
         cube_average(net, torch.randn(2, 1, 4, 4, 5), elements)
 
 
+class _Averaged(torch.nn.Module):
+    """A network averaged over the cube's rotations, as an encoder's ``summarize`` is."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 3))
+
+    def forward(self, volumes: torch.Tensor) -> torch.Tensor:
+        return cube_average(self.net, volumes, CUBE_ROTATIONS)
+
+
+def test_cube_average_can_be_traced_for_export():
+    torch.manual_seed(0)
+    module = _Averaged().eval()
+    with torch.no_grad():
+        traced = torch.jit.trace(module, torch.randn(2, 1, 4, 4, 4))
+        volumes = torch.randn(5, 1, 4, 4, 4)
+        torch.testing.assert_close(traced(volumes), module(volumes))
+
+
 @pytest.mark.parametrize("group", ["cube", "cube-rotations"])
 def test_symmetrized_encoder_summaries_of_volumes_ignore_the_cube_group(group):
     options = dict(summary_dim=4, width=2, depth=1, hidden_dim=4, input_shape=(1, 4, 4, 4))
