@@ -1,7 +1,8 @@
 """How much of the Fisher information learned summaries keep, against the training budget.
 
-For each geometry — the quickstart (32², `examples/quickstart.toml`) and the reference paper's
-lognormal benchmark (100² maps of a 1000 Mpc box, `examples/paper-lognormal.toml`) — and each
+For each geometry — the quickstart (32², `examples/quickstart.toml`), the reference paper's
+lognormal benchmark (100² maps of a 1000 Mpc box, `examples/paper-lognormal.toml`) and 3D volumes
+(32³ boxes, `examples/lognormal-3d.toml`, geometry `volume`) — and each
 map transform (`log1p`: the network sees log(1 + δ), as in the paper; `none`: the lognormal δ
 itself, where the binned power spectrum is no longer nearly sufficient), this script:
 
@@ -17,11 +18,14 @@ itself, where the binned power spectrum is no longer nearly sufficient), this sc
 Every number comes from the product's own stages (`cosmossl.train`, `compress`, `infer`, the
 information check of `cosmossl run`). Records are appended to
 `benchmarks/results/information.json` as they are measured (a rerun replaces records with the
-same geometry, transform, summary and budget) and summarised in `information.md` and
-`information.png`.
+same geometry, transform, summary and budget) and summarised in `information.md` (with the
+training CPU time at which each summary first reaches 95% of the limit) and `information.png`.
+Each record says the maps' spatial dimensions (`ndim`); those of a trained summary also the peak
+memory of one training step (`peak_step_memory_mb`).
 
     OMP_NUM_THREADS=1 python benchmarks/information.py                     # everything (hours)
     OMP_NUM_THREADS=1 python benchmarks/information.py --geometry quickstart
+    OMP_NUM_THREADS=1 python benchmarks/information.py --geometry volume --transform log1p
     OMP_NUM_THREADS=1 python benchmarks/information.py --quick             # smoke test, ~1 min
     OMP_NUM_THREADS=1 python benchmarks/information.py --geometry quickstart --transform log1p \
         --losses vmim imnn mse power-spectrum+imnn --skip-statistic --fisher 2000 1000
@@ -35,8 +39,10 @@ import json
 import logging
 import os
 import platform
+import resource
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,10 +65,13 @@ RESULTS = HERE / "results"
 GEOMETRIES = {
     "quickstart": REPO / "examples" / "quickstart.toml",
     "paper": REPO / "examples" / "paper-lognormal.toml",
+    "volume": REPO / "examples" / "lognormal-3d.toml",
 }
 TRANSFORMS = ("log1p", "none")
 STATISTIC = "power-spectrum"
 KEY = ("geometry", "summary", "maps_seen")
+#: The share of the limit's figure of merit whose training time the report states.
+REACH = 0.95
 
 log = logging.getLogger("benchmarks.information")
 
@@ -75,6 +84,8 @@ def variant(base: RunConfig, geometry: str, transform: str, args: argparse.Names
     table["dataset"] = {**table["dataset"], "transform": transform}
     if args.quick:
         table["dataset"].update(n_cosmologies=64, n_simulations=2)
+        if table["dataset"].get("geometry") == "box":
+            table["dataset"]["n_pixels"] = 16
         table["train"] = {**table.get("train", {}), "epochs": 2, "batch_size": 16}
         table["fisher"] = {"n_fiducial": 60, "n_derivative": 20}
         table["inference"] = {**table.get("inference", {}), "n_samples": 50, "plots": False}
@@ -138,6 +149,7 @@ def measure_statistic(config, dataset, mapset, folder: Path, geometry: str) -> d
     info = check_information(config, dataset, statistics={STATISTIC: statistic})
     return {
         "geometry": geometry,
+        "ndim": mapset.meta.spatial_dims,
         "summary": STATISTIC,
         "maps_seen": 0,
         "train_seconds": 0.0,
@@ -147,9 +159,17 @@ def measure_statistic(config, dataset, mapset, folder: Path, geometry: str) -> d
 
 
 def measure_loss(
-    config, dataset, mapset, folder: Path, geometry: str, budgets: list[float], summary: str
+    config,
+    dataset,
+    mapset,
+    folder: Path,
+    geometry: str,
+    budgets: list[float],
+    summary: str,
+    step: dict,
 ):
-    """Train once; evaluate the last checkpoint at each fraction of the run's steps."""
+    """Train once; evaluate the last checkpoint at each fraction of the run's steps (``step``:
+    what :func:`simulation_fraction` measured of one training step)."""
     # A fresh start: a training left in the folder by an earlier measurement is not resumed.
     shutil.rmtree(folder / "train", ignore_errors=True)
     train = config.settings.train
@@ -171,11 +191,13 @@ def measure_loss(
         summaries = compress(mapset, checkpoint, device=config.settings.device, progress=False)
         record = {
             "geometry": geometry,
+            "ndim": mapset.meta.spatial_dims,
             "summary": summary,
             "maps_seen": result.steps * per_step,
             "steps": result.steps,
             "train_seconds": cpu,
             "train_wall_seconds": wall,
+            "peak_step_memory_mb": step["peak_step_memory_mb"],
             **fisher_record(info["summaries"]["encoder"], info),
             **inference_record(config, summaries, folder / f"eval-{result.steps}"),
         }
@@ -187,8 +209,40 @@ def measure_loss(
         yield record
 
 
+def peak_memory_mb(work: Callable[[], None], device: torch.device) -> float:
+    """The memory ``work`` needs above what the process held before it, in MB: the peak of
+    CUDA's allocator on a GPU; on CPU the rise of the peak resident memory (VmHWM, reset first
+    through /proc/self/clear_refs on Linux; elsewhere the rise of ru_maxrss, which misses a peak
+    lower than an earlier one)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+        before = torch.cuda.memory_allocated()
+        torch.cuda.reset_peak_memory_stats()
+        work()
+        torch.cuda.synchronize()
+        return (torch.cuda.max_memory_allocated() - before) / 2**20
+    status = Path("/proc/self/status")
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        before = _status_kb(status, "VmRSS")
+        work()
+        return (_status_kb(status, "VmHWM") - before) / 1024
+    except OSError:
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        work()
+        return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+
+
+def _status_kb(path: Path, field: str) -> int:
+    for line in path.read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    raise OSError(f"{path} has no {field}")
+
+
 def simulation_fraction(config: RunConfig, dataset: Any, mapset: Any) -> dict[str, float]:
-    """Seconds to simulate one training batch against one training step on it (same process)."""
+    """Seconds to simulate one training batch against one training step on it (same process),
+    and the peak memory of one step (forward, backward and update on the simulated views)."""
     from cosmossl.training.fresh import FreshMaps
 
     train, views = config.settings.train, config.settings.pairing.views
@@ -204,20 +258,25 @@ def simulation_fraction(config: RunConfig, dataset: Any, mapset: Any) -> dict[st
     )
     loss = cosmossl.create("loss", "vicreg", summary_dim=encoder.summary_dim, param_dim=2)
     optimizer = torch.optim.AdamW([*encoder.parameters(), *loss.parameters()])
-    sim, step = [], []
+    sim, step, memory = [], [], []
     for repeat in range(4):
         start = time.perf_counter()
         _, maps = fresh(0, repeat, rows)
         sim.append(time.perf_counter() - start)
+
+        def train_step(maps: torch.Tensor = maps) -> None:
+            out = loss(encoder, maps.reshape(len(rows), views, *maps.shape[1:]))
+            optimizer.zero_grad()
+            out.loss.backward()
+            optimizer.step()
+
         start = time.perf_counter()
-        out = loss(encoder, maps.reshape(len(rows), views, *maps.shape[1:]))
-        optimizer.zero_grad()
-        out.loss.backward()
-        optimizer.step()
+        memory.append(peak_memory_mb(train_step, device))
         step.append(time.perf_counter() - start)
-    simulate, train_step = float(np.median(sim)), float(np.median(step))
-    return {"simulate_seconds": simulate, "step_seconds": train_step,
-            "fraction_of_step": simulate / (simulate + train_step)}  # fmt: skip
+    simulate, seconds = float(np.median(sim)), float(np.median(step))
+    return {"simulate_seconds": simulate, "step_seconds": seconds,
+            "fraction_of_step": simulate / (simulate + seconds),
+            "peak_step_memory_mb": float(max(memory[1:]))}  # fmt: skip
 
 
 def load_records(path: Path) -> list[dict[str, Any]]:
@@ -245,6 +304,31 @@ def record_measurement(path: Path, record: dict[str, Any], meta: dict[str, Any])
     """Add ``record`` to the results file, re-read first: several runs (one per core) may share
     it."""
     save(path, upsert(load_records(path), record), meta)
+
+
+def reach_table(records: list[dict[str, Any]], target: float = REACH) -> str:
+    """When each trained summary first keeps ``target`` of the limit's figure of merit."""
+    lines = [
+        f"| geometry | summary | first FoM ≥ {target} at steps | CPU s | FoM fraction "
+        "| peak MB per step |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    curves = sorted({(r["geometry"], r["summary"]) for r in records if r["maps_seen"]})
+    for geometry, summary in curves:
+        curve = sorted((r for r in records if (r["geometry"], r["summary"]) == (geometry, summary)),
+                       key=lambda r: r["maps_seen"])  # fmt: skip
+        hit = next((r for r in curve if r["fom_fraction"] >= target), None)
+        memory = curve[-1].get("peak_step_memory_mb")
+        memory = f"{memory:.0f}" if memory is not None else "–"
+        if hit is None:
+            best = max(curve, key=lambda r: r["fom_fraction"])
+            lines.append(f"| {geometry} | {summary} | not reached ({best['steps']} steps) "
+                         f"| {best['train_seconds']:.0f} | {best['fom_fraction']:.3f} "
+                         f"| {memory} |")  # fmt: skip
+        else:
+            lines.append(f"| {geometry} | {summary} | {hit['steps']} | {hit['train_seconds']:.0f} "
+                         f"| {hit['fom_fraction']:.3f} | {memory} |")  # fmt: skip
+    return "\n".join(lines) + "\n"
 
 
 def table(records: list[dict[str, Any]]) -> str:
@@ -379,7 +463,7 @@ def main() -> None:
             for loss in args.losses:
                 loss_config = with_loss(config, loss)
                 curve = measure_loss(loss_config, dataset, mapset, root / loss, name,
-                                     args.budgets, loss)  # fmt: skip
+                                     args.budgets, loss, timings[name])  # fmt: skip
                 for record in curve:
                     record_measurement(args.out, record, meta)
     report(args.out)
@@ -388,7 +472,7 @@ def main() -> None:
 def report(path: Path) -> None:
     """Print the table of every record in ``path`` and write it next to it as .md and .png."""
     records = load_records(path)
-    text = table(records)
+    text = table(records) + "\n" + reach_table(records)
     print(text)
     write_text(path.with_suffix(".md"), text)
     plot(records, path.with_suffix(".png"))

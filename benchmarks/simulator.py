@@ -2,8 +2,10 @@
 
 Same process, same 2D grids (64², 128², 256² by default), same spectrum (the built-in EH98
 spectrum of the ``lognormal`` dataset at its fiducial Ω_m, σ_8, box 1000 Mpc), same thread
-count for both sides. powerbox makes one box per call (``PowerBox`` / ``LogNormalPowerBox``
-``.delta_x()``, ``get_power`` with our bin edges); cosmossl makes a float32 batch per call.
+count for both sides. With ``--ndim 3``: 3D boxes (32³ and 64³ by default) of the dataset's
+'box' geometry (the 3D linear spectrum on a 500 Mpc/h box), written to ``simulator-3d.json``.
+powerbox makes one box per call (``PowerBox`` / ``LogNormalPowerBox`` ``.delta_x()``,
+``get_power`` with our bin edges); cosmossl makes a float32 batch per call.
 Rows:
 
 - ``gaussian``: ``fields.white_noise`` + ``fields.gaussian_field`` vs ``PowerBox``.
@@ -25,6 +27,7 @@ our and powerbox's lognormal maps agree within sampling noise, and our estimator
 
     pip install -e '.[bench]'
     python benchmarks/simulator.py --threads 1
+    python benchmarks/simulator.py --threads 1 --ndim 3
 """
 
 from __future__ import annotations
@@ -105,14 +108,17 @@ def machine_info(device: str, threads: int, powerbox_module, pb_threads: int) ->
     }
 
 
-def grid_cases(n: int, box: float, n_maps: int, pb_maps: int, device: str, pb, pb_threads: int):
+def grid_cases(
+    n: int, box: float, n_maps: int, pb_maps: int, device: str, pb, pb_threads: int, ndim: int
+):
     """The timed pairs ``{row: (ours, powerbox)}`` for one grid size, and the like-with-like
     checks."""
+    geometry = "plane" if ndim == 2 else "box"
     dataset = cosmossl.create("dataset", "lognormal", n_pixels=n, box_size=box,
                               field="lognormal-exact", transform="none", batch_size=n_maps,
-                              device=device)  # fmt: skip
+                              device=device, geometry=geometry)  # fmt: skip
     paper = cosmossl.create("dataset", "lognormal", n_pixels=n, box_size=box, transform="none",
-                            batch_size=n_maps, device=device)  # fmt: skip
+                            batch_size=n_maps, device=device, geometry=geometry)  # fmt: skip
     # The spectrum tabulated once, interpolated in log k: cheap for both sides, and powerbox
     # is not charged for our EH98 code.
     k_table = np.geomspace(1e-4, 20.0, 4000)
@@ -122,23 +128,24 @@ def grid_cases(n: int, box: float, n_maps: int, pb_maps: int, device: str, pb, p
         return np.interp(np.log(np.maximum(k, 1e-30)), np.log(k_table), p_table)
 
     seeds = list(range(n_maps))
-    k_grid = fields.wavenumbers(n, box).numpy()
-    bins = fields.PowerSpectrumBins(n, box)
+    k_grid = fields.wavenumbers(n, box, ndim=ndim).numpy()
+    bins = fields.PowerSpectrumBins(n, box, ndim=ndim)
     edges = bins.edges.numpy()
 
     def ours_gaussian():
-        noise = fields.white_noise(seeds, n, device=device)
-        return fields.gaussian_field(noise, pk(k_grid), box)
+        noise = fields.white_noise(seeds, n, device=device, ndim=ndim)
+        return fields.gaussian_field(noise, pk(k_grid), box, ndim=ndim)
 
     def ours_lognormal():
-        power_g, variance = fields.lognormal_gaussian_power(pk(k_grid), box)
-        g = fields.gaussian_field(fields.white_noise(seeds, n, device=device), power_g, box)
-        return fields.lognormal_exact(g, variance)
+        power_g, variance = fields.lognormal_gaussian_power(pk(k_grid), box, ndim=ndim)
+        noise = fields.white_noise(seeds, n, device=device, ndim=ndim)
+        g = fields.gaussian_field(noise, power_g, box, ndim=ndim)
+        return fields.lognormal_exact(g, variance, ndim=ndim)
 
     def pb_boxes(kind):
         def run():
-            return [kind(shape=(n, n), pk=pk, size=(box, box), seed=s, nthreads=pb_threads)
-                    .delta_x() for s in range(pb_maps)]  # fmt: skip
+            return [kind(shape=(n,) * ndim, pk=pk, size=(box,) * ndim, seed=s,
+                         nthreads=pb_threads).delta_x() for s in range(pb_maps)]  # fmt: skip
 
         return run
 
@@ -183,16 +190,38 @@ def grid_cases(n: int, box: float, n_maps: int, pb_maps: int, device: str, pb, p
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[64, 128, 256])
-    parser.add_argument("--maps", type=int, default=256, help="maps per batch (ours)")
+    parser.add_argument(
+        "--ndim",
+        type=int,
+        choices=(2, 3),
+        default=2,
+        help="2: maps of the 'plane' geometry; 3: boxes of the 'box' geometry",
+    )
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        help="pixels per side (default 64 128 256; 32 64 with --ndim 3)",
+    )
+    parser.add_argument("--maps", type=int, help="maps per batch (ours; default 256, 3D: 64)")
     parser.add_argument("--pb-maps", type=int, default=24, help="boxes per timing (powerbox)")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (both sides)")
-    parser.add_argument("--box", type=float, default=1000.0, help="box side in Mpc")
+    parser.add_argument(
+        "--box", type=float, help="box side: Mpc for 2D (default 1000), Mpc/h for 3D (default 500)"
+    )
     parser.add_argument("--device", default="cpu", help="cpu, cuda or auto (ours only)")
     parser.add_argument("--skip-paper", action="store_true", help="skip the 1000-map headline")
-    parser.add_argument("--out", default="benchmarks/results/simulator.json")
+    parser.add_argument(
+        "--out", help="default benchmarks/results/simulator.json (3D: simulator-3d.json)"
+    )
     args = parser.parse_args()
+    volumes = args.ndim == 3
+    args.sizes = args.sizes or ([32, 64] if volumes else [64, 128, 256])
+    args.maps = args.maps or (64 if volumes else 256)
+    args.box = args.box or (500.0 if volumes else 1000.0)
+    args.out = args.out or f"benchmarks/results/simulator{'-3d' if volumes else ''}.json"
+    args.skip_paper = args.skip_paper or volumes  # the paper's benchmark is of 2D maps
     pb = import_powerbox()
     device = args.device
     if device == "auto":
@@ -215,7 +244,8 @@ def main() -> None:
 
     grids = []
     for n in args.sizes:
-        cases, checks = grid_cases(n, args.box, args.maps, args.pb_maps, device, pb, pb_threads)
+        cases, checks = grid_cases(n, args.box, args.maps, args.pb_maps, device, pb, pb_threads,
+                                   args.ndim)  # fmt: skip
         for (work, _), other in cases.values():  # warm-up (caches, FFT plans)
             work()
             if other is not None:
@@ -247,7 +277,7 @@ def main() -> None:
                 "repeats": r,
             }
         grids.append({"n": n, "rows": rows, "checks": checks})
-        print_grid(n, rows, checks)
+        print_grid(n, rows, checks, args.ndim)
 
     info["load_average_end"] = list(os.getloadavg())
     result["grids"] = grids
@@ -258,8 +288,9 @@ def main() -> None:
     print(f"wrote {args.out}")
 
 
-def print_grid(n: int, rows: dict, checks: dict) -> None:
-    print(f"\n{n}×{n}  {'row':<18} {'ours maps/s':>12} {'powerbox maps/s':>16} "
+def print_grid(n: int, rows: dict, checks: dict, ndim: int = 2) -> None:
+    size = "×".join([str(n)] * ndim)
+    print(f"\n{size:<9}{'row':<18} {'ours maps/s':>12} {'powerbox maps/s':>16} "
           f"{'ratio (min–max)':>20}")  # fmt: skip
     for name, r in rows.items():
         spread = f"{r['ratio']:.1f}× ({r['ratio_min']:.1f}–{r['ratio_max']:.1f})"

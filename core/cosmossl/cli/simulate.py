@@ -61,8 +61,9 @@ def _simulate(config: RunConfig, dataset: Any, out: Path, progress: bool) -> int
     counts = [int((mapset.split == code).sum()) for code in range(3)]
     shape = "×".join(str(s) for s in mapset.meta.shape)
     n_cosmo = len(set(mapset.cosmology_id.tolist()))
+    noun = "volumes" if mapset.meta.spatial_dims == 3 else "maps"
     print(
-        f"wrote {len(mapset)} maps ({shape}) of {n_cosmo} cosmologies, train/val/test "
-        f"{counts[0]}/{counts[1]}/{counts[2]} maps, to {out} in {seconds:.1f} s"
+        f"wrote {len(mapset)} {noun} ({shape}) of {n_cosmo} cosmologies, train/val/test "
+        f"{counts[0]}/{counts[1]}/{counts[2]} {noun}, to {out} in {seconds:.1f} s"
     )
     return 0

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from cosmossl.components.meta import dimension_name
 from cosmossl.components.params import Params
+from cosmossl.errors import ConfigError
 
 
 class Component:
@@ -28,3 +30,35 @@ class Component:
                 f"{type(self).__name__} expects {self.Params.__qualname__}, "
                 f"got {type(self.params).__name__}"
             )
+
+
+class MapComponent(Component):
+    """Base of the components that take maps: augmentations, encoders, statistics.
+
+    A component declares the spatial dimensions of the maps it works on in ``spatial_dims``:
+    ``(2,)`` for 2D maps ``[B, C, H, W]`` (the default, what every component was written for
+    before volumes), ``(2, 3)`` when it also takes 3D volumes ``[B, C, D, H, W]``. Vector
+    inputs ``[B, F]`` are not maps and are not checked against it. ``dimension_hint`` says what
+    to use instead, for the message that refuses other maps.
+    """
+
+    spatial_dims: ClassVar[tuple[int, ...]] = (2,)
+    dimension_hint: ClassVar[str] = ""
+
+    @classmethod
+    def dimension_problem(cls, params: Params | None, spatial_dims: int) -> str | None:
+        """Why this component (with ``params``) cannot take maps of ``spatial_dims`` spatial
+        dimensions, as the end of a sentence naming it; ``None`` when it can."""
+        if spatial_dims == 0 or spatial_dims in cls.spatial_dims:
+            return None
+        supported = " and ".join(dimension_name(d) for d in sorted(cls.spatial_dims))
+        hint = f"; {cls.dimension_hint}" if cls.dimension_hint else ""
+        return f"works on {supported} only, not {dimension_name(spatial_dims)}{hint}"
+
+    def check_dimensions(self, shape: tuple[int, ...], what: str) -> None:
+        """Raise :class:`~cosmossl.ConfigError` when maps of per-map ``shape`` (channels first)
+        are not for this component; ``what`` names it (``"encoder 'timm'"``)."""
+        spatial = max(0, len(shape) - 1)
+        problem = self.dimension_problem(self.params, spatial)
+        if problem is not None:
+            raise ConfigError(f"{what} {problem} (maps of shape {tuple(shape)})")

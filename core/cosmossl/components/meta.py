@@ -23,13 +23,25 @@ MAP_CONTENTS: dict[str, str] = {
 }
 
 
+#: How the number of spatial dimensions is written in messages.
+DIMENSION_NAMES = {0: "vectors", 1: "1D maps", 2: "2D maps", 3: "3D volumes"}
+
+
+def dimension_name(spatial_dims: int) -> str:
+    """``"2D maps"``, ``"3D volumes"``, ... for a number of spatial dimensions."""
+    return DIMENSION_NAMES.get(spatial_dims, f"{spatial_dims}D arrays")
+
+
 @dataclass(frozen=True)
 class MapMeta:
     """What components need to know about one map.
 
     Attributes:
-        shape: per-map shape ``(C, H, W)`` (or ``(F,)`` for vector data).
-        box_size: side length of the map in Mpc/h, when it has one.
+        shape: per-map shape: ``(C, H, W)`` for 2D maps, ``(C, D, H, W)`` for 3D volumes (or
+            ``(F,)`` for vector data). :attr:`spatial_dims` says which.
+        box_size: side length of the map (of a 3D volume: of its last axis) in Mpc/h, when it
+            has one; pixels are square (voxels cubic), so each axis is ``box_size`` times its
+            number of pixels over ``W`` long (:attr:`box_lengths`).
         periodic: whether opposite edges wrap around (simulation boxes do).
         content: what the pixels hold, one of :data:`MAP_CONTENTS` (``"log1p-overdensity"`` for
             log(1 + δ), ``"overdensity"`` for δ, ``"counts"``, ...), or ``None`` when unknown.
@@ -49,11 +61,33 @@ class MapMeta:
             )
 
     @property
+    def spatial_dims(self) -> int:
+        """The number of spatial dimensions of a map: 2 for ``(C, H, W)``, 3 for
+        ``(C, D, H, W)``, 0 for vectors ``(F,)`` (the first axis holds the channels)."""
+        return max(0, len(self.shape) - 1)
+
+    @property
+    def spatial_shape(self) -> tuple[int, ...]:
+        """The map's shape without its channels: ``(H, W)`` or ``(D, H, W)`` (``()`` for
+        vectors)."""
+        return tuple(self.shape[1:]) if self.spatial_dims else ()
+
+    @property
     def pixel_size(self) -> float | None:
-        """Side of one pixel in Mpc/h (``box_size / W``), or ``None`` without a box size."""
+        """Side of one pixel (voxel) in Mpc/h (``box_size / W``), or ``None`` without a box
+        size."""
         if self.box_size is None or len(self.shape) < 2:
             return None
         return self.box_size / self.shape[-1]
+
+    @property
+    def box_lengths(self) -> tuple[float, ...] | None:
+        """The box length of each spatial axis in Mpc/h (``(L_D, L_H, L_W)`` for a volume), or
+        ``None`` without a box size."""
+        pixel = self.pixel_size
+        if pixel is None or not self.spatial_dims:
+            return None
+        return tuple(pixel * n for n in self.spatial_shape)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly fields (what summaries files record of the maps they came from)."""

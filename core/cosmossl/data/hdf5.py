@@ -2,7 +2,7 @@
 
 Layout (format version 1, documented in docs/formats.md)::
 
-    /maps            float32 [N, C, H, W], chunked one map per chunk
+    /maps            float32 [N, C, H, W] (3D volumes: [N, C, D, H, W]), one map per chunk
     /params          float32 [N, P]        attrs: names (JSON list), labels (JSON
                                            {name: LaTeX}, optional)
     /cosmology_id    int64   [N]
@@ -186,10 +186,10 @@ def read_mapset(path: str | Path) -> MapSet:
         check_datasets(path, f, (*_REQUIRED, "seed_id"), f"a cosmossl map file is written by "
                        f"{_WRITTEN_BY}")  # fmt: skip
         maps = f["maps"]
-        if maps.ndim != 4 or maps.dtype.kind != "f":
+        if maps.ndim not in (4, 5) or maps.dtype.kind != "f":
             raise DataError(
-                f"'{path}': /maps must be a float array [N, C, H, W], got {maps.dtype} with "
-                f"shape {maps.shape}"
+                f"'{path}': /maps must be a float array [N, C, H, W] (or [N, C, D, H, W] for "
+                f"volumes), got {maps.dtype} with shape {maps.shape}"
             )
         attr = _Attributes(path, f)
         shape = attr.json("shape", list)

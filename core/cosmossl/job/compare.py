@@ -20,7 +20,7 @@ from typing import Any
 from cosmossl.config.run_file import RunConfig, load_run_config
 from cosmossl.inference.plots import getdist_notes
 from cosmossl.job import run_dir as layout
-from cosmossl.job.plan import compare_plan
+from cosmossl.job.plan import check_dataset, compare_plan
 from cosmossl.job.report.compare_report import write_compare_report
 from cosmossl.job.results import CompareResult, epoch_history, headline, robustness_columns
 from cosmossl.job.run_dir import RunDirectory, run_directory
@@ -37,8 +37,9 @@ def compare(
 ) -> CompareResult:
     """Run every entry × seed (see the module docstring) and write the comparison.
 
-    Every entry is validated (its component imported, its parameters checked) before the first
-    one runs; the output folder is a run directory (marked, locked) holding one run directory
+    Every entry is validated (its component imported, its parameters checked, the maps'
+    dimensions and the data checked for it as `cosmossl validate` does) before the first one
+    runs; the output folder is a run directory (marked, locked) holding one run directory
     per entry and seed and one data folder per seed.
     """
     from cosmossl.job.run import run
@@ -46,6 +47,7 @@ def compare(
     if not isinstance(config, RunConfig):
         config = load_run_config(config)
     plan = compare_plan(config)
+    check_dataset(config, "`cosmossl compare`", command="compare")  # every entry, before any work
     root = Path(out_dir) if out_dir is not None else run_directory(config)
     data_dir = root / "data" / f"seed{config.settings.dataset_seed}"
     # GetDist's warnings of every figure of every entry: one line (plots.getdist_notes).

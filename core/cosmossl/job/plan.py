@@ -17,6 +17,10 @@ both say it in the same words:
   nuisance parameters that ``[hardening]`` names (:func:`check_hardening`); for a command, so are
   the splits of those maps (:func:`check_splits`) and the size of the encoder and loss it
   trains on them (:func:`check_model`, on torch's ``meta`` device: nothing is allocated);
+- :func:`check_dimensions`: every component that takes maps (augmentations, encoder,
+  statistic, contaminations, compared baselines) works on maps of the dataset's number of
+  spatial dimensions (2D maps or 3D volumes), or the run is refused naming it; checked with
+  the dataset's own checks, for a command;
 - :func:`check_data`: what the inference will ask of the rows (a prior for every parameter,
   enough groups to hold some out, enough maps per group for the surveys), checked on the map
   set as soon as it is loaded — by ``validate`` for a dataset that reads files, by ``run``
@@ -31,6 +35,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +43,7 @@ import numpy as np
 
 from cosmossl._util.suggest import did_you_mean
 from cosmossl.components.dataset import Simulator
-from cosmossl.components.meta import MapMeta
+from cosmossl.components.meta import MapMeta, dimension_name
 from cosmossl.config.run_file import ComponentSpec, RunConfig, contamination_spec, validate_slot
 from cosmossl.config.settings import RunSettings
 from cosmossl.data.rows import GroupedRows
@@ -145,7 +150,8 @@ def check_dataset(
 
     With ``command``, also what that command will make of the maps: their splits
     (:func:`check_splits`, for maps read from files) and the encoder and loss it will train on
-    them (:func:`check_model`)."""
+    them (:func:`check_model`), after the components' spatial dimensions
+    (:func:`check_dimensions`)."""
     datasets = [build_dataset(config, purpose)]
     check_hardening(config, datasets[0])
     for index, contamination in enumerate(config.settings.robustness.contaminations):
@@ -157,6 +163,9 @@ def check_dataset(
         for dataset in datasets
     ]
     dataset, mapset = datasets[0], loaded[0]
+    meta = mapset.meta if mapset is not None else getattr(dataset, "meta", None)
+    if command is not None and isinstance(meta, MapMeta):  # known without simulating
+        check_dimensions(config, meta, command)
     if mapset is not None and command is not None:
         check_splits(config, mapset, command)
     if mapset is not None and command in (None, "run", "compare"):
@@ -169,6 +178,51 @@ def check_dataset(
 
 def _reads_files(dataset: Any) -> bool:
     return not isinstance(dataset, Simulator) and bool(dataset.files())
+
+
+def _map_components(
+    config: RunConfig, statistic: str = "[statistic]"
+) -> Iterator[tuple[str, ComponentSpec]]:
+    """``(where, spec)`` of every component of ``config`` that takes maps; ``statistic`` is
+    where the user wrote its statistic (a compared baseline: ``[compare] baselines 'name'``)."""
+    for index, spec in enumerate(config.augmentations, start=1):
+        yield f"[[augmentations]] #{index}", spec
+    for slot, where in (("encoder", "[encoder]"), ("statistic", statistic)):
+        spec = config.component(slot)
+        if spec is not None:
+            yield where, spec
+    for index, contamination in enumerate(config.settings.robustness.contaminations, start=1):
+        if contamination.augmentation is not None:
+            where = f"[[robustness.contaminations]] #{index}"
+            yield where, contamination_spec(config, contamination)
+
+
+def check_dimensions(config: RunConfig, meta: MapMeta, command: str = "run") -> None:
+    """Refuse a run file whose map components do not take maps like the dataset's: a 2D-only
+    component (the ``d4`` augmentation, the ``timm`` encoder, a third-party component that does
+    not declare ``spatial_dims``) on 3D volumes, the cube's group on 2D maps, ... The message
+    names the table and the component. ``compare`` checks every compared entry too."""
+    configs = [(config, "[statistic]")]
+    if command == "compare":
+        configs += [(entry, f"[compare] baselines '{name}'")
+                    for name, _, _, entry in compare_plan(config)]  # fmt: skip
+    registry = default_registry()
+    seen = set()
+    for each, statistic in configs:
+        for where, spec in _map_components(each, statistic):
+            key = (where, spec.type, spec.params.model_dump_json())
+            if key in seen:
+                continue
+            seen.add(key)
+            cls = registry.load(spec.kind, spec.type)
+            check = getattr(cls, "dimension_problem", None)
+            problem = check(spec.params, meta.spatial_dims) if check else None
+            if problem is not None:
+                raise ConfigError(
+                    f"{config.source}: {where} {spec.kind} '{spec.type}' {problem} (the "
+                    f"dataset's maps are {dimension_name(meta.spatial_dims)} of shape "
+                    f"{tuple(meta.shape)})"
+                )
 
 
 # ---- what the run will make: its folder, its model, its splits -----------------------------

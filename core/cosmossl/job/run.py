@@ -35,6 +35,7 @@ from cosmossl.job.plan import (
     check_config,
     check_data,
     check_dataset,
+    check_dimensions,
     check_hardening,
     contamination_dataset,
 )
@@ -140,6 +141,7 @@ class _Job:
         }
         check_hardening(self.config, dataset)
         mapset, data_key = self.data(dataset)
+        check_dimensions(self.config, mapset.meta)  # a dataset that made its maps only now
         check_data(self.config, mapset)  # what the inference will need, before any training
         sources: dict[str, tuple[str, str]] = {}  # label -> (summaries file, stage key)
         checkpoint, train_key = None, None
@@ -165,7 +167,7 @@ class _Job:
                     )
         if isinstance(dataset, Simulator) and self.settings.fisher.enabled:
             self.result.fisher = self.fisher(dataset, mapset, checkpoint, train_key, data_key)
-        self.result.report = write_run_report(self.config, self.dir, self.result)
+        self.result.report = write_run_report(self.config, self.dir, self.result, mapset)
         return self.result
 
     # ---- stages -------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import torch
 from cosmossl.components.dataset import Simulator
 from cosmossl.config.run_file import RunConfig, load_run_config
 from cosmossl.data.mapset import MapSet
-from cosmossl.job.plan import build_dataset, check_config, check_dataset
+from cosmossl.job.plan import build_dataset, check_config, check_dataset, check_dimensions
 from cosmossl.job.run_dir import TRAIN, RunDirectory, run_directory
 from cosmossl.plugin.factory import create
 from cosmossl.training.fresh import fresh_simulator
@@ -67,6 +67,7 @@ def _train(
     dataset = build_dataset(config, "`cosmossl train`")
     if mapset is None:
         mapset = dataset.load(seed=settings.dataset_seed, progress=progress)
+    check_dimensions(config, mapset.meta, "train")  # the maps passed, or read without files
     torch.manual_seed(settings.seed)
     encoder = create("encoder", encoder_spec.type, encoder_spec.params,
                      input_shape=tuple(mapset.meta.shape))  # fmt: skip

@@ -28,8 +28,14 @@ _LAZY: dict[str, str] = {
     "STENCILS": "cosmossl.nn.fisher",
     "gaussian_fisher": "cosmossl.nn.fisher",
     "stencil_derivatives": "cosmossl.nn.fisher",
-    # symmetries of square periodic maps
+    # symmetries of square periodic maps (D4) and cubic periodic volumes (O_h)
+    "CUBE_ORDER": "cosmossl.nn.symmetry",
+    "CUBE_ROTATIONS": "cosmossl.nn.symmetry",
     "D4_ORDER": "cosmossl.nn.symmetry",
+    "cube_average": "cosmossl.nn.symmetry",
+    "cube_element": "cosmossl.nn.symmetry",
+    "cube_is_rotation": "cosmossl.nn.symmetry",
+    "cube_transform": "cosmossl.nn.symmetry",
     "d4_average": "cosmossl.nn.symmetry",
     "d4_transform": "cosmossl.nn.symmetry",
     # collapse monitors
@@ -73,4 +79,14 @@ if TYPE_CHECKING:
         regression_head,
     )
     from cosmossl.nn.monitors import collapse_monitors, embedding_std, rankme
-    from cosmossl.nn.symmetry import D4_ORDER, d4_average, d4_transform
+    from cosmossl.nn.symmetry import (
+        CUBE_ORDER,
+        CUBE_ROTATIONS,
+        D4_ORDER,
+        cube_average,
+        cube_element,
+        cube_is_rotation,
+        cube_transform,
+        d4_average,
+        d4_transform,
+    )

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from cosmossl._util.lazy import lazy_attributes
 
 _LAZY: dict[str, str] = {
+    "VOLUME_SHAPES": "cosmossl.testing.encoders",
     "check_augmentation": "cosmossl.testing.augmentations",
     "check_backend": "cosmossl.testing.backends",
     "check_dataset": "cosmossl.testing.datasets",
@@ -46,6 +47,6 @@ if TYPE_CHECKING:
     from cosmossl.testing.backends import check_backend
     from cosmossl.testing.datasets import check_dataset, check_simulator
     from cosmossl.testing.distributed import check_loss_distributed
-    from cosmossl.testing.encoders import check_encoder, check_statistic
+    from cosmossl.testing.encoders import VOLUME_SHAPES, check_encoder, check_statistic
     from cosmossl.testing.inputs import sample_meta
     from cosmossl.testing.losses import check_loss

@@ -1,4 +1,5 @@
-"""``check_encoder`` and ``check_statistic``: maps ``[B, C, H, W]`` → summaries ``[B, D]``."""
+"""``check_encoder`` and ``check_statistic``: maps ``[B, C, H, W]`` (volumes ``[B, C, D, H, W]``)
+→ summaries ``[B, D]``."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ from cosmossl.testing.inputs import (
 
 #: Map shapes an encoder is built for by default: "any map size", and more than one channel.
 INPUT_SHAPES: tuple[tuple[int, ...], ...] = ((1, 16, 16), (1, 32, 32), (2, 24, 24))
+#: Volume shapes for an encoder that takes 3D volumes (``spatial_dims`` with 3):
+#: ``check_encoder(factory, input_shapes=VOLUME_SHAPES)``.
+VOLUME_SHAPES: tuple[tuple[int, ...], ...] = ((1, 8, 8, 8), (2, 12, 12, 12))
 
 
 @keeps_global_rngs

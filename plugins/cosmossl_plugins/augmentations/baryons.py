@@ -17,7 +17,9 @@ Maps of unknown content (``None``, or ``"other"``) are filtered as they are.
 
 The approximation, stated plainly: S(k) is a ratio of 3D matter power spectra. Here it is
 applied to a *finished 2D map*, with k the 2D wavenumber |k⊥|, ignoring the mixing of
-line-of-sight modes by projection. Filtering can push a log map's density below its smallest
+line-of-sight modes by projection. On a 3D volume k is the 3D wavenumber, so no projection is
+ignored; the suppression still acts on the finished (e.g. lognormal) density rather than on the
+spectrum it was drawn from. Filtering can push a log map's density below its smallest
 value in rare pixels (the kernel has small negative lobes): such pixels are clipped to that
 smallest value before the logarithm. The physically consistent route, applying S(k) to P_3D
 before projecting, is what the ``lognormal`` dataset does when asked to simulate with feedback.
@@ -60,6 +62,7 @@ class Baryons(Augmentation):
     """
 
     role = "systematic"
+    spatial_dims = (2, 3)
 
     class Params(Params):
         a_sn1: tuple[float, float] = Field(
@@ -99,12 +102,14 @@ class Baryons(Augmentation):
                 "linear in the density"
             )
 
-    def wavenumbers(self, h: int, w: int) -> np.ndarray:
-        """|k| in h/Mpc of the real-FFT grid ``[H, W//2 + 1]`` of an ``H × W`` map."""
-        pixel = self.box_size / w
-        ky = 2 * np.pi * np.fft.fftfreq(h, d=pixel)
-        kx = 2 * np.pi * np.fft.rfftfreq(w, d=pixel)
-        return np.sqrt(ky[:, None] ** 2 + kx[None, :] ** 2)
+    def wavenumbers(self, *sides: int) -> np.ndarray:
+        """|k| in h/Mpc of the real-FFT grid ``[H, W//2 + 1]`` of an ``H × W`` map (``[D, H,
+        W//2 + 1]`` of a ``D × H × W`` volume); pixels are ``box_size / W`` wide."""
+        pixel = self.box_size / sides[-1]
+        axes = [2 * np.pi * np.fft.fftfreq(n, d=pixel) for n in sides[:-1]]
+        axes.append(2 * np.pi * np.fft.rfftfreq(sides[-1], d=pixel))
+        grids = np.meshgrid(*axes, indexing="ij", sparse=True)
+        return np.sqrt(sum(k**2 for k in grids))
 
     def draw(self, n: int, generator: torch.Generator, device) -> dict[str, np.ndarray]:
         """Feedback amplitudes of ``n`` maps and their ``log10_mc``, ``eta_b``."""
@@ -121,22 +126,25 @@ class Baryons(Augmentation):
         }
 
     def __call__(self, maps: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        h, w = maps.shape[-2:]
+        sides = tuple(maps.shape[2:])
+        axes = tuple(range(2, maps.ndim))
         drawn = self.draw(maps.shape[0], generator, maps.device)
-        k = self.wavenumbers(h, w)
+        k = self.wavenumbers(*sides)
+        per_map = (-1,) + (1,) * len(sides)
         suppression = cosmology.baryon_suppression(
-            k[None], drawn["log10_mc"][:, None, None], drawn["eta_b"][:, None, None]
+            k[None], drawn["log10_mc"].reshape(per_map), drawn["eta_b"].reshape(per_map)
         )
         factor = torch.as_tensor(np.sqrt(suppression), device=maps.device, dtype=maps.dtype)
 
         def suppress(field: torch.Tensor) -> torch.Tensor:
-            return torch.fft.irfft2(torch.fft.rfft2(field) * factor[:, None], s=(h, w))
+            modes = torch.fft.rfftn(field, dim=axes) * factor[:, None]
+            return torch.fft.irfftn(modes, s=sides, dim=axes)
 
         if self.log_base is None:
             return suppress(maps)
         # The density up to a factor per map (the map's maximum is taken out against overflow).
         scale = math.log(self.log_base)
-        top = maps.amax(dim=(-2, -1), keepdim=True)
+        top = maps.amax(dim=axes, keepdim=True)
         density = torch.exp((maps - top) * scale)
-        floor = density.amin(dim=(-2, -1), keepdim=True)
+        floor = density.amin(dim=axes, keepdim=True)
         return torch.log(torch.maximum(suppress(density), floor)) / scale + top

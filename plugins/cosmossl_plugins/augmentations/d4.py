@@ -1,7 +1,8 @@
 """The dihedral group D4: rotations by multiples of 90° combined with flips.
 
 The maps of a square periodic box are statistically invariant under D4, so each view gets one of
-its eight elements at random (the reference paper's rot90 + flip augmentation).
+its eight elements at random (the reference paper's rot90 + flip augmentation). 2D maps only:
+the volumes of a cubic box take the cube's group instead (the ``cube`` augmentation).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ class D4(Augmentation):
     """Random rotation by 0/90/180/270° and random horizontal flip, drawn per map."""
 
     role = "symmetry"
+    dimension_hint = "use 'cube' (the 48 rotations and reflections of a cube) for 3D volumes"
 
     def __call__(self, maps: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         if maps.ndim != 4 or maps.shape[-1] != maps.shape[-2]:

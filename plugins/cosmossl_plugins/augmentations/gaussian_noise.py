@@ -16,6 +16,7 @@ class GaussianNoise(Augmentation):
     """
 
     role = "systematic"
+    spatial_dims = (2, 3)
 
     class Params(Params):
         sigma_min: float = Field(0.0, ge=0, description="Smallest noise standard deviation.")
@@ -35,8 +36,9 @@ class GaussianNoise(Augmentation):
     def __call__(self, maps: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         p = self.params
         u = torch.rand(maps.shape[0], generator=generator, device=maps.device, dtype=maps.dtype)
-        sigma = (p.sigma_min + (p.sigma_max - p.sigma_min) * u)[:, None, None, None]
+        per_map = (-1,) + (1,) * (maps.ndim - 1)
+        sigma = (p.sigma_min + (p.sigma_max - p.sigma_min) * u).reshape(per_map)
         if p.relative:
-            sigma = sigma * maps.std(dim=(1, 2, 3), keepdim=True)
+            sigma = sigma * maps.std(dim=tuple(range(1, maps.ndim)), keepdim=True)
         noise = torch.randn(maps.shape, generator=generator, device=maps.device, dtype=maps.dtype)
         return maps + sigma * noise

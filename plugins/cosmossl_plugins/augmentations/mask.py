@@ -1,4 +1,4 @@
-"""Random masked square patches (bright-star masks, survey holes, bad pixels)."""
+"""Random masked square patches (bright-star masks, survey holes, bad pixels); cubes in volumes."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ class Mask(Augmentation):
 
     Each map gets between ``min_patches`` and ``max_patches`` patches with sides drawn uniformly
     from ``[min_size, max_size]`` pixels at uniform positions; patches wrap around the edges (the
-    maps are periodic). All channels of a map share its mask.
+    maps are periodic). All channels of a map share its mask. In a volume the patches are cubes
+    of those sides.
     """
 
     role = "systematic"
+    spatial_dims = (2, 3)
 
     class Params(Params):
         min_patches: int = Field(1, ge=0, description="Fewest patches per map.")
@@ -34,9 +36,10 @@ class Mask(Augmentation):
             return self
 
     def masks(self, shape: torch.Size, generator: torch.Generator, device) -> torch.Tensor:
-        """Boolean masks ``[B, 1, H, W]`` (true where masked) for maps of ``shape``."""
+        """Boolean masks ``[B, 1, H, W]`` (``[B, 1, D, H, W]``; true where masked) for maps of
+        ``shape``."""
         p = self.params
-        b, _, h, w = shape
+        b, sides = shape[0], tuple(shape[2:])
         slots = p.max_patches
         count = torch.randint(
             p.min_patches, p.max_patches + 1, (b, 1), generator=generator, device=device
@@ -44,14 +47,15 @@ class Mask(Augmentation):
         size = torch.randint(
             p.min_size, p.max_size + 1, (b, slots), generator=generator, device=device
         )
-        y0 = torch.randint(0, h, (b, slots), generator=generator, device=device)
-        x0 = torch.randint(0, w, (b, slots), generator=generator, device=device)
+        origins = [torch.randint(0, n, (b, slots), generator=generator, device=device)
+                   for n in sides]  # fmt: skip
         active = torch.arange(slots, device=device)[None, :] < count  # [B, P]
-        yy = torch.arange(h, device=device)
-        xx = torch.arange(w, device=device)
-        inside_y = (yy[None, None, :] - y0[..., None]) % h < size[..., None]  # [B, P, H]
-        inside_x = (xx[None, None, :] - x0[..., None]) % w < size[..., None]  # [B, P, W]
-        inside = inside_y[..., :, None] & inside_x[..., None, :] & active[..., None, None]
+        inside = active.reshape(b, slots, *(1,) * len(sides))
+        for axis, (n, origin) in enumerate(zip(sides, origins)):
+            along = (torch.arange(n, device=device) - origin[..., None]) % n < size[..., None]
+            view = [b, slots] + [1] * len(sides)
+            view[2 + axis] = n
+            inside = inside & along.reshape(view)  # [B, P, ..., n, ...]
         return inside.any(dim=1, keepdim=True)
 
     def __call__(self, maps: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

@@ -1,4 +1,5 @@
-"""Random periodic shifts: maps of a periodic box are statistically invariant under translation."""
+"""Random periodic shifts: maps (and volumes) of a periodic box are statistically invariant under
+translation."""
 
 from __future__ import annotations
 
@@ -8,19 +9,29 @@ from pydantic import Field
 from cosmossl import Augmentation, ConfigError, MapMeta, Params
 
 
-def periodic_shift(maps: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor) -> torch.Tensor:
-    """Roll each map ``[B, C, H, W]`` by its own ``(dy[b], dx[b])`` pixels, wrapping around."""
-    b, c, h, w = maps.shape
-    rows = (torch.arange(h, device=maps.device)[None, :] - dy[:, None]) % h  # [B, H]
-    cols = (torch.arange(w, device=maps.device)[None, :] - dx[:, None]) % w  # [B, W]
-    out = maps.gather(2, rows[:, None, :, None].expand(b, c, h, w))
-    return out.gather(3, cols[:, None, None, :].expand(b, c, h, w))
+def periodic_shift(maps: torch.Tensor, *shifts: torch.Tensor) -> torch.Tensor:
+    """Roll each map ``[B, C, H, W]`` by its own ``(dy[b], dx[b])`` pixels, wrapping around;
+    a volume ``[B, C, D, H, W]`` by its own ``(dz[b], dy[b], dx[b])`` voxels: one shift
+    ``[B]`` per spatial axis, in order."""
+    spatial = maps.ndim - 2
+    if len(shifts) != spatial:
+        raise ValueError(f"periodic_shift: {len(shifts)} shifts for {spatial} spatial axes")
+    out = maps
+    for axis, shift in enumerate(shifts, start=2):
+        n = maps.shape[axis]
+        index = (torch.arange(n, device=maps.device)[None, :] - shift[:, None]) % n  # [B, n]
+        view = [maps.shape[0]] + [1] * (maps.ndim - 1)
+        view[axis] = n
+        out = out.gather(axis, index.reshape(view).expand(maps.shape))
+    return out
 
 
 class Roll(Augmentation):
-    """Shift each map by a random number of pixels along both axes, with periodic wrap-around."""
+    """Shift each map by a random number of pixels along every axis (both of a map, the three of
+    a volume), with periodic wrap-around."""
 
     role = "symmetry"
+    spatial_dims = (2, 3)
 
     class Params(Params):
         max_fraction: float = Field(
@@ -39,20 +50,14 @@ class Roll(Augmentation):
             )
 
     def __call__(self, maps: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        h, w = maps.shape[-2:]
-        n = maps.shape[0]
-        dy = torch.randint(
-            0,
-            max(1, int(h * self.params.max_fraction)),
-            (n,),
-            generator=generator,
-            device=maps.device,
-        )
-        dx = torch.randint(
-            0,
-            max(1, int(w * self.params.max_fraction)),
-            (n,),
-            generator=generator,
-            device=maps.device,
-        )
-        return periodic_shift(maps, dy, dx)
+        shifts = [
+            torch.randint(
+                0,
+                max(1, int(side * self.params.max_fraction)),
+                (maps.shape[0],),
+                generator=generator,
+                device=maps.device,
+            )
+            for side in maps.shape[2:]
+        ]
+        return periodic_shift(maps, *shifts)

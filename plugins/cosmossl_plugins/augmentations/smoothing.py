@@ -14,16 +14,22 @@ FWHM_TO_SIGMA = 1.0 / (2.0 * math.sqrt(2.0 * math.log(2.0)))
 
 
 def gaussian_beam(maps: torch.Tensor, sigma_pixels: torch.Tensor) -> torch.Tensor:
-    """Convolve each map ``[B, C, H, W]`` with a periodic Gaussian of its own σ (pixels) ``[B]``.
+    """Convolve each map ``[B, C, H, W]`` (volume ``[B, C, D, H, W]``) with a periodic Gaussian
+    of its own σ (pixels) ``[B]``.
 
     Multiplies the Fourier modes by ``exp(−k²σ²/2)`` with k in radians per pixel.
     """
-    h, w = maps.shape[-2:]
-    ky = 2 * math.pi * torch.fft.fftfreq(h, device=maps.device, dtype=maps.dtype)
-    kx = 2 * math.pi * torch.fft.rfftfreq(w, device=maps.device, dtype=maps.dtype)
-    k2 = ky[:, None] ** 2 + kx[None, :] ** 2  # [H, W//2 + 1]
-    transfer = torch.exp(-0.5 * k2 * sigma_pixels[:, None, None, None] ** 2)
-    return torch.fft.irfft2(torch.fft.rfft2(maps) * transfer, s=(h, w))
+    sides = maps.shape[2:]
+    axes = tuple(range(2, maps.ndim))
+    k2 = torch.zeros((), device=maps.device, dtype=maps.dtype)
+    for axis, side in enumerate(sides):
+        last = axis == len(sides) - 1
+        freq = torch.fft.rfftfreq if last else torch.fft.fftfreq
+        k = 2 * math.pi * freq(side, device=maps.device, dtype=maps.dtype)
+        k2 = k2 + k.reshape([-1 if a == axis else 1 for a in range(len(sides))]) ** 2
+    sigma = sigma_pixels.reshape((-1,) + (1,) * (maps.ndim - 1))
+    transfer = torch.exp(-0.5 * k2 * sigma**2)
+    return torch.fft.irfftn(torch.fft.rfftn(maps, dim=axes) * transfer, s=sides, dim=axes)
 
 
 class Smoothing(Augmentation):
@@ -34,6 +40,7 @@ class Smoothing(Augmentation):
     """
 
     role = "systematic"
+    spatial_dims = (2, 3)
 
     class Params(Params):
         fwhm_min: float = Field(1.0, ge=0, description="Smallest beam FWHM (in `unit`).")

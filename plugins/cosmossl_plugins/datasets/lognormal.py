@@ -9,8 +9,11 @@ the default is the smooth no-wiggle fit; any provider of
 :mod:`cosmossl.physics.power_providers` can be chosen (colossus, your own CAMB/CLASS wrapper).
 
 A CAMELS-like geometry ("slab") projects a 5 Mpc/h slab of a 25 Mpc/h box instead, summing the 3D
-spectrum over k_z with the slab window. Optional baryonic feedback multiplies P_3D by a
-suppression S(k) from one of two feedback models (``feedback_model``):
+spectrum over k_z with the slab window. The "box" geometry makes 3D volumes instead of 2D maps:
+an N³ periodic box of side L (Mpc/h) whose Gaussian field has the 3D linear spectrum itself
+(cell volume (L/N)³, no projection), with the same recipes, seeds and feedback. Optional
+baryonic feedback multiplies P_3D by a suppression S(k) from one of two feedback models
+(``feedback_model``):
 
 - ``"schneider-teyssier"`` (default): the Schneider & Teyssier (2015, arXiv:1510.06034) S(k)
   (literature), with CAMELS-like amplitudes A_SN1, A_AGN1, A_SN2, A_AGN2 mapped onto it by OUR
@@ -49,6 +52,10 @@ FEEDBACK_NAMES = ("A_SN1", "A_AGN1", "A_SN2", "A_AGN2")
 CAMELS_FEEDBACK_PRIORS = {"A_SN1": (0.25, 4.0), "A_AGN1": (0.25, 4.0),
                           "A_SN2": (0.5, 2.0), "A_AGN2": (0.5, 2.0)}  # fmt: skip
 _FEEDBACK_STREAM = 0xFEED  # separates the feedback draws from the map seeds
+#: Default box sides: 'plane' in Mpc (the paper's), 'slab' and 'box' in Mpc/h.
+PLANE_BOX, SLAB_BOX, VOLUME_BOX = 1000.0, 25.0, 500.0
+#: Voxels per side of a 'box' when n_pixels is not given (100³ volumes would not fit in memory).
+VOLUME_PIXELS = 32
 
 
 @dataclass(frozen=True)
@@ -146,17 +153,20 @@ class Lognormal(Dataset):
             "reference paper's), 'eh98-no-wiggle' (their smooth fit), 'colossus:<model>' (the "
             "colossus extra) or 'package.module:Class' (see docs/formats.md).",
         )
-        geometry: Literal["plane", "slab"] = Field(
+        geometry: Literal["plane", "slab", "box"] = Field(
             "plane",
             description="'plane': the paper's 2D field, P_lin/L with L in Mpc; 'slab': "
-            "a slab of thickness slab_thickness projected through a periodic box (CAMELS-like).",
+            "a slab of thickness slab_thickness projected through a periodic box (CAMELS-like); "
+            "'box': 3D volumes [1, n, n, n] of a periodic box, with P_lin itself.",
         )
-        n_pixels: int = Field(100, ge=4, description="Pixels per side.")
+        n_pixels: int = Field(
+            100, ge=4, description="Pixels per side (default 100; 32 for 'box', voxels per side)."
+        )
         box_size: float | None = Field(
             None,
             gt=0,
-            description="Side of the map: Mpc for "
-            "'plane' (default 1000), Mpc/h for 'slab' (default 25).",
+            description="Side of the map: Mpc for 'plane' (default 1000), Mpc/h for 'slab' "
+            f"(default {SLAB_BOX}) and 'box' (default {VOLUME_BOX}).",
         )
         slab_thickness: float = Field(5.0, gt=0, description="Slab thickness in Mpc/h ('slab').")
         slab_modes: int = Field(64, ge=1, description="k_z terms ±n of the slab projection sum.")
@@ -198,6 +208,13 @@ class Lognormal(Dataset):
         )
         batch_size: int = Field(512, ge=1, description="Maps per batched FFT.")
         device: str = Field("cpu", description="'cpu', 'cuda' or 'auto' for the FFTs.")
+
+        @model_validator(mode="before")
+        @classmethod
+        def _volume_pixels(cls, data):
+            if isinstance(data, dict) and data.get("geometry") == "box":
+                return {"n_pixels": VOLUME_PIXELS, **data}
+            return data
 
         @field_validator("omega_m", "sigma_8")
         @classmethod
@@ -264,7 +281,9 @@ class Lognormal(Dataset):
     def __init__(self, params: Params | None = None) -> None:
         super().__init__(params)
         p = self.params
-        self.box_size = p.box_size or (1000.0 if p.geometry == "plane" else 25.0)
+        default_box = {"plane": PLANE_BOX, "slab": SLAB_BOX, "box": VOLUME_BOX}[p.geometry]
+        self.box_size = p.box_size or default_box
+        self.ndim = 3 if p.geometry == "box" else 2
         self.linear_power = power_providers.linear_power_provider(
             p.linear_power, omega_b=p.omega_b, h=p.h, n_s=p.n_s
         )
@@ -274,15 +293,21 @@ class Lognormal(Dataset):
 
     @property
     def meta(self) -> MapMeta:
-        """Map geometry and content; ``box_size`` in Mpc/h (the plane's Mpc box times h)."""
+        """Map geometry and content; ``box_size`` in Mpc/h (the plane's Mpc box times h);
+        ``shape`` ``(1, n, n)``, or ``(1, n, n, n)`` for the 'box' geometry."""
         p = self.params
         box = self.box_size * p.h if p.geometry == "plane" else self.box_size
         delta = p.field == "gaussian" or p.transform == "none"
         return MapMeta(
-            shape=(1, p.n_pixels, p.n_pixels),
+            shape=(1, *self.grid),
             box_size=box,
             content="overdensity" if delta else "log1p-overdensity",
         )
+
+    @property
+    def grid(self) -> tuple[int, ...]:
+        """The pixels of a map, ``(n, n)``, or the voxels of a volume, ``(n, n, n)``."""
+        return (self.params.n_pixels,) * self.ndim
 
     @property
     def feedback_priors(self) -> dict[str, tuple[float, float]]:
@@ -298,8 +323,9 @@ class Lognormal(Dataset):
     def target_power(self, theta: np.ndarray, nuisance: np.ndarray | None, k: np.ndarray):
         """Spectrum of δ ``[B, *k.shape]`` in the map's units, on wavenumbers ``k`` of the map.
 
-        ``k`` is in 1/Mpc for 'plane' (map units Mpc) and h/Mpc for 'slab'. ``theta`` ``[B, 2]``,
-        ``nuisance`` ``[B, Q]`` (the feedback model's parameters) or None (their fiducial).
+        ``k`` is in 1/Mpc for 'plane' (map units Mpc) and h/Mpc for 'slab' and 'box' (whose
+        spectrum is the 3D one, (Mpc/h)³). ``theta`` ``[B, 2]``, ``nuisance`` ``[B, Q]`` (the
+        feedback model's parameters) or None (their fiducial).
         """
         p = self.params
         theta = np.atleast_2d(np.asarray(theta, dtype=np.float64))
@@ -320,6 +346,8 @@ class Lognormal(Dataset):
         if p.geometry == "plane":
             # Paper convention: P_lin in Mpc³ at k in 1/Mpc, divided by the box length in Mpc.
             values = power_3d(unique / h) / h**3 / self.box_size
+        elif p.geometry == "box":
+            values = power_3d(unique)
         else:
             values = cosmology.projected_power(
                 unique, power_3d, self.box_size, p.slab_thickness, p.slab_modes
@@ -329,24 +357,30 @@ class Lognormal(Dataset):
     def gaussian_power(
         self, theta: np.ndarray, nuisance: np.ndarray | None, *, full_plane: bool = False
     ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Spectrum ``[B, n, n//2+1]`` of the Gaussian field g on the map's real-FFT grid.
+        """Spectrum ``[B, n, n//2+1]`` of the Gaussian field g on the map's real-FFT grid
+        (``[B, n, n, n//2+1]`` for the 'box' geometry).
 
-        With ``full_plane`` the grid is the full ``[B, n, n]`` FFT plane. Also returns the
-        theoretical variance ``[B]`` of g for the 'lognormal-exact' recipe (else None).
+        With ``full_plane`` the grid is the full ``[B, n, n]`` FFT plane (``[B, n, n, n]``
+        cube). Also returns the theoretical variance ``[B]`` of g for the 'lognormal-exact'
+        recipe (else None).
         """
-        n = self.params.n_pixels
+        n, ndim = self.params.n_pixels, self.ndim
         freq = np.fft.fftfreq(n, d=self.box_size / n) * 2.0 * np.pi
         half = np.fft.rfftfreq(n, d=self.box_size / n) * 2.0 * np.pi
-        k = np.sqrt(freq[:, None] ** 2 + half[None, :] ** 2)
+        if ndim == 2:
+            k = np.sqrt(freq[:, None] ** 2 + half[None, :] ** 2)
+        else:
+            k = np.sqrt(freq[:, None, None] ** 2 + freq[None, :, None] ** 2 + half**2)
         power = self.target_power(theta, nuisance, k)
         variance = None
         if self.params.field == "lognormal-exact":
-            power_g, var_g = fields.lognormal_gaussian_power(power, self.box_size)
+            power_g, var_g = fields.lognormal_gaussian_power(power, self.box_size, ndim=ndim)
             power, variance = power_g.numpy(), var_g.numpy()
         if full_plane:  # P(k) = P(−k): column j > n/2 is the mirror of column n − j
-            rows = (-np.arange(n)) % n
+            mirror = (-np.arange(n)) % n
             cols = n - np.arange(n // 2 + 1, n)
-            power = np.concatenate([power, power[..., rows[:, None], cols[None, :]]], axis=-1)
+            index = np.ix_(*[mirror] * (ndim - 1), cols)
+            power = np.concatenate([power, power[(..., *index)]], axis=-1)
         return power, variance
 
     # --- simulation -----------------------------------------------------------------------
@@ -355,7 +389,8 @@ class Lognormal(Dataset):
     fresh_by_default = True
 
     def simulate(self, theta: np.ndarray, seeds, nuisance: np.ndarray | None = None) -> np.ndarray:
-        """Maps ``[B, 1, n, n]`` float32 at parameters ``theta`` (``[2]`` or ``[B, 2]``).
+        """Maps ``[B, 1, n, n]`` (volumes ``[B, 1, n, n, n]``) float32 at parameters ``theta``
+        (``[2]`` or ``[B, 2]``).
 
         ``seeds`` ``[B]`` are noise seeds (see :func:`map_seed`): equal seeds give the same
         noise at any θ. ``nuisance`` ``[Q]`` or ``[B, Q]`` values of the feedback model's
@@ -365,7 +400,7 @@ class Lognormal(Dataset):
         parameter.
         """
         seeds = [int(s) for s in np.atleast_1d(seeds)]
-        out = np.empty((len(seeds), 1, self.params.n_pixels, self.params.n_pixels), np.float32)
+        out = np.empty((len(seeds), 1, *self.grid), np.float32)
         step = self.params.batch_size
         device = resolve_device(self.params.device)
         for start in range(0, len(seeds), step):
@@ -387,7 +422,8 @@ class Lognormal(Dataset):
         *,
         device: torch.device | str = "cpu",
     ) -> torch.Tensor:
-        """:meth:`simulate` as a float32 tensor ``[B, 1, n, n]`` made on ``device``.
+        """:meth:`simulate` as a float32 tensor ``[B, 1, n, n]`` (``[B, 1, n, n, n]``) made on
+        ``device``.
 
         Each map depends only on its seed, θ and nuisance: not on the batch, the device's
         chunking or the other maps (the noise of each map is drawn from its own generator).
@@ -408,22 +444,22 @@ class Lognormal(Dataset):
         var_t = None
         if variance is not None:
             var_t = torch.as_tensor(variance, dtype=torch.float32, device=device)
-        n = self.params.n_pixels
-        out = torch.empty((len(seeds), 1, n, n), dtype=torch.float32, device=device)
+        n, ndim = self.params.n_pixels, self.ndim
+        out = torch.empty((len(seeds), 1, *self.grid), dtype=torch.float32, device=device)
         # CPU: cache-sized chunks (FFTs over a batch that overflows the caches are up to 3×
         # slower per map); GPU: one batched call. Each map is computed alone, so values do not
         # depend on the chunking.
-        step = fields.cpu_chunk_size(n) if device.type == "cpu" else max(1, len(seeds))
+        step = fields.cpu_chunk_size(n, ndim) if device.type == "cpu" else max(1, len(seeds))
         for start in range(0, len(seeds), step):
             part = slice(start, start + step)
             rows = inverse[part]
             # One spectrum for the whole chunk (the usual case): broadcast it, not a copy per map.
             pick = int(rows[0]) if np.all(rows == rows[0]) else torch.as_tensor(rows, device=device)
-            noise = fields.white_noise(seeds[part], n, device=device)
-            g = fields.gaussian_field(noise, power_t[pick], self.box_size)
+            noise = fields.white_noise(seeds[part], n, device=device, ndim=ndim)
+            g = fields.gaussian_field(noise, power_t[pick], self.box_size, ndim=ndim)
             variance = None
             if var_t is not None:
-                variance = var_t[pick] if isinstance(pick, int) else var_t[pick][:, None, None]
+                variance = var_t[pick].reshape(-1, *(1,) * ndim)
             out[part, 0] = self._finish(g, variance)
         return out
 
@@ -452,9 +488,9 @@ class Lognormal(Dataset):
             return g
         if self.params.field == "lognormal-paper":
             # log(1 + δ) = g − var(g)/2 exactly; compute it without the exp/log round trip.
-            log_map = g - fields.map_variance(g) / 2
+            log_map = g.sub_(fields.map_variance(g, ndim=self.ndim) / 2)  # g is ours to reuse
         else:
-            log_map = g - variance / 2
+            log_map = g.sub_(variance / 2)
         if self.params.transform == "none":
             return fields.exp_minus_one(log_map)
         return log_map
@@ -498,7 +534,7 @@ class Lognormal(Dataset):
             feedback = np.stack([self.draw_feedback(seed, i) for i in range(p.n_cosmologies)])
             nuisance = feedback.reshape(-1, self._width)[simulation_id]
         seeds = [map_seed(seed, i, j) for i, j in zip(cosmology_id, realisation)]
-        maps = np.empty((n_maps, 1, p.n_pixels, p.n_pixels), dtype=np.float32)
+        maps = np.empty((n_maps, 1, *self.grid), dtype=np.float32)
         with tqdm(total=n_maps, desc="simulating maps", unit="map", disable=not progress) as bar:
             for start in range(0, n_maps, p.batch_size):
                 part = slice(start, start + p.batch_size)
@@ -551,21 +587,23 @@ class Lognormal(Dataset):
     def describe(self) -> dict[str, str]:
         """What is simulated, in words (``cosmossl fisher`` prints it, ``fisher.json`` keeps it)."""
         p = self.params
-        geometry = (
-            f"plane, P_lin/L on a {self.box_size:g} Mpc box"
-            if p.geometry == "plane"
-            else f"{p.slab_thickness:g} Mpc/h slab of a {self.box_size:g} Mpc/h box"
-        )
+        geometry = {
+            "plane": f"plane, P_lin/L on a {self.box_size:g} Mpc box",
+            "slab": f"{p.slab_thickness:g} Mpc/h slab of a {self.box_size:g} Mpc/h box",
+            "box": f"3D periodic box of {self.box_size:g} Mpc/h, P_lin",
+        }[p.geometry]
+        size = "×".join(str(n) for n in self.grid)
         return {
             "linear P(k)": self.linear_power.description,
-            "field": f"{p.field}, {p.n_pixels}×{p.n_pixels} pixels, {geometry}",
+            "field": f"{p.field}, {size} {'voxels' if self.ndim == 3 else 'pixels'}, {geometry}",
             "feedback": self.feedback.description if p.feedback else "none",
         }
 
     def fisher_limit(self, theta_fiducial=None, nuisance=None, rel_step: float = 1e-3):
         """Analytic Fisher matrix ``[2, 2]`` of (Ω_m, σ_8) at the fiducial point.
 
-        The full-plane formula F_ab = ½ Σ_k ∂_a ln P_g ∂_b ln P_g on the spectrum of g: for the
+        The full-plane formula F_ab = ½ Σ_k ∂_a ln P_g ∂_b ln P_g on the spectrum of g (over the
+        full FFT cube for the 'box' geometry): for the
         'lognormal-paper' recipe the map is an invertible function of g, so this is the exact
         limit; for 'lognormal-exact' it is the information in g. Feedback, if on, is held fixed
         at ``nuisance`` (default :attr:`nuisance_fiducial`). Units of the parameters themselves.

@@ -1,8 +1,10 @@
-"""Your own maps: a .npy array ``[N, H, W]`` or ``[N, C, H, W]`` plus a parameters file."""
+"""Your own maps: a .npy array ``[N, H, W]`` or ``[N, C, H, W]`` plus a parameters file; or your
+own volumes, ``[N, D, H, W]`` or ``[N, C, D, H, W]`` with ``spatial_dims = 3``."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from pydantic import Field
@@ -42,7 +44,16 @@ class Npy(Dataset):
     """
 
     class Params(cosmossl.Params):
-        maps: str = Field("maps.npy", description="Maps .npy, [N, H, W] or [N, C, H, W].")
+        maps: str = Field(
+            "maps.npy",
+            description="Maps .npy, [N, H, W] or [N, C, H, W]; volumes [N, D, H, W] or "
+            "[N, C, D, H, W] with spatial_dims = 3.",
+        )
+        spatial_dims: Literal[2, 3] = Field(
+            2,
+            description="2: the file holds 2D maps; 3: 3D volumes (a 4D array is then "
+            "[N, D, H, W], one channel, not [N, C, H, W]).",
+        )
         params: str = Field(
             "params.npy", description="Parameters, one row per map: .npy, or .txt/.csv text."
         )
@@ -85,11 +96,14 @@ class Npy(Dataset):
         p = self.params
         path = Path(p.maps)
         maps = load_npy(path, what="maps")
-        if maps.ndim == 3:
+        if maps.ndim == p.spatial_dims + 1:
             maps = maps[:, None]
-        if maps.ndim != 4:
+        if maps.ndim != p.spatial_dims + 2:
+            expected = {2: "[N, H, W] or [N, C, H, W]",
+                        3: "[N, D, H, W] or [N, C, D, H, W] (spatial_dims = 3)"}  # fmt: skip
+            hint = " (volumes? set spatial_dims = 3)" if maps.ndim == 5 else ""
             raise DataError(
-                f"'{path}': maps must be [N, H, W] or [N, C, H, W], got shape {maps.shape}"
+                f"'{path}': maps must be {expected[p.spatial_dims]}, got shape {maps.shape}{hint}"
             )
         params = load_table(Path(p.params), "parameters")
         if params.ndim == 1:

@@ -16,7 +16,10 @@ ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU, "tanh": nn.Tan
 
 
 class MLP(Encoder):
-    """Fully connected layers on the flattened input ``[B, *input_shape]`` → ``[B, D]``."""
+    """Fully connected layers on the flattened input ``[B, *input_shape]`` → ``[B, D]`` (vectors,
+    maps or volumes)."""
+
+    spatial_dims = (1, 2, 3)
 
     class Params(EncoderParams):
         hidden: list[PositiveInt] = Field(

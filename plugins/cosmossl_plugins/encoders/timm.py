@@ -5,6 +5,9 @@ num_classes=summary_dim)``: its classifier becomes the summary layer and its ste
 C channels (ResNet-18 then has the paper's 1-channel 7×7 stride-2 stem without bias). Weights are
 never downloaded. Reference: Wightman, "PyTorch Image Models" (timm), github.com/huggingface/
 pytorch-image-models; Akhmetzhanova et al. (2024), arXiv:2308.09751.
+
+timm's architectures are 2D image models: the encoder takes 2D maps only and refuses 3D volumes
+(the ``cnn`` encoder builds Conv3d layers for them).
 """
 
 from __future__ import annotations
@@ -20,7 +23,12 @@ from cosmossl import ConfigError, Encoder, EncoderParams
 
 
 class Timm(Encoder):
-    """A timm architecture by name with C input channels and a D-dimensional output."""
+    """A timm architecture by name with C input channels and a D-dimensional output (2D maps)."""
+
+    dimension_hint = (
+        "timm's models are 2D image models; use the 'cnn' encoder for volumes (it builds "
+        "Conv3d layers)"
+    )
 
     class Params(EncoderParams):
         model: str = Field(

@@ -2,6 +2,8 @@
 
 P̂(k) = |D_k|² ΔA / N² averaged over the modes of each |k| bin (bins of width k_F = 2π/L by
 default); see :class:`cosmossl.physics.fields.PowerSpectrumBins`. Channels are concatenated.
+3D volumes get the 3D spectrum, P̂(k) = |D_k|² ΔV / N³ over the modes of each shell, every mode
+of the FFT cube counted (up to its corner, √3·k_F·N/2).
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ from cosmossl.physics import PowerSpectrumBins
 
 
 class PowerSpectrum(Statistic):
-    """Binned P̂(k) of maps ``[B, C, n, n]`` → ``[B, C·n_bins]`` (optionally log10)."""
+    """Binned P̂(k) of maps ``[B, C, n, n]`` (volumes ``[B, C, n, n, n]``) → ``[B, C·n_bins]``
+    (optionally log10)."""
+
+    spatial_dims = (2, 3)
 
     class Params(cosmossl.Params):
         bin_width: float = Field(1.0, gt=0, description="Linear bin width in units of k_F.")
@@ -38,13 +43,14 @@ class PowerSpectrum(Statistic):
 
     def __init__(self, params: Params | None = None, *, meta: MapMeta) -> None:
         super().__init__(params, meta=meta)
-        if len(meta.shape) != 3 or meta.shape[-1] != meta.shape[-2]:
-            raise ValueError(f"power-spectrum needs square maps (C, n, n), got {meta.shape}")
+        if len(set(meta.shape[1:])) != 1:
+            what = "square maps (C, n, n)" if meta.spatial_dims == 2 else "cubic volumes"
+            raise ValueError(f"power-spectrum needs {what}, got {meta.shape}")
         box = meta.box_size if meta.box_size is not None else float(meta.shape[-1])
         p = self.params
         self.bins = PowerSpectrumBins(meta.shape[-1], box, bin_width=p.bin_width,
                                       n_bins=p.n_bins, k_min=p.k_min, k_max=p.k_max,
-                                      log_bins=p.log_bins)  # fmt: skip
+                                      log_bins=p.log_bins, ndim=meta.spatial_dims)  # fmt: skip
 
     @property
     def k(self) -> torch.Tensor:

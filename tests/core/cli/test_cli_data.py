@@ -103,3 +103,14 @@ def test_fisher_needs_a_simulator(tmp_path, capsys):
     assert "dataset 'hdf5' is not a simulator with an analytic Fisher limit" in (
         capsys.readouterr().err
     )
+
+
+def test_simulate_writes_volumes_of_a_box(tmp_path, capsys):
+    config = tmp_path / "run.toml"
+    config.write_text('[dataset]\ntype = "lognormal"\ngeometry = "box"\nn_pixels = 8\n'
+                      "n_cosmologies = 10\nn_simulations = 2\n")  # fmt: skip
+    out = tmp_path / "volumes.h5"
+    assert main(["--quiet", "simulate", str(config), "--out", str(out)]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("wrote 20 volumes (1×8×8×8) of 10 cosmologies, train/val/test 16/2/2 ")
+    assert read_mapset(out).maps.shape == (20, 1, 8, 8, 8)

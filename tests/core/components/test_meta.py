@@ -23,6 +23,23 @@ def test_pixel_size_in_mpc_per_h():
     assert MapMeta(shape=(1, 8, 8)).pixel_size is None
 
 
+@pytest.mark.parametrize(
+    ("shape", "dims", "spatial"),
+    [((1, 8, 16), 2, (8, 16)), ((2, 4, 8, 8), 3, (4, 8, 8)), ((32,), 0, ())],
+    ids=["map", "volume", "vector"],
+)
+def test_spatial_dimensions_follow_the_shape_channels_first(shape, dims, spatial):
+    meta = MapMeta(shape=shape)
+    assert meta.spatial_dims == dims and meta.spatial_shape == spatial
+
+
+def test_box_length_of_each_axis_of_a_volume():
+    meta = MapMeta(shape=(1, 4, 8, 8), box_size=100.0)
+    assert meta.pixel_size == 12.5
+    assert meta.box_lengths == (50.0, 100.0, 100.0)
+    assert MapMeta(shape=(1, 8, 8)).box_lengths is None
+
+
 def test_map_meta_round_trips_through_a_dict_and_ignores_unknown_keys():
     from cosmossl import MapMeta
 

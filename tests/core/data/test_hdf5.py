@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import pickle
 
@@ -144,6 +145,17 @@ def test_seed_ids_of_paired_simulations_round_trip_and_default_to_one_per_map(tm
     with h5py.File(tmp_path / "maps.h5", "a") as f:  # a file written before seed ids existed
         del f["seed_id"]
     assert read_mapset(tmp_path / "maps.h5").seed_id.tolist() == list(range(6))
+
+
+def test_volumes_round_trip_with_their_geometry(tmp_path):
+    volumes = small_mapset()
+    volumes = volumes.subset(
+        np.arange(6), maps=np.random.default_rng(1).normal(size=(6, 1, 4, 4, 4)).astype("f4")
+    )
+    volumes = dataclasses.replace(volumes, meta=MapMeta(shape=(1, 4, 4, 4), box_size=100.0))
+    loaded = read_mapset(write_mapset(volumes, tmp_path / "volumes.h5"))
+    assert loaded.meta.spatial_dims == 3 and loaded.maps.shape == (6, 1, 4, 4, 4)
+    np.testing.assert_array_equal(loaded.read([5, 0]), volumes.maps[[5, 0]])
 
 
 def _replace(path, name, values):

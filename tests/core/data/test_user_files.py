@@ -136,14 +136,15 @@ def test_a_map_file_with_malformed_json_metadata_names_the_attribute(map_file):
         read_mapset(map_file)
 
 
-def test_a_map_file_with_3d_maps_is_refused(map_file):
+def test_a_map_file_with_maps_of_rank_3_is_refused(map_file):
     with h5py.File(map_file, "a") as f:
         del f["maps"]
         f["maps"] = np.ones((6, 4, 4), np.float32)
     with pytest.raises(DataError) as info:
         read_mapset(map_file)
     assert str(info.value) == (
-        f"'{map_file}': /maps must be a float array [N, C, H, W], got float32 with shape (6, 4, 4)"
+        f"'{map_file}': /maps must be a float array [N, C, H, W] (or [N, C, D, H, W] for "
+        "volumes), got float32 with shape (6, 4, 4)"
     )
 
 

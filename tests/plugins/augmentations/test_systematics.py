@@ -187,3 +187,55 @@ def test_baryons_keep_log_maps_finite_where_filtering_overshoots():
     maps[..., 5, 5] = 8.0  # one pixel 60,000 times denser than the rest
     out = baryons(maps, _gen())
     assert torch.isfinite(out).all() and out.min() >= -3.0 - 1e-5
+
+
+# ---- 3D volumes ------------------------------------------------------------------------------
+
+
+def test_smoothing_applies_the_beam_along_every_axis_of_a_volume():
+    fwhm = 3.0
+    smoothing = cosmossl.create("augmentation", "smoothing", fwhm_min=fwhm, fwhm_max=fwhm)
+    delta = torch.zeros(1, 1, 24, 24, 24, dtype=torch.float64)
+    delta[0, 0, 0, 0, 0] = 1.0
+    beam = smoothing(delta, _gen())[0, 0]
+    sigma = fwhm / (2 * math.sqrt(2 * math.log(2)))
+    assert beam.sum().item() == pytest.approx(1.0, rel=1e-9)
+    x = torch.arange(24, dtype=torch.float64)
+    x = torch.minimum(x, 24 - x)  # distance from voxel 0 on the circle
+    for axis in range(3):
+        profile = beam.sum(dim=tuple(a for a in range(3) if a != axis))
+        assert float((profile * x**2).sum()) == pytest.approx(sigma**2, rel=1e-3), axis
+
+
+def test_mask_cuts_cubes_out_of_volumes():
+    mask = cosmossl.create(
+        "augmentation", "mask", min_patches=1, max_patches=1, min_size=3, max_size=3, fill=-7.0
+    )
+    out = mask(torch.ones(4, 2, 10, 10, 10), _gen())
+    assert ((out == -7.0).sum(dim=(1, 2, 3, 4)) == 2 * 27).all()  # one 3×3×3 cube per channel
+    masked = torch.nonzero(out[0, 0] == -7.0)
+    assert all(len(masked[:, axis].unique()) == 3 for axis in range(3))
+
+
+def test_gaussian_noise_on_volumes_scales_with_each_volumes_std():
+    noise = cosmossl.create(
+        "augmentation", "gaussian-noise", sigma_min=0.1, sigma_max=0.1, relative=True
+    )
+    maps = torch.randn(2, 1, 16, 16, 16, generator=_gen(1))
+    maps = maps * torch.tensor([1.0, 10.0])[:, None, None, None, None]
+    residual = noise(maps, _gen(2)) - maps
+    assert residual[0].std().item() == pytest.approx(0.1, rel=0.05)
+    assert residual[1].std().item() == pytest.approx(1.0, rel=0.05)
+
+
+def test_baryons_multiply_the_3d_power_of_a_volume_by_the_suppression():
+    box, n = 50.0, 16
+    meta = MapMeta(shape=(1, n, n, n), box_size=box, content="overdensity")
+    baryons = cosmossl.create("augmentation", "baryons", **UNIT, meta=meta)
+    maps = torch.randn(1, 1, n, n, n, generator=_gen(4), dtype=torch.float64)
+    out = baryons(maps, _gen())
+    ratio = (torch.fft.fftn(out, dim=(-3, -2, -1)).abs() ** 2
+             / torch.fft.fftn(maps, dim=(-3, -2, -1)).abs() ** 2)[0, 0].numpy()  # fmt: skip
+    freq = np.fft.fftfreq(n, 1 / n)
+    k = 2 * np.pi / box * np.sqrt(sum(a**2 for a in np.meshgrid(freq, freq, freq, indexing="ij")))
+    np.testing.assert_allclose(ratio, baryon_suppression(k, 14.08, 0.5), rtol=1e-8)

@@ -25,11 +25,13 @@ def test_every_builtin_dataset_is_checked():
         {"geometry": "slab", "feedback": True},
         {"field": "gaussian"},
         {"geometry": "slab", "feedback": True, "feedback_model": "salcido-spk"},
+        {"geometry": "box", "n_pixels": 8, "feedback": True},
     ],
-    ids=["plane", "slab-with-feedback", "gaussian", "slab-with-sp(k)-feedback"],
-)
+    ids=["plane", "slab-with-feedback", "gaussian", "slab-with-sp(k)-feedback",
+         "box-3d-with-feedback"],
+)  # fmt: skip
 def test_lognormal_keeps_the_contract_of_a_simulator(options):
-    dataset = cosmossl.create("dataset", "lognormal", **SMALL, **options)
+    dataset = cosmossl.create("dataset", "lognormal", **{**SMALL, **options})
     assert isinstance(dataset, cosmossl.Simulator)
     assert isinstance(dataset, cosmossl.NuisanceSimulator)
     check_dataset(dataset)

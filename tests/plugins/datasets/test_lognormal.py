@@ -172,14 +172,15 @@ def test_a_prior_of_one_value_is_refused_with_the_route_to_maps_at_one_cosmology
 
 @pytest.mark.parametrize(
     "geometry",
-    [{}, {"geometry": "slab", "feedback": True}, {"linear_power": "eh98"}],
-    ids=["plane", "slab-feedback", "plane-wiggles"],
-)
+    [{}, {"geometry": "slab", "feedback": True}, {"linear_power": "eh98"},
+     {"geometry": "box", "n_pixels": 8, "box_size": 200.0}],
+    ids=["plane", "slab-feedback", "plane-wiggles", "box-3d"],
+)  # fmt: skip
 def test_gaussian_recipe_matches_the_fisher_limit_by_score_covariance(geometry):
     # With feedback, simulate(..., nuisance=None) must hold it at the limit's fiducial (1,1,1,1):
     # random feedback per seed would inflate the score covariance, and a spectrum other than the
     # limit's (S(k) missing, other units) would move the score's mean away from 0.
-    dataset = make(field="gaussian", n_pixels=16, transform="none", **geometry)
+    dataset = make(**{"field": "gaussian", "n_pixels": 16, "transform": "none", **geometry})
     theta = np.array([0.3, 0.8])
     limit = dataset.fisher_limit(theta)
     power, _ = dataset.gaussian_power(theta[None], None, full_plane=True)

@@ -89,6 +89,22 @@ def test_content_says_what_the_maps_hold(tmp_path):
         load(tmp_path, content="log")
 
 
+def test_volumes_are_read_with_spatial_dims_3(tmp_path):
+    np.savetxt(tmp_path / "params.txt", write(tmp_path, n=6, shape=(8, 8, 8)))
+    volumes = load(tmp_path, spatial_dims=3, priors=BOX)
+    assert volumes.maps.shape == (6, 1, 8, 8, 8) and volumes.meta.spatial_dims == 3
+    as_channels = load(tmp_path, priors=BOX)  # without spatial_dims: D channels of 2D maps
+    assert as_channels.meta.shape == (8, 8, 8) and as_channels.meta.spatial_dims == 2
+    np.save(tmp_path / "maps.npy", np.zeros((6, 2, 8, 8, 8), np.float32))
+    assert load(tmp_path, spatial_dims=3, priors=BOX).meta.shape == (2, 8, 8, 8)
+    with pytest.raises(
+        cosmossl.DataError,
+        match=r"maps must be \[N, H, W\] or \[N, C, H, W\], got shape \(6, 2, 8, 8, 8\) "
+        r"\(volumes\? set spatial_dims = 3\)",
+    ):
+        load(tmp_path, priors=BOX)
+
+
 def test_a_missing_relative_text_table_shows_the_absolute_path_that_was_tried(
     tmp_path, monkeypatch
 ):

@@ -8,7 +8,7 @@ import pytest
 from support.builtins import builtin_names
 
 import cosmossl
-from cosmossl.testing import check_encoder, check_statistic, sample_meta
+from cosmossl.testing import VOLUME_SHAPES, check_encoder, check_statistic, sample_meta
 
 #: Each built-in encoder with small settings (timm's ResNet needs maps of 32² or more).
 ENCODERS = {
@@ -37,3 +37,29 @@ def test_every_builtin_statistic_keeps_the_contract():
     for shape in [(1, 32, 32), (2, 24, 24)]:
         meta = sample_meta(shape=shape)
         check_statistic(cosmossl.create("statistic", "power-spectrum", meta=meta))
+
+
+#: The built-in encoders that take 3D volumes, with their volume-sized settings.
+VOLUME_ENCODERS = {
+    "cnn": {"summary_dim": 6, "width": 4, "depth": 3, "pool_every": 1},
+    "mlp": {"summary_dim": 6, "hidden": [16]},
+}
+
+
+@pytest.mark.parametrize("name", VOLUME_ENCODERS)
+def test_builtin_volume_encoder_keeps_the_contract_on_volumes(name):
+    factory = functools.partial(cosmossl.create, "encoder", name, **VOLUME_ENCODERS[name])
+    encoder = check_encoder(factory, input_shapes=VOLUME_SHAPES)
+    assert 3 in type(encoder).spatial_dims
+
+
+def test_every_builtin_encoder_declares_its_dimensions():
+    declared = {name: cosmossl.registry().load("encoder", name).spatial_dims
+                for name in builtin_names("encoder")}  # fmt: skip
+    assert declared == {"cnn": (2, 3), "mlp": (1, 2, 3), "timm": (2,)}
+    assert sorted(n for n, dims in declared.items() if 3 in dims) == sorted(VOLUME_ENCODERS)
+
+
+def test_power_spectrum_keeps_the_contract_on_volumes():
+    for shape in [(1, 8, 8, 8), (2, 12, 12, 12)]:
+        check_statistic(cosmossl.create("statistic", "power-spectrum", meta=sample_meta(shape)))

@@ -32,3 +32,12 @@ def test_timm_passes_model_kwargs():
     )
     assert encoder.model.drop_rate == 0.3
     assert encoder(torch.randn(2, 2, 32, 32)).shape == (2, 16)
+
+
+def test_timm_refuses_3d_volumes_and_points_to_the_cnn():
+    with pytest.raises(
+        cosmossl.ConfigError,
+        match=r"encoder Timm works on 2D maps only, not 3D volumes; timm's models are 2D image "
+        r"models; use the 'cnn' encoder for volumes .* \(maps of shape \(1, 16, 16, 16\)\)",
+    ):
+        cosmossl.create("encoder", "timm", input_shape=(1, 16, 16, 16))

@@ -40,3 +40,19 @@ def test_non_square_maps_are_refused():
         r"\(1, 8, 16\)",
     ):
         cosmossl.create("statistic", "power-spectrum", meta=MapMeta(shape=(1, 8, 16)))
+
+
+def test_volumes_get_the_3d_spectrum_of_flat_white_noise():
+    meta = MapMeta(shape=(1, 12, 12, 12), box_size=24.0)  # 2 Mpc/h voxels
+    statistic = cosmossl.create("statistic", "power-spectrum", meta=meta, bin_width=2.0)
+    maps = torch.randn(100, 1, 12, 12, 12, generator=torch.Generator().manual_seed(0))
+    out = statistic(maps)
+    assert out.shape == (100, statistic.bins.n_bins)
+    assert statistic.bins.counts.sum().item() == 12**3 - 1  # every mode of the cube
+    # E[P̂] = σ² ΔV = 8 (Mpc/h)³ for unit white noise on 2 Mpc/h voxels
+    assert (10 ** out.double()).mean(0).numpy() == pytest.approx(8.0, rel=0.08)
+
+
+def test_non_cubic_volumes_are_refused():
+    with pytest.raises(ValueError, match=r"power-spectrum needs cubic volumes, got \(1, 8, 8, 4\)"):
+        cosmossl.create("statistic", "power-spectrum", meta=MapMeta(shape=(1, 8, 8, 4)))

@@ -8,13 +8,16 @@ from typing import Any
 from cosmossl._util.files import save_figure, write_json
 from cosmossl.config.run_file import RunConfig
 from cosmossl.config.settings import InferenceSettings
+from cosmossl.data.mapset import MapSet
 from cosmossl.data.priors import PRIOR_SOURCES
 from cosmossl.information.check import noise_warning
 from cosmossl.information.fisher import NOISE_SHARE_LIMIT
 from cosmossl.job.report.document import Report
+from cosmossl.job.report.map_figures import plot_maps
 from cosmossl.job.report.posterior_figures import PosteriorSource, posterior_figures, run_sources
 from cosmossl.job.results import RunResult, epoch_history, headline
 from cosmossl.job.run_dir import (
+    MAPS_FIGURE,
     REPORT,
     RESULTS,
     TRAINING_CURVES,
@@ -189,8 +192,11 @@ def _robustness_section(report: Report, label: str, robustness: dict[str, Any]) 
     report.table(headers, rows)
 
 
-def write_run_report(config: RunConfig, run_dir: RunDirectory, result: RunResult) -> Path:
-    """Write ``report.md``, ``report.html`` and ``results.json`` into the run directory."""
+def write_run_report(
+    config: RunConfig, run_dir: RunDirectory, result: RunResult, mapset: MapSet | None = None
+) -> Path:
+    """Write ``report.md``, ``report.html`` and ``results.json`` into the run directory;
+    ``mapset`` (the run's maps) adds a figure of a few test maps (slices of volumes)."""
     report = Report(f"cosmossl run '{config.settings.name}'")
     report.paragraph(f"Run file: {config.source}. Run directory: {run_dir.root}.")
     report.heading("What ran")
@@ -202,6 +208,12 @@ def write_run_report(config: RunConfig, run_dir: RunDirectory, result: RunResult
         [(name, "ran" if ran else "up to date", run_dir.seconds(name))
          for name, ran in result.ran.items()],
     )  # fmt: skip
+    caption = None
+    if mapset is not None and config.settings.inference.plots:
+        caption = plot_maps(mapset, run_dir.path(MAPS_FIGURE))
+    if caption is not None:
+        report.heading("The maps")
+        report.figure(MAPS_FIGURE, caption)
     _prior_section(report, run_prior(result.metrics))
     history = epoch_history(run_dir.path(TRAINING_METRICS))
     if history:
