@@ -87,6 +87,21 @@ def posterior_figure(index: int) -> str:
     return f"posteriors_{index}.png"
 
 
+def round_simulations(index: int) -> str:
+    """A sequential round's simulations (a summaries file), in the rounds folder."""
+    return f"round-{index}/simulations.h5"
+
+
+def round_truncation(index: int) -> str:
+    """A sequential round's truncated prior: acceptance, effective volume, region."""
+    return f"round-{index}/truncation.json"
+
+
+def round_posterior(index: int) -> str:
+    """The posterior fitted after a sequential round (round 0: the one the rounds start from)."""
+    return f"round-{index}/posterior"
+
+
 def run_directory(config: RunConfig, override: str | Path | None = None) -> Path:
     """``override`` if given, else the run file's ``run_dir`` with ``{name}`` filled in."""
     if override is not None:
