@@ -49,7 +49,7 @@ import torch
 
 from cosmossl._util.files import atomic_path, write_json, write_text
 from cosmossl._util.seeds import derive_seed
-from cosmossl.config.run_file import RunConfig, load_run_config
+from cosmossl.config.run_file import load_run_config
 from cosmossl.data.summaries import read_summaries, write_summaries
 from cosmossl.inference import load_posterior
 from cosmossl.inference.diagnostics import tarp
@@ -162,7 +162,8 @@ def fitted(
     folder = f"posterior-{name}"
 
     def action() -> None:
-        backend = create("backend", setup.backend.type, setup.backend.params)
+        params = {k: v for k, v in setup.backend.items() if k != "type"}
+        backend = create("backend", setup.backend["type"], params)
         posterior = refit(
             backend,
             setup.base_train,
@@ -191,8 +192,8 @@ class Methods:
     extra_seconds: float
 
 
-def methods(cfg: RunConfig, bench: RunDirectory, n: int, args: argparse.Namespace) -> Methods:
-    setup = setup_from_run(cfg, run_dir=args.run_dir, survey_size=n)
+def methods(bench: RunDirectory, n: int, args: argparse.Namespace) -> Methods:
+    setup = setup_from_run(args.run_dir, survey_size=n, seed=args.seed)
     base_seconds = 0.0
     if setup.start is None:  # surveys: the amortised posterior on prior-simulated surveys
         base, key = prior_points(
@@ -349,13 +350,11 @@ def fisher_part(bench: Path, single: SequentialSetup, theta: np.ndarray, args) -
             print(f"[sequential] Cramér–Rao bound {i}: done", flush=True)
 
 
-def survey_part(
-    cfg: RunConfig, bench: Path, theta: np.ndarray, maps: np.ndarray, n: int, args
-) -> None:
+def survey_part(bench: Path, theta: np.ndarray, maps: np.ndarray, n: int, args) -> None:
     started = time.perf_counter()
     with RunDirectory(bench / f"N{n}", flag="--bench") as folder:
         folder.claim("obs")
-        m = methods(cfg, folder, n, args)
+        m = methods(folder, n, args)
         for i in range(len(theta)):
             evaluate_observation(folder, m, i, maps[i, :n].mean(0), theta[i], args)
             print(
@@ -432,13 +431,13 @@ def main(argv: list[str] | None = None) -> int:
         run(cfg, run_dir=args.run_dir)
     bench = Path(args.bench)
     bench.mkdir(parents=True, exist_ok=True)
-    single = setup_from_run(cfg, run_dir=args.run_dir, survey_size=1)
+    single = setup_from_run(args.run_dir, survey_size=1, seed=args.seed)
     theta, maps = observations(args.run_dir, single, args.observations, args.seed)
     if "fisher" in args.parts:
         fisher_part(bench, single, theta, args)
     if "surveys" in args.parts:
         for n in args.survey_sizes:
-            survey_part(cfg, bench, theta, maps, n, args)
+            survey_part(bench, theta, maps, n, args)
     if "report" in args.parts:
         results = {
             "benchmark": "sequential",

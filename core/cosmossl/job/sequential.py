@@ -51,7 +51,6 @@ from cosmossl.plugin.factory import create
 
 if TYPE_CHECKING:
     from cosmossl.components.dataset import TrainingSimulator
-    from cosmossl.config.run_file import ComponentSpec
 
     Rows = tuple[np.ndarray, np.ndarray]
 
@@ -74,7 +73,8 @@ class SequentialSetup:
         simulator: the run's dataset, which must simulate on demand.
         summarize: the run's summary of numpy maps ``[B, C, H, W]`` → ``[B, D]``
             (:func:`cosmossl.summaries.summarize.numpy_summarizer`).
-        backend: the run's ``[backend]`` slot; every round fits it afresh.
+        backend: the backend's table (``type`` and its parameters), that of the run's
+            posterior; every round fits it afresh.
         survey_size: N, maps per observation (the summary is the mean of theirs).
         start: the posterior the first truncation comes from; ``None`` fits round 0 first.
         base_train, base_val: the run's own rows ``(θ [n, P], x [n, D])`` every fit includes
@@ -90,7 +90,7 @@ class SequentialSetup:
     param_labels: dict[str, str]
     simulator: TrainingSimulator
     summarize: Callable[[np.ndarray], np.ndarray]
-    backend: ComponentSpec
+    backend: dict[str, Any]
     survey_size: int
     start: Posterior | None
     base_train: Rows | None
@@ -247,14 +247,13 @@ class _Rounds:
         inputs = {
             "base": self.base_key,
             "simulations": simulate_keys,
-            "backend": setup.backend.to_table(),
+            "backend": setup.backend,
         }
         folder = layout.round_posterior(r)
 
         def action() -> None:
-            backend = create(
-                "backend", setup.backend.type, setup.backend.params, registry=setup.registry
-            )
+            params = {k: v for k, v in setup.backend.items() if k != "type"}
+            backend = create("backend", setup.backend["type"], params, registry=setup.registry)
             log.info("round %d: fitting on %d simulated points", r,
                      sum(len(s.theta) for s in simulations))  # fmt: skip
             posterior = refit(
