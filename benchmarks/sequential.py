@@ -26,10 +26,11 @@ from every prior edge), where the prior does not cut the posterior.
 Every piece is a resumable stage (fisher per observation, the survey base, the extra fits, each
 observation's rounds), so the parts can run separately and be killed::
 
-    OMP_NUM_THREADS=1 python benchmarks/sequential.py                  # all (~4 CPU hours)
-    OMP_NUM_THREADS=1 python benchmarks/sequential.py --survey-sizes 1  # one part
-    python benchmarks/sequential.py --report                            # JSON from what is done
-    python benchmarks/sequential.py --quick                             # smoke test (minutes)
+    OMP_NUM_THREADS=1 python benchmarks/sequential.py            # all (~4 CPU hours)
+    OMP_NUM_THREADS=1 python benchmarks/sequential.py --parts fisher
+    OMP_NUM_THREADS=1 python benchmarks/sequential.py --parts surveys --survey-sizes 8 --only 0 10
+    python benchmarks/sequential.py --parts report               # the JSON from what is done
+    python benchmarks/sequential.py --quick                      # smoke test (minutes)
 
 Writes ``benchmarks/results/sequential.json`` and ``sequential.md``.
 """
@@ -345,8 +346,8 @@ def markdown(results: dict[str, Any]) -> str:
 
 def fisher_part(bench: Path, single: SequentialSetup, theta: np.ndarray, args) -> None:
     with RunDirectory(bench / "fisher", flag="--bench") as folder:
-        for i, point in enumerate(theta):
-            fisher_sigma(folder, single, point, i, args)
+        for i in range(*args.only) if args.only else range(len(theta)):
+            fisher_sigma(folder, single, theta[i], i, args)
             print(f"[sequential] Cramér–Rao bound {i}: done", flush=True)
 
 
@@ -355,7 +356,7 @@ def survey_part(bench: Path, theta: np.ndarray, maps: np.ndarray, n: int, args) 
     with RunDirectory(bench / f"N{n}", flag="--bench") as folder:
         folder.claim("obs")
         m = methods(folder, n, args)
-        for i in range(len(theta)):
+        for i in range(*args.only) if args.only else range(len(theta)):
             evaluate_observation(folder, m, i, maps[i, :n].mean(0), theta[i], args)
             print(
                 f"[sequential] N={n} observation {i}: done ({time.perf_counter() - started:.0f} s)",
@@ -406,6 +407,13 @@ def main(argv: list[str] | None = None) -> int:
         "--survey-sizes, the JSON from what is finished",
     )
     parser.add_argument("--observations", type=int, default=30)
+    parser.add_argument(
+        "--only",
+        type=int,
+        nargs=2,
+        metavar=("FIRST", "STOP"),
+        help="work on observations FIRST … STOP − 1 only (parts under an hour)",
+    )
     parser.add_argument("--survey-sizes", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--rounds", type=int, nargs="+", default=[2, 3, 4])
     parser.add_argument("--budget", type=int, default=360, help="extra simulations B")
