@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.cosmossl-installed
 
-.PHONY: demo test lint format install clean
+.PHONY: demo test lint format install clean api-snapshot
 
 demo: $(STAMP)
 	$(VENV)/bin/cosmossl run examples/quickstart.toml
@@ -22,6 +22,11 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 install: $(STAMP)
+
+# After an intended change of the public API (new names): rewrite tests/architecture/api/.
+# It refuses breaking changes; see tests/support/api.py for a removal after its deprecation.
+api-snapshot: $(STAMP)
+	$(PY) tests/support/api.py
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)

@@ -66,6 +66,7 @@ _LAZY: dict[str, str] = {
     "RunConfig": "cosmossl.config.run_file",
     "load_run_config": "cosmossl.config.run_file",
     "TrainSettings": "cosmossl.config.settings",
+    "PairingSettings": "cosmossl.config.settings",
     "InferenceSettings": "cosmossl.config.settings",
     # the stages
     "ViewSampler": "cosmossl.training.views",
@@ -73,6 +74,7 @@ _LAZY: dict[str, str] = {
     "train_components": "cosmossl.training.loop",
     "TrainResult": "cosmossl.training.loop",
     "compress": "cosmossl.summaries.compress",
+    "compress_statistic": "cosmossl.summaries.compress",
     "BoxPrior": "cosmossl.inference.prior",
     "Posterior": "cosmossl.inference.posterior",
     "load_posterior": "cosmossl.inference.posterior",
@@ -84,6 +86,7 @@ _LAZY: dict[str, str] = {
     "compare": "cosmossl.job.compare",
     "train": "cosmossl.job.train",
     "infer": "cosmossl.job.infer",
+    "InferenceResult": "cosmossl.job.infer",
 }
 
 __all__ = [
@@ -118,7 +121,7 @@ if TYPE_CHECKING:
     from cosmossl.components.params import Params
     from cosmossl.components.statistic import Statistic
     from cosmossl.config.run_file import RunConfig, load_run_config
-    from cosmossl.config.settings import InferenceSettings, TrainSettings
+    from cosmossl.config.settings import InferenceSettings, PairingSettings, TrainSettings
     from cosmossl.data.mapset import MapSet
     from cosmossl.data.splits import Split, split_by_group
     from cosmossl.data.summaries import Summaries, read_summaries, write_summaries
@@ -126,7 +129,7 @@ if TYPE_CHECKING:
     from cosmossl.inference.prior import BoxPrior
     from cosmossl.information.probes import linear_probe_r2, mlp_probe_r2
     from cosmossl.job.compare import compare
-    from cosmossl.job.infer import infer
+    from cosmossl.job.infer import InferenceResult, infer
     from cosmossl.job.results import RunResult
     from cosmossl.job.run import run
     from cosmossl.job.train import train
@@ -141,6 +144,6 @@ if TYPE_CHECKING:
         reset_plugins,
     )
     from cosmossl.plugin.registry import ComponentEntry, Provider, Registry
-    from cosmossl.summaries.compress import compress
+    from cosmossl.summaries.compress import compress, compress_statistic
     from cosmossl.training.loop import TrainResult, train_components
     from cosmossl.training.views import ViewSampler, make_views

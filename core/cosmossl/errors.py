@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -98,18 +99,45 @@ _ANY_ERRORS = {
 }
 
 
-def os_error_message(exc: OSError, path: str | Path | None, doing: str) -> str | None:
+#: How libraries that do not raise ``OSError`` report the operating system's error code in
+#: their messages: Rust's ``std::io::Error`` (safetensors) and HDF5 (h5py's ``RuntimeError``).
+_ERRNO_IN_MESSAGE = re.compile(r"\(os error (\d+)\)|\berrno = (\d+)")
+
+
+def os_errno(exc: BaseException) -> int | None:
+    """The operating system's error code behind ``exc``: an ``OSError``'s own, or the one a
+    library quotes in its message (safetensors' ``SafetensorError``, HDF5's errors); ``None``
+    when there is none."""
+    if isinstance(exc, OSError):
+        return exc.errno
+    match = _ERRNO_IN_MESSAGE.search(str(exc))
+    return int(match[1] or match[2]) if match else None
+
+
+def tried(path: str | Path, lead: str = "looked for") -> str:
+    """`` (looked for '/home/you/runs/data/maps.npy')`` after a relative ``path`` in a message:
+    the absolute path that was tried, since a relative path is read from the current folder,
+    which may not be the one the user had in mind; ``""`` for an absolute path."""
+    path = Path(path)
+    return "" if path.is_absolute() else f" ({lead} '{path.absolute()}')"
+
+
+def os_error_message(exc: BaseException, path: str | Path | None, doing: str) -> str | None:
     """``cannot write 'path': no space left on the device; free some space...``, or ``None``
     when ``exc`` is not a failure the user can fix (then it is a bug). ``doing`` is ``"read"``,
-    ``"write"`` or another verb (any of the known failures)."""
+    ``"write"`` or another verb (any of the known failures); ``path`` defaults to the
+    ``filename`` of an ``OSError``."""
     table = {"read": _READ_ERRORS, "write": _WRITE_ERRORS}.get(doing, _ANY_ERRORS)
-    known = table.get(exc.errno) if exc.errno is not None else None
+    code = os_errno(exc)
+    known = table.get(code) if code is not None else None
     if known is None:
         return None
-    where = path if path is not None else exc.filename
+    where = path if path is not None else getattr(exc, "filename", None)
     what, todo = known
-    target = f" '{where}'" if where is not None else ""
-    return f"cannot {doing}{target}: {what}; {todo}"
+    if where is None:
+        return f"{what}; {todo}"
+    full = tried(where, "looked for" if code == errno.ENOENT else "that is")
+    return f"cannot {doing} '{where}'{full}: {what}; {todo}"
 
 
 def user_error(exc: BaseException) -> CosmosslError | None:
@@ -117,10 +145,10 @@ def user_error(exc: BaseException) -> CosmosslError | None:
     the user caused (a full disk, an unwritable or missing path); ``None`` for a bug."""
     if isinstance(exc, CosmosslError):
         return exc
-    if isinstance(exc, OSError):
-        message = os_error_message(exc, exc.filename, "use")
+    if isinstance(exc, Exception):
+        message = os_error_message(exc, None, "use")
         if message is not None:
-            return (DataError if exc.errno == errno.ENOENT else OutputError)(message)
+            return (DataError if os_errno(exc) == errno.ENOENT else OutputError)(message)
     return None
 
 
@@ -128,7 +156,9 @@ def user_error(exc: BaseException) -> CosmosslError | None:
 def _converting(path: str | Path, doing: str, error: type[CosmosslError]) -> Iterator[None]:
     try:
         yield
-    except OSError as exc:
+    except CosmosslError:
+        raise
+    except Exception as exc:  # an OSError, or a library's error that quotes one
         message = os_error_message(exc, path, doing)
         if message is None:
             raise

@@ -16,6 +16,7 @@ import pytest
 from support.paths import REPO
 
 import cosmossl
+from cosmossl._util import moved
 
 CORE = REPO / "core" / "cosmossl"
 PLUGINS = REPO / "plugins" / "cosmossl_plugins"
@@ -32,7 +33,10 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("job",),
     ("cli", "__main__"),
 )
-RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
+#: cosmossl 0.1.0's modules that are deprecation shims now: above every layer, so that no part
+#: of the engine imports them.
+SHIMS = tuple(module.removeprefix("cosmossl.") for module in moved.SHIMS)
+RANK = {name: rank for rank, names in enumerate((*LAYERS, SHIMS)) for name in names}
 #: Stage packages of one layer that must not import each other (they meet in ``job``).
 INDEPENDENT = {"training", "inference", "information"}
 
@@ -174,3 +178,11 @@ def test_registry_targets_exist_as_modules():
         module = entry.target_path.split(":")[0].split(".")
         base = REPO / "plugins" / Path(*module)
         assert base.with_suffix(".py").exists(), f"{entry.kind} '{entry.name}' -> {module}"
+
+
+def test_every_shim_of_a_moved_module_is_a_file_and_every_such_file_is_a_shim():
+    files = {p.stem for p in CORE.glob("*.py")} - {"__init__", "__main__", *RANK}
+    assert not files, f"top-level modules without a layer: {sorted(files)}"
+    for name in SHIMS:
+        text = (CORE / f"{name}.py").read_text(encoding="utf-8")
+        assert "shim_attributes(__name__)" in text, f"cosmossl/{name}.py is not a shim"

@@ -45,6 +45,14 @@ class LocalStatisticsLoss(GoodLoss):
         return LossOutput(loss, {}, summaries.flatten(0, 1).detach())
 
 
+class CastingLoss(GoodLoss):
+    """Right under DDP, but computes in float32 whatever its inputs (``z.float()``)."""
+
+    def project(self, encoder, views):
+        summaries, z = super().project(encoder, views)
+        return summaries, z.float()
+
+
 class NaNGradientLoss(GoodLoss):
     """sqrt at zero: a finite loss whose gradient is NaN."""
 

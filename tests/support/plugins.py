@@ -14,13 +14,21 @@ from cosmossl import PluginWarning
 
 
 def make_distribution(
-    root: Path, dist: str, version: str, entry_points: dict[str, str], modules: dict[str, str]
+    root: Path,
+    dist: str,
+    version: str,
+    entry_points: dict[str, str],
+    modules: dict[str, str],
+    requires: tuple[str, ...] = (),
 ) -> None:
-    """Write ``dist-version.dist-info`` and the modules into ``root`` (a sys.path entry)."""
+    """Write ``dist-version.dist-info`` and the modules into ``root`` (a sys.path entry);
+    ``requires`` are its ``Requires-Dist`` lines (``"cosmossl>=0.2"``)."""
     info = root / f"{dist.replace('-', '_')}-{version}.dist-info"
     info.mkdir(parents=True)
+    requirements = "".join(f"Requires-Dist: {line}\n" for line in requires)
     (info / "METADATA").write_text(
-        f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n", encoding="utf-8"
+        f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n{requirements}",
+        encoding="utf-8",
     )
     lines = "\n".join(f"{name} = {target}" for name, target in entry_points.items())
     (info / "entry_points.txt").write_text(f"[cosmossl]\n{lines}\n", encoding="utf-8")

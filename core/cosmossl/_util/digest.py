@@ -54,6 +54,45 @@ def file_fingerprint(path: str | Path, *, content: bool = False) -> dict[str, An
     return fingerprint
 
 
+def output_fingerprint(path: str | Path) -> dict[str, dict[str, Any]]:
+    """What a stage wrote at ``path`` (a file, or a folder and everything in it): for each file,
+    by its name relative to ``path`` (``"."`` for ``path`` itself), its size, modification time
+    and SHA-256. Names are relative so that a moved folder keeps its fingerprints."""
+    path = Path(path)
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    out = {}
+    for file in files:
+        with reading(file):
+            stat = file.stat()
+        name = "." if file == path else file.relative_to(path).as_posix()
+        out[name] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+                     "sha256": file_digest(file)}  # fmt: skip
+    return out
+
+
+def same_output(recorded: dict[str, dict[str, Any]], path: str | Path) -> bool:
+    """Whether ``path`` still holds what :func:`output_fingerprint` recorded: the same files with
+    the same content. A file whose size and modification time are unchanged is taken as
+    unchanged; the content of the others is digested (a copy with the same bytes is the same)."""
+    path = Path(path)
+    if not path.exists():
+        return False
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    names = {("." if f == path else f.relative_to(path).as_posix()): f for f in files}
+    if set(names) != set(recorded):
+        return False
+    for name, file in names.items():
+        expected = recorded[name]
+        stat = file.stat()
+        if stat.st_size != expected.get("size"):
+            return False
+        if stat.st_mtime_ns != expected.get("mtime_ns") and file_digest(file) != expected.get(
+            "sha256"
+        ):
+            return False
+    return True
+
+
 def source_digest(paths: Iterable[str | Path]) -> str:
     """SHA-256 (hex) of source files: their names relative to their common folder and their
     content, in a stable order."""

@@ -48,6 +48,20 @@ def _umask() -> int:
     return mask
 
 
+def follow_umask(path: Path) -> None:
+    """Give ``path`` the permissions the umask allows, as ``open()`` and ``mkdir()`` would
+    (``0644`` and ``0755`` under ``umask 022``), and the same to everything in it when it is a
+    folder: some writers (safetensors) create their files ``0600`` whatever the umask."""
+    mask = _umask()
+    os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~mask)
+    if path.is_dir():
+        for current, dirs, names in os.walk(path):
+            for name in dirs:
+                os.chmod(Path(current, name), 0o777 & ~mask)
+            for name in names:
+                os.chmod(Path(current, name), 0o666 & ~mask)
+
+
 def _temporary_prefix(target: Path) -> str:
     return f".{target.name}.{os.getpid()}."
 
@@ -129,7 +143,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         os.close(fd)
         try:
             yield Path(tmp)
-            os.chmod(tmp, 0o666 & ~_umask())
+            follow_umask(Path(tmp))
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -159,7 +173,7 @@ def atomic_folder(path: str | Path) -> Iterator[Path]:
                                         suffix=".tmp"))  # fmt: skip
         try:
             yield staging
-            os.chmod(staging, 0o777 & ~_umask())
+            follow_umask(staging)
             if target.exists():
                 if previous.exists():
                     shutil.rmtree(previous)
@@ -226,6 +240,12 @@ def check_writable(path: str | Path, *, folder: bool, flag: str = "") -> Path:
     ``flag`` (e.g. ``"--out"``) is named in the advice. Creates nothing; returns ``path``."""
     path = Path(path)
     other = f" (choose another path with {flag})" if flag else ""
+    check_name_lengths(path)
+    if folder and path.is_symlink() and not path.exists():
+        raise OutputError(
+            f"'{path}' is a symbolic link to '{os.readlink(path)}', which does not exist: create "
+            f"that folder, remove the link, or choose another path{f' with {flag}' * bool(flag)}"
+        )
     if folder and path.exists() and not path.is_dir():
         raise OutputError(f"'{path}' is a file, but a folder is expected here{other}")
     if not folder and path.is_dir():
@@ -244,6 +264,27 @@ def check_writable(path: str | Path, *, folder: bool, flag: str = "") -> Path:
             f"cannot write '{path}': {os.strerror(errno.EACCES).lower()}{other or ''}"
         )
     return path
+
+
+def check_name_lengths(path: str | Path) -> None:
+    """An :class:`OutputError` when a name in ``path`` is longer than the file system allows
+    (255 bytes on most). Checked before anything looks at ``path``: the system refuses even to
+    say whether such a path exists."""
+    path = Path(path)
+    limit = 255
+    for folder in path.parents:
+        try:
+            if folder.is_dir():
+                limit = os.pathconf(folder, "PC_NAME_MAX")
+                break
+        except (OSError, ValueError, AttributeError):  # a name too long, or no pathconf
+            continue
+    for name in path.parts:
+        if len(os.fsencode(name)) > limit:
+            raise OutputError(
+                f"cannot write '{path}': the name '{name}' is longer than the {limit} bytes the "
+                "file system allows; choose a shorter path"
+            )
 
 
 #: Room kept free beyond the estimate (file system metadata, logs).

@@ -11,6 +11,7 @@ import argparse
 import importlib
 import logging
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
@@ -57,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; user errors print one message (no traceback) and return 2.
+    """Run the CLI; user errors print one message (no traceback) and return 2; a reader of the
+    output that goes away ends the command quietly (status 141, as for Unix tools).
 
     A user error is a :class:`~cosmossl.CosmosslError`, or a failure that
     :func:`cosmossl.errors.user_error` recognises (a full disk, an unwritable path). Any other
@@ -73,7 +75,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
-        return int(args.run(args) or 0)
+        code = int(args.run(args) or 0)
+        sys.stdout.flush()  # a reader that went away shows here, not in Python's final flush
+        return code
+    except BrokenPipeError:
+        return _reader_gone()
     except KeyboardInterrupt:
         print("cosmossl: interrupted", file=sys.stderr)
         return 130
@@ -85,3 +91,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exception(exc, file=sys.stderr)
         print(f"cosmossl: error: {error}", file=sys.stderr)
         return 2
+
+
+def _reader_gone() -> int:
+    """The reader of stdout went away (``cosmossl validate x.toml | head -1``): stop quietly
+    with the status of a process killed by SIGPIPE, as Unix tools do. What is left in the
+    buffer goes to the null device, so Python's own flush at exit does not complain."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no file descriptor behind sys.stdout
+        pass
+    return 128 + getattr(signal, "SIGPIPE", 13)

@@ -67,16 +67,21 @@ def run(args: argparse.Namespace) -> int:
 
 def _compress(args: argparse.Namespace, config: Any, dataset: Any, run_dir: Path,
               out: Path) -> int:  # fmt: skip
+    from cosmossl.components.dataset import Simulator
     from cosmossl.data.summaries import write_summaries
     from cosmossl.job import run_dir as layout
-    from cosmossl.summaries.compress import compress, compress_statistic
+    from cosmossl.summaries.compress import check_maps_fit, compress, compress_statistic
     from cosmossl.training.checkpoint import load_checkpoint
 
     settings = config.settings
     checkpoint = None
     if not args.statistic:  # checked (every file of it) before the maps are read
         checkpoint = Path(args.checkpoint or run_dir / layout.BEST_CHECKPOINT)
-        load_checkpoint(checkpoint)
+        state = load_checkpoint(checkpoint).state
+        trained_on = (state.get("encoder") or {}).get("input_shape")
+        if isinstance(dataset, Simulator) and trained_on is not None:  # before simulating
+            check_maps_fit(dataset.meta.shape, trained_on, f"checkpoint '{checkpoint}'",
+                           f"the [dataset] of '{config.source}'")  # fmt: skip
     mapset = dataset.load(seed=settings.seed, progress=args.progress)
     options = {
         "batch_size": args.batch_size,

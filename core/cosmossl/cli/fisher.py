@@ -135,14 +135,26 @@ def run(args: argparse.Namespace) -> int:
     print(f"fiducial {', '.join(f'{n} = {v:g}' for n, v in result['fiducial'].items())}")
     _print_entry("analytic Fisher limit", names, result["limit"])
     if args.statistic:
-        _print_entry(f"{args.statistic} Fisher (simulations)", names, result["statistic"])
+        _print_entry(f"{args.statistic} Fisher (simulations)", names, result["statistic"],
+                     label=args.statistic, n_derivative=options.n_derivative)  # fmt: skip
     if args.checkpoint:
-        _print_entry(f"encoder {args.checkpoint} Fisher (simulations)", names, result["encoder"])
+        _print_entry(f"encoder {args.checkpoint} Fisher (simulations)", names, result["encoder"],
+                     label="encoder", n_derivative=options.n_derivative)  # fmt: skip
     return 0
 
 
-def _print_entry(title: str, names: list[str], entry: dict[str, Any]) -> None:
+def _print_entry(
+    title: str, names: list[str], entry: dict[str, Any], *, label: str = "", n_derivative: int = 0
+) -> None:
+    from cosmossl.information.check import noise_warning
+
     print(_matrix(title, names, entry["fisher"]))
     print("  Cramér–Rao σ: " + ", ".join(f"{n} {s:.4g}" for n, s in zip(names, entry["sigma"])))
     if "fom_fraction" in entry:
         print(f"figure-of-merit fraction sqrt(det F / det F_limit) = {entry['fom_fraction']:.3f}")
+    if "noise_share" in entry:
+        low, high = entry["fom_fraction_interval"]
+        print(f"  68% interval {low:.3f}–{high:.3f}; derivative noise tr(F⁻¹B) = "
+              f"{entry['noise_share']:.3f}")  # fmt: skip
+        if note := noise_warning(label, entry, n_derivative):
+            print(f"warning: {note}")

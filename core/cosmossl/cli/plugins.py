@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 
 from cosmossl.cli._common import command, print_json, print_table
+from cosmossl.plugin.compat import version_conflict
 from cosmossl.plugin.host import plugin_host
 
 
@@ -23,10 +25,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     host = plugin_host()
+    conflicts = {p.name: version_conflict(p.distribution) for p in host.plugins}
+    for name, conflict in conflicts.items():
+        if conflict:
+            print(f"warning: plugin '{name}': {conflict}", file=sys.stderr)
     if args.json:
         print_json(
             {
-                "plugins": [dataclasses.asdict(p) for p in host.plugins],
+                "plugins": [
+                    {**dataclasses.asdict(p), "version_conflict": conflicts[p.name]}
+                    for p in host.plugins
+                ],
                 "failures": [dataclasses.asdict(f) for f in host.failures],
             }
         )

@@ -22,6 +22,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from cosmossl.information.check import noise_warning
     from cosmossl.job.run import run as run_job
 
     result = run_job(args.config, run_dir=args.run_dir, progress=args.progress, force=args.force)
@@ -36,6 +37,8 @@ def run(args: argparse.Namespace) -> int:
                 f"{label}: figure-of-merit fraction {entry['fom_fraction']:.3f} of the limit "
                 f"(68% interval {low:.3f}–{high:.3f})"
             )
+            if note := noise_warning(label, entry, result.fisher["n_derivative"]):
+                print(f"warning: {note}")
     for label, metrics in result.metrics.items():
         print(
             f"{label}: test NLL {metrics['nll']:.3f}, coverage error "

@@ -20,12 +20,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
+
     from cosmossl.cli._common import print_json
     from cosmossl.config.reference import configuration_markdown, configuration_schema
     from cosmossl.plugin.host import registry
 
+    skipped: list[str] = []  # a broken component is left out; the others are printed
     if args.markdown:
-        print(configuration_markdown(registry()), end="")
+        print(configuration_markdown(registry(), skipped), end="")
     else:
-        print_json(configuration_schema(registry()))
+        print_json(configuration_schema(registry(), skipped))
+    for reason in skipped:
+        print(f"cosmossl: warning: left out of the schema: {reason}", file=sys.stderr)
     return 0

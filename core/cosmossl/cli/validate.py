@@ -20,8 +20,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="validate a run file and say what it would run",
         description="Validate a run file as the command would before doing any work: every "
         "table against the parameter models of the components it names (each component "
-        "imported), the tables the command needs, every [compare] entry, and the files a file "
-        "dataset reads. Print what the run would do, or the problem found (exit status 2).",
+        "imported), the tables the command needs, every [compare] entry, the files a file "
+        "dataset reads and their splits, the size of the encoder it would train, and the run "
+        "directory it would write. Print what the run would do, or the problem found (exit "
+        "status 2).",
         config="run file (TOML)",
     )
     parser.add_argument(
@@ -35,7 +37,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cosmossl.job.plan import check_config, check_dataset
+    from cosmossl.job.plan import check_config, check_dataset, check_output
 
     config = load_config(args.config)
     has_compare = "compare" in config.settings.model_fields_set
@@ -48,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError(f"{exc}{hint}") from None
         raise
     if purpose != "infer":
-        check_dataset(config, f"`cosmossl {purpose}`")
+        check_dataset(config, f"`cosmossl {purpose}`", command=purpose)
+    check_output(config, purpose)
     print(f"{args.config}: valid for `cosmossl {purpose}`")
     print(config.describe())
     return 0

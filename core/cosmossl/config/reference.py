@@ -7,6 +7,7 @@ the committed copy is stale.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import BaseModel
@@ -14,7 +15,8 @@ from pydantic import BaseModel
 from cosmossl._util.validation import field_type
 from cosmossl.components import KIND_TABLE
 from cosmossl.config.settings import RunSettings
-from cosmossl.plugin.registry import Registry
+from cosmossl.errors import CosmosslError
+from cosmossl.plugin.registry import ComponentEntry, Registry
 
 HEADER = """# Configuration reference
 
@@ -70,8 +72,23 @@ def _first_line(model: type[BaseModel]) -> str:
     return (model.__doc__ or "").strip().splitlines()[0] if model.__doc__ else ""
 
 
-def configuration_markdown(registry: Registry) -> str:
-    """The whole reference as Markdown."""
+def _loaded(
+    registry: Registry, kind: str, skipped: list[str] | None
+) -> Iterator[tuple[ComponentEntry, type]]:
+    """Each component of ``kind`` with its class. One that cannot be loaded (its module fails to
+    import, its ``Params`` is not a model class) is an error, or, when a ``skipped`` list is
+    given, left out with the reason appended to it: one broken plugin does not hide the rest."""
+    for entry in registry.entries(kind):
+        try:
+            yield entry, entry.load()
+        except CosmosslError as exc:
+            if skipped is None:
+                raise
+            skipped.append(str(exc))
+
+
+def configuration_markdown(registry: Registry, skipped: list[str] | None = None) -> str:
+    """The whole reference as Markdown (``skipped``: see :func:`configuration_schema`)."""
     lines = [HEADER, "## Top-level keys", "", *fields_table(RunSettings), ""]
     for key, model in _nested_sections(RunSettings):
         lines += [f"### `[{key}]`", "", _first_line(model), "", *fields_table(model), ""]
@@ -81,8 +98,7 @@ def configuration_markdown(registry: Registry) -> str:
     lines += ["## Components", ""]
     for kind in KIND_TABLE:
         lines += [f"### {kind.name} — `{kind.table}`", ""]
-        for entry in registry.entries(kind.name):
-            cls = entry.load()
+        for entry, cls in _loaded(registry, kind.name, skipped):
             role = f" ({cls.role})" if getattr(cls, "role", None) else ""
             lines += [f'#### `type = "{entry.name}"`{role}', "", entry.summary, ""]
             if cls.Params.model_fields:
@@ -92,14 +108,17 @@ def configuration_markdown(registry: Registry) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def configuration_schema(registry: Registry) -> dict[str, Any]:
-    """A JSON schema of the run file (component slots as ``type``-discriminated unions)."""
+def configuration_schema(registry: Registry, skipped: list[str] | None = None) -> dict[str, Any]:
+    """A JSON schema of the run file (component slots as ``type``-discriminated unions).
+
+    A component that cannot be loaded is an error; with a ``skipped`` list it is left out and
+    the reason, naming it and its plugin, appended to the list."""
     schema = RunSettings.model_json_schema()
     properties = schema.setdefault("properties", {})
     for kind in KIND_TABLE:
         options = []
-        for entry in registry.entries(kind.name):
-            sub = entry.load().Params.model_json_schema()
+        for entry, cls in _loaded(registry, kind.name, skipped):
+            sub = cls.Params.model_json_schema()
             sub.setdefault("properties", {})["type"] = {"const": entry.name}
             sub["required"] = ["type", *sub.get("required", [])]
             sub["title"] = f"{kind.name} {entry.name}"

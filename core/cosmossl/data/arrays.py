@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cosmossl.errors import DataError, reading
+from cosmossl.errors import DataError, reading, tried
 
 #: dtype kinds of numbers: bool, signed and unsigned integers, floats.
 NUMERIC_KINDS = "biuf"
@@ -29,10 +29,15 @@ def load_npy(path: str | Path, *, what: str = "array", mmap: bool = True) -> np.
     if path.is_dir():
         raise DataError(f"{what} file '{path}' is a folder; give the path of a .npy file")
     if not path.exists():
-        raise DataError(f"{what} file '{path}' does not exist")
+        raise DataError(f"{what} file '{path}' does not exist{tried(path)}")
     with reading(path):
         if path.stat().st_size == 0:
             raise DataError(f"{what} file '{path}' is empty (0 bytes): write it again")
+        with path.open("rb") as f:
+            head = f.read(len(_NPY_MAGIC))
+        if head != _NPY_MAGIC and not head.startswith(_ZIP_MAGIC):  # .npz: refused below
+            raise DataError(f"{what} file '{path}' is not a .npy file ({_looks_like(path, head)}): "
+                            "save the array with numpy.save")  # fmt: skip
         try:
             array = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
         except ValueError as exc:
@@ -50,6 +55,25 @@ def load_npy(path: str | Path, *, what: str = "array", mmap: bool = True) -> np.
             "real numbers: save a float or integer array"
         )
     return array
+
+
+_NPY_MAGIC, _ZIP_MAGIC = b"\x93NUMPY", b"PK\x03\x04"
+
+
+def _looks_like(path: Path, head: bytes) -> str:
+    """What a file that does not start as a ``.npy`` file seems to be, for the message."""
+    if head[:1] == b"\x80":  # the PROTO opcode that starts pickles of protocol 2 and later
+        return "it looks like a pickle, which cosmossl never loads"
+    with path.open("rb") as f:
+        start = f.read(4096)
+    try:
+        start.decode("utf-8")
+        text = b"\0" not in start
+    except UnicodeDecodeError as exc:  # a character cut at the end of the block is still text
+        text = exc.start >= len(start) - 3 and b"\0" not in start
+    if text:
+        return "it is text; a .npy file starts with the bytes \\x93NUMPY"
+    return "it does not start with the bytes \\x93NUMPY of one"
 
 
 def _why(message: str) -> str:

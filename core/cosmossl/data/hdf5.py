@@ -31,11 +31,12 @@ from cosmossl._util.files import atomic_path, ensure_free_space
 from cosmossl._version import __version__
 from cosmossl.components.meta import MapMeta
 from cosmossl.data.mapset import MapSet
-from cosmossl.errors import DataError
+from cosmossl.errors import DataError, tried
 
 FORMAT = "cosmossl-maps"
 FORMAT_VERSION = 1
 _REQUIRED = ("maps", "params", "cosmology_id", "simulation_id", "split", "nuisance")
+_WRITTEN_BY = "`cosmossl simulate` or cosmossl.data.write_mapset"
 
 
 def write_mapset(mapset: MapSet, path: str | Path, *, chunk_maps: int = 1024) -> Path:
@@ -142,7 +143,7 @@ def open_checked(
     if path.is_dir():
         raise DataError(f"{what} '{path}' is a folder; give the path of a .h5 file")
     if not path.is_file():
-        raise DataError(f"{what} '{path}' does not exist{hint}")
+        raise DataError(f"{what} '{path}' does not exist{tried(path)}{hint}")
     try:
         f = h5py.File(path, "r")
     except OSError as exc:
@@ -165,6 +166,14 @@ def open_checked(
         yield f
 
 
+def check_datasets(path: Path, f: h5py.File, names: tuple[str, ...], hint: str) -> None:
+    """A :class:`DataError` when one of ``names`` that ``f`` holds is a group, not a dataset
+    (``hint`` says how such a file is written)."""
+    for name in names:
+        if name in f and not isinstance(f[name], h5py.Dataset):
+            raise DataError(f"'{path}': /{name} is a group, not a dataset ({hint})")
+
+
 def read_mapset(path: str | Path) -> MapSet:
     """Open a cosmossl HDF5 file; maps stay on disk (a :class:`LazyMaps` store)."""
     path = Path(path)
@@ -172,6 +181,8 @@ def read_mapset(path: str | Path) -> MapSet:
         missing = [name for name in _REQUIRED if name not in f]
         if missing:
             raise DataError(f"'{path}' lacks the dataset(s) {', '.join(missing)}")
+        check_datasets(path, f, (*_REQUIRED, "seed_id"), f"a cosmossl map file is written by "
+                       f"{_WRITTEN_BY}")  # fmt: skip
         maps = f["maps"]
         if maps.ndim != 4 or maps.dtype.kind != "f":
             raise DataError(
@@ -228,7 +239,7 @@ class _Attributes:
         if name not in attrs:
             raise DataError(
                 f"'{self.path}' lacks the attribute '{name}' of {where} (a cosmossl map file "
-                "is written by `cosmossl simulate` or cosmossl.data.write_mapset)"
+                f"is written by {_WRITTEN_BY})"
             )
         return attrs[name]
 

@@ -54,12 +54,12 @@ class GroupedRows:
     def _validate_rows(self, n: int) -> None:
         """Normalise dtypes and check every per-row array against ``n`` rows."""
         self.params = np.asarray(self.params, dtype=np.float32)
-        self.cosmology_id = np.asarray(self.cosmology_id, dtype=np.int64)
-        self.simulation_id = np.asarray(self.simulation_id, dtype=np.int64)
+        self.cosmology_id = self._integers("cosmology_id", self.cosmology_id, np.int64)
+        self.simulation_id = self._integers("simulation_id", self.simulation_id, np.int64)
         if self.seed_id is None:
             self.seed_id = np.arange(n, dtype=np.int64)
-        self.seed_id = np.asarray(self.seed_id, dtype=np.int64)
-        self.split = np.asarray(self.split, dtype=np.int8)
+        self.seed_id = self._integers("seed_id", self.seed_id, np.int64)
+        self.split = self._integers("split", self.split, np.int8)
         self.param_names = tuple(self.param_names)
         self.nuisance_names = tuple(self.nuisance_names)
         if self.nuisance is None:
@@ -70,10 +70,7 @@ class GroupedRows:
             if name in ("params", "nuisance"):  # [N, P] and [N, Q]: rows are the first axis
                 shape = shape[:1]
             if tuple(shape) != (n,):
-                raise DataError(
-                    f"{self.what}: '{name}' has {shape[0] if shape else 0} rows, "
-                    f"{self.row_noun} have {n}"
-                )
+                raise DataError(self._row_mismatch(name, n))
         if self.params.ndim != 2 or self.params.shape[1] != len(self.param_names):
             raise DataError(
                 f"{self.what}: {self.params.shape[1:]} parameter columns but "
@@ -87,7 +84,7 @@ class GroupedRows:
         bad = sorted(set(np.unique(self.split).tolist()) - {int(s) for s in Split})
         if bad:
             raise DataError(
-                f"{self.what}: split codes must be 0 (train), 1 (val), 2 (test); found {bad}"
+                f"{self.where()}: split codes must be 0 (train), 1 (val), 2 (test); found {bad}"
             )
         self.param_labels = {str(k): str(v) for k, v in self.param_labels.items()}
         unknown = sorted(set(self.param_labels) - {*self.param_names, *self.nuisance_names})
@@ -107,6 +104,35 @@ class GroupedRows:
         for name, (low, high) in self.priors.items():
             if not low < high:
                 raise DataError(f"{self.what}: prior of '{name}' has low {low} >= high {high}")
+
+    def _integers(self, name: str, values: np.ndarray, dtype: type) -> np.ndarray:
+        """``values`` as ``dtype``; values that are not whole numbers (``0.5``, NaN) are refused
+        rather than truncated."""
+        values = np.asarray(values)
+        if values.dtype.kind == "f":
+            whole = np.isfinite(values) & (values == np.round(values))
+            if not whole.all():
+                index = np.argwhere(~whole)[0]
+                raise DataError(
+                    f"{self.where()}: '{name}' must hold integers, but row {index[0]} holds "
+                    f"{values[tuple(index)].item()!r}"
+                    + ("; split codes are 0 (train), 1 (val), 2 (test)" if name == "split" else
+                       "; equal ids mark rows of one group")
+                )  # fmt: skip
+        return values.astype(dtype)
+
+    def _row_mismatch(self, name: str, n: int) -> str:
+        """What is wrong with the per-row array ``name``, which does not have ``n`` rows."""
+        shape = list(np.shape(getattr(self, name)))
+        if shape[:1] == [n]:  # the right rows, the wrong shape: say so, not "n rows, n maps"
+            expected: list[int | str] = [n] if name not in ("params", "nuisance") else [n, "P"]
+            one = "value" if len(expected) == 1 else "row"
+            return (
+                f"{self.where()}: '{name}' has shape {shape}, but it must hold one {one} for "
+                f"each of the {n} {self.row_noun}: shape {expected}"
+            )
+        rows = shape[0] if shape else 0
+        return f"{self.where()}: '{name}' has {rows} rows, but there are {n} {self.row_noun}"
 
     def where(self) -> str:
         """What these rows are, for messages (with their file where known)."""

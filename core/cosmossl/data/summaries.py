@@ -16,7 +16,7 @@ import numpy as np
 
 from cosmossl._util.files import atomic_path, ensure_free_space
 from cosmossl.data.arrays import first_nonfinite
-from cosmossl.data.hdf5 import open_checked
+from cosmossl.data.hdf5 import check_datasets, open_checked
 from cosmossl.data.rows import GroupedRows
 from cosmossl.errors import DataError
 
@@ -106,6 +106,8 @@ def read_summaries(path: str | Path) -> Summaries:
         missing = [k for k in _DATASETS if k not in f] + [k for k in _ATTRS if k not in f.attrs]
         if missing:
             raise DataError(f"'{path}' is missing {', '.join(missing)}")
+        check_datasets(path, f, (*_DATASETS, "seed_id"), "a summaries file is written by "
+                       "`cosmossl compress` or cosmossl.data.write_summaries")  # fmt: skip
         arrays = {k: f[k][()] for k in _DATASETS}
         if "seed_id" in f:  # optional: files written before paired simulations lack it
             arrays["seed_id"] = f["seed_id"][()]

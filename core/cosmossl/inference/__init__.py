@@ -23,7 +23,19 @@ from cosmossl._util.lazy import lazy_attributes
 
 _LAZY: dict[str, str] = {
     "BoxPrior": "cosmossl.inference.prior",
+    # the diagnostics, one function each (evaluate runs them all)
     "Evaluation": "cosmossl.inference.diagnostics",
+    "GRID": "cosmossl.inference.diagnostics",
+    "hpd_coverage": "cosmossl.inference.diagnostics",
+    "point_metrics": "cosmossl.inference.diagnostics",
+    "robustness_metrics": "cosmossl.inference.diagnostics",
+    "sbc": "cosmossl.inference.diagnostics",
+    "tarp": "cosmossl.inference.diagnostics",
+    # surveys: N maps of one cosmology, summarised by their mean summary
+    "draw_surveys": "cosmossl.inference.surveys",
+    "survey_mean": "cosmossl.inference.surveys",
+    # figures
+    "triangle": "cosmossl.inference.plots",
     "FitData": "cosmossl.inference.posterior",
     "InferenceSplit": "cosmossl.inference.split",
     "LinearGaussian": "cosmossl.inference.simulators.linear_gaussian",
@@ -42,34 +54,26 @@ _LAZY: dict[str, str] = {
     "write_metrics": "cosmossl.inference.diagnostics",
 }
 
-__all__ = [
-    "BoxPrior",
-    "Evaluation",
-    "FitData",
-    "InferenceSplit",
-    "LinearGaussian",
-    "Posterior",
-    "SamplerStats",
-    "SavedPosterior",
-    "ThetaTransform",
-    "TruncatedPrior",
-    "TruncationStats",
-    "evaluate",
-    "fit",
-    "inference_split",
-    "load_posterior",
-    "read_posterior",
-    "sample_prior_ratio",
-    "write_metrics",
-]
+__all__ = sorted(_LAZY)
 
 
 __getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
 
 
 if TYPE_CHECKING:
-    from cosmossl.inference.diagnostics import Evaluation, evaluate, write_metrics
+    from cosmossl.inference.diagnostics import (
+        GRID,
+        Evaluation,
+        evaluate,
+        hpd_coverage,
+        point_metrics,
+        robustness_metrics,
+        sbc,
+        tarp,
+        write_metrics,
+    )
     from cosmossl.inference.fitting import fit
+    from cosmossl.inference.plots import triangle
     from cosmossl.inference.posterior import (
         FitData,
         Posterior,
@@ -81,5 +85,6 @@ if TYPE_CHECKING:
     from cosmossl.inference.sampling import SamplerStats, sample_prior_ratio
     from cosmossl.inference.simulators.linear_gaussian import LinearGaussian
     from cosmossl.inference.split import InferenceSplit, inference_split
+    from cosmossl.inference.surveys import draw_surveys, survey_mean
     from cosmossl.inference.theta import ThetaTransform
     from cosmossl.inference.truncation import TruncatedPrior, TruncationStats

@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from cosmossl._util.files import atomic_write, write_text
+from cosmossl._util.files import atomic_path
 from cosmossl._util.weights import read_safetensors
 from cosmossl.data.standardize import Standardizer
 from cosmossl.errors import DataError
@@ -264,9 +264,13 @@ class Posterior(ABC):
             "config": config,
             "info": self.info,
         }
-        atomic_write(path / WEIGHTS_FILE, lambda tmp: save_file(all_tensors, str(tmp)))
         text = json.dumps(meta, indent=2, default=_jsonable)
-        write_text(path / CONFIG_FILE, text)
+        # Both files are written in full before either replaces its old version: a failure
+        # (a full disk) leaves the previous pair, never new weights with an old description.
+        with atomic_path(path / CONFIG_FILE) as cfg:
+            cfg.write_text(text, encoding="utf-8")
+            with atomic_path(path / WEIGHTS_FILE) as weights:
+                save_file(all_tensors, str(weights))
         return path
 
 

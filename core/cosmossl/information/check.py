@@ -9,6 +9,7 @@ summary keeps.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -17,6 +18,8 @@ import numpy as np
 from cosmossl.components.dataset import Simulator
 from cosmossl.errors import CosmosslError
 from cosmossl.information import fisher
+
+log = logging.getLogger(__name__)
 
 #: A summary as a function of numpy maps ``[B, C, H, W]`` → ``[B, D]`` (see
 #: :func:`cosmossl.summaries.numpy_summarizer`).
@@ -47,13 +50,17 @@ def information(
 
     Returns ``{"param_names", "fiducial", "delta", "n_fiducial", "n_derivative", "estimator",
     "limit": {fisher, sigma}, "summaries": {label: {fisher, sigma, fom_fraction, sigma_ratio,
-    fom_fraction_interval, "raw": {fisher, sigma, fom_fraction, sigma_ratio}, "noise_bias"}},
+    fom_fraction_interval, noise_share, "raw": {fisher, sigma, fom_fraction, sigma_ratio},
+    "noise_bias"}}
     "simulator": {what: how}}``, the last only for a simulator with a ``describe()`` method.
     The reported ``fisher`` is the noise-debiased estimate
     (:func:`cosmossl.information.fisher.estimate_fisher`); ``raw`` is the plain plug-in estimate,
     biased high by ``noise_bias``. Derivatives use the 5-point stencil by default
     (``stencil=3`` for plain central differences); ``fom_fraction_interval`` is the 68%
-    jackknife interval of the debiased FoM fraction (it contains the estimate).
+    jackknife interval of the debiased FoM fraction (it contains the estimate). ``noise_share``
+    is tr(F̂⁻¹ B̂) (:attr:`~cosmossl.information.fisher.FisherEstimate.noise_share`); above
+    :data:`~cosmossl.information.fisher.NOISE_SHARE_LIMIT` a warning says that the estimate
+    needs more derivative simulations.
     """
     theta = np.asarray(simulator.fiducial, dtype=np.float64)
     delta = step * np.abs(theta)
@@ -88,7 +95,22 @@ def information(
         entry["fom_fraction_interval"] = list(
             fisher.fom_fraction_interval(fid, derivatives, limit, seed=seed)
         )
+        entry["noise_share"] = estimate.noise_share
         entry["raw"] = fisher_entry(estimate.raw, limit)
         entry["noise_bias"] = estimate.noise_bias.tolist()
+        if (note := noise_warning(label, entry, n_derivative)) is not None:
+            log.warning(note)
         result["summaries"][label] = entry
     return result
+
+
+def noise_warning(label: str, entry: Mapping[str, Any], n_derivative: int) -> str | None:
+    """What to say when the derivative noise of ``entry``'s estimate is too large (else None)."""
+    share = entry.get("noise_share")
+    if share is None or share <= fisher.NOISE_SHARE_LIMIT:
+        return None
+    return (
+        f"'{label}': derivative noise is {share:.2f} of its Fisher estimate (tr(F⁻¹B) above "
+        f"{fisher.NOISE_SHARE_LIMIT}); its FoM fraction and interval are unreliable: raise "
+        f"[fisher] n_derivative (now {n_derivative})"
+    )

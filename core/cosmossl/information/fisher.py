@@ -41,6 +41,25 @@ class FisherEstimate(NamedTuple):
     raw: np.ndarray
     noise_bias: np.ndarray
 
+    @property
+    def noise_share(self) -> float:
+        """tr(F̂⁻¹ B̂): how much of the raw estimate F̂ is the derivatives' noise bias B̂.
+
+        Summed over the P eigen-directions of F̂: 0 for noiseless derivatives, about P when
+        noise is all the estimate holds; when small, the relative drop of det F that the
+        debiasing removes (twice that of the FoM fraction). Above
+        :data:`NOISE_SHARE_LIMIT` the debiased estimate rests on the subtraction of a large
+        bias and its jackknife interval undercovers: more derivative simulations are needed.
+        """
+        return float(np.trace(np.linalg.pinv(self.raw) @ self.noise_bias))
+
+
+#: The derivative-noise share above which a Fisher estimate needs more derivative simulations:
+#: an independent Monte Carlo audit found the debiased estimator unbiased to ≤ 1.5% and the 68%
+#: jackknife interval covering the truth in 0.64–0.71 of repeated experiments below it, less
+#: above it.
+NOISE_SHARE_LIMIT = 0.3
+
 
 def central_differences(
     summaries_plus: np.ndarray, summaries_minus: np.ndarray, delta: np.ndarray

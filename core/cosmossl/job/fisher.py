@@ -10,6 +10,7 @@ from cosmossl.config.run_file import RunConfig
 from cosmossl.config.settings import FisherSettings
 from cosmossl.information.check import information
 from cosmossl.job.run_dir import ENCODER
+from cosmossl.summaries.compress import check_maps_fit
 from cosmossl.summaries.summarize import encoder_summary, numpy_summarizer
 from cosmossl.training.checkpoint import load_encoder
 
@@ -29,7 +30,11 @@ def check_information(
     device = config.settings.device
     summarizers = {}
     if checkpoint is not None:
-        encoder, standardizer, _ = load_encoder(checkpoint)
+        encoder, standardizer, ckpt = load_encoder(checkpoint)
+        trained_on = (ckpt.state.get("encoder") or {}).get("input_shape")
+        if trained_on is not None:
+            check_maps_fit(simulator.meta.shape, trained_on, f"checkpoint '{ckpt.path}'",
+                           f"the [dataset] of '{config.source}'")  # fmt: skip
         summary = encoder_summary(encoder, standardizer, device)
         summarizers[ENCODER] = numpy_summarizer(summary, device=device)
     for label, statistic in (statistics or {}).items():

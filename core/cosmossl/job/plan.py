@@ -11,18 +11,32 @@ both say it in the same words:
   statistic imported and its parameters validated, errors naming the table the user wrote;
 - :func:`check_dataset`: the dataset is built and, when it reads files, opened (headers,
   dtypes, metadata) — the same checks, and messages, as when a command loads it; so is each
-  robustness contamination's dataset (:func:`contamination_dataset`).
+  robustness contamination's dataset (:func:`contamination_dataset`); for a command, so are
+  the splits of those maps (:func:`check_splits`) and the size of the encoder and loss it
+  trains on them (:func:`check_model`, on torch's ``meta`` device: nothing is allocated);
+- :func:`check_output`: the run directory the command writes
+  (:func:`~cosmossl.job.run_dir.check_run_directory`, which every command that writes one
+  calls too).
 """
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from cosmossl._util.suggest import did_you_mean
 from cosmossl.components.dataset import Simulator
+from cosmossl.components.meta import MapMeta
 from cosmossl.config.run_file import ComponentSpec, RunConfig, contamination_spec, validate_slot
 from cosmossl.config.settings import RunSettings
-from cosmossl.errors import ConfigError
+from cosmossl.data.rows import GroupedRows
+from cosmossl.data.splits import Split
+from cosmossl.errors import ConfigError, DataError
+from cosmossl.job.run_dir import check_run_directory, run_directory
 from cosmossl.plugin.factory import create
 from cosmossl.plugin.host import registry as default_registry
 
@@ -91,16 +105,147 @@ def contamination_dataset(config: RunConfig, index: int) -> Any:
     return build_dataset(config, "a dataset contamination", spec, where=where)
 
 
-def check_dataset(config: RunConfig, purpose: str, *, seed: int | None = None) -> None:
+def check_dataset(
+    config: RunConfig, purpose: str, *, seed: int | None = None, command: str | None = None
+) -> None:
     """Build the dataset and, when it reads files, open them (the maps stay on disk); the same
-    for the dataset of every robustness contamination that makes the data set again."""
+    for the dataset of every robustness contamination that makes the data set again.
+
+    With ``command``, also what that command will make of the maps: their splits
+    (:func:`check_splits`, for maps read from files) and the encoder and loss it will train on
+    them (:func:`check_model`)."""
     datasets = [build_dataset(config, purpose)]
     for index, contamination in enumerate(config.settings.robustness.contaminations):
         if contamination.dataset is not None:
             datasets.append(contamination_dataset(config, index))
-    for dataset in datasets:
-        if not isinstance(dataset, Simulator) and dataset.files():
-            dataset.load(seed=config.settings.seed if seed is None else seed, progress=False)
+    seed = config.settings.seed if seed is None else seed
+    loaded = [
+        dataset.load(seed=seed, progress=False)
+        if not isinstance(dataset, Simulator) and dataset.files()
+        else None
+        for dataset in datasets
+    ]
+    if command is None:
+        return
+    dataset, mapset = datasets[0], loaded[0]
+    if mapset is not None:
+        check_splits(config, mapset, command)
+    if command in ("run", "train", "compare"):
+        rows = mapset if mapset is not None else dataset
+        if mapset is not None or isinstance(dataset, Simulator):
+            check_model(config, rows.meta, len(rows.param_names))
+
+
+# ---- what the run will make: its folder, its model, its splits -----------------------------
+
+
+def check_output(config: RunConfig, command: str, run_dir: str | Path | None = None) -> None:
+    """The run directory that ``cosmossl COMMAND`` writes into (``run_dir``, default the run
+    file's) is one cosmossl may use (:func:`~cosmossl.job.run_dir.check_run_directory`)."""
+    if command == "fisher":  # writes only where --out says
+        return
+    flag = "--out" if command == "compare" else "--run-dir"
+    check_run_directory(run_directory(config, run_dir), flag=flag)
+
+
+def check_splits(config: RunConfig, rows: GroupedRows, command: str) -> None:
+    """The splits of the maps hold what ``cosmossl COMMAND`` works on: train maps to train an
+    encoder and to fit the ``[backend]`` on, test maps to judge its posterior."""
+    trains = command in ("run", "train", "compare") and config.component("encoder") is not None
+    infers = command in ("run", "compare") and config.component("backend") is not None
+    counts = {str(split): int(np.count_nonzero(rows.split == split)) for split in Split}
+    fit_on = config.settings.inference.fit_on
+    fit_rows = counts["train"] + (counts["val"] if fit_on == "train+val" else 0)
+    uses = " and ".join(
+        [*(["the encoder is trained"] if trains else []),
+         *(["the [backend] fitted" if trains else "the [backend] is fitted"] if infers else [])]
+    )  # fmt: skip
+    if (trains and counts["train"] == 0) or (infers and fit_rows == 0):
+        raise DataError(
+            f"{rows.where()} has no train rows (split code 0; {_others(counts, 'train')}): "
+            f"{uses} on the train maps; give some cosmologies split code 0"
+        )
+    if infers and counts["test"] == 0:
+        raise DataError(
+            f"{rows.where()} has no test rows (split code 2; {_others(counts, 'test')}): the "
+            "[backend]'s posterior is judged on the test maps; give some cosmologies split code 2"
+        )
+
+
+def _others(counts: dict[str, int], missing: str) -> str:
+    held = [f"{n} {name}" for name, n in counts.items() if name != missing and n]
+    return f"it has {' and '.join(held)} rows" if held else "it has no rows at all"
+
+
+def check_model(config: RunConfig, meta: MapMeta, param_dim: int) -> None:
+    """The run file's encoder and loss are built on torch's ``meta`` device, which allocates
+    nothing, and refused (:class:`ConfigError`) when training them needs more memory than the
+    training device has: an absurd size (``summary_dim = 1000000000000``) is a message before
+    any work, not an allocation failure after the data were made."""
+    import torch
+
+    from cosmossl._util.devices import resolve_device
+
+    encoder_spec, loss_spec = config.component("encoder"), config.component("loss")
+    if encoder_spec is None:
+        return
+    device = resolve_device(config.settings.device)
+    what = f"[encoder] {_table(encoder_spec)}" + (
+        f" with [loss] {_table(loss_spec)}" if loss_spec is not None else ""
+    )
+    try:
+        with torch.device("meta"):
+            encoder = create("encoder", encoder_spec.type, encoder_spec.params,
+                             input_shape=tuple(meta.shape))  # fmt: skip
+            modules = [encoder]
+            if loss_spec is not None:
+                dims = {"summary_dim": encoder.summary_dim, "param_dim": param_dim}
+                modules.append(create("loss", loss_spec.type, loss_spec.params, **dims))
+    except (RuntimeError, TypeError, OverflowError) as exc:
+        if "overflow" not in str(exc).lower():
+            return  # a component that cannot be built without memory: checked when it is built
+        raise ConfigError(
+            f"{config.source}: {what} is too large: its tensors cannot even be addressed; "
+            "lower the sizes in [encoder] (summary_dim, width, ...)"
+        ) from None
+    except ValueError as exc:  # the component's own check of its parameters
+        raise ConfigError(f"{config.source}: {what}: {exc}") from None
+    numbers = sum(t.numel() for m in modules for t in (*m.parameters(), *m.buffers()))
+    needed = 4 * 4 * numbers  # float32 weights, gradients and AdamW's two moments
+    memory = _memory(device)
+    if memory is not None and needed > memory:
+        raise ConfigError(
+            f"{config.source}: {what} is too large: {numbers:.3g} weights need about "
+            f"{_bytes(needed)} to train (weights, gradients, AdamW state), more than the "
+            f"{_bytes(memory)} of {device.type.upper()} memory here; lower the sizes in "
+            "[encoder] (summary_dim, width, ...)"
+        )
+
+
+def _table(spec: ComponentSpec) -> str:
+    """The table as the user wrote it: ``type = "cnn", summary_dim = 16``."""
+    given = {"type": spec.type, **spec.params.model_dump(mode="json", exclude_unset=True)}
+    return ", ".join(f"{k} = {json.dumps(v)}" for k, v in given.items())
+
+
+def _memory(device: Any) -> int | None:
+    """Bytes of memory of ``device`` (a torch device): the GPU's, or the machine's RAM."""
+    import torch
+
+    try:
+        if device.type == "cuda":
+            return int(torch.cuda.get_device_properties(device).total_memory)
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError, RuntimeError):
+        return None
+
+
+def _bytes(n: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1024
+    return f"{n:.3g} PiB"  # pragma: no cover
 
 
 # ---- cosmossl compare ----------------------------------------------------------------------

@@ -6,8 +6,10 @@ unchanged: its config section, the run seed, the keys of the stages it consumes,
 file dataset reads (:meth:`~cosmossl.Dataset.files`) and the code of the components it runs
 (:func:`~cosmossl.plugin.provenance.code_identity`); see :mod:`cosmossl.job.run_dir`.
 
-Before any work the run file is checked (:func:`cosmossl.job.plan.check_config`), the run
-directory is claimed and locked, and every folder in it is checked to be writable.
+Before any work the run file is checked (:func:`cosmossl.job.plan.check_config`), so are the
+files it reads, their splits and the size of the encoder it trains
+(:func:`~cosmossl.job.plan.check_dataset`), the run directory is claimed and locked, and every
+folder in it is checked to be writable.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from cosmossl.data.mapset import MapSet
 from cosmossl.data.summaries import write_summaries
 from cosmossl.errors import ConfigError, DataError
 from cosmossl.job import run_dir as layout
-from cosmossl.job.plan import build_dataset, check_config, contamination_dataset
+from cosmossl.job.plan import build_dataset, check_config, check_dataset, contamination_dataset
 from cosmossl.job.report.run_report import write_run_report
 from cosmossl.job.results import RunResult, read_json
 from cosmossl.job.run_dir import RunDirectory, run_directory
@@ -58,6 +60,7 @@ def run(
     if not isinstance(config, RunConfig):
         config = load_run_config(config)
     check_config(config, "run")
+    check_dataset(config, "`cosmossl run`", command="run")
     with _directories(run_directory(config, run_dir), data_dir) as (directory, data):
         return _Job(config, directory, progress, force, data).execute()
 

@@ -28,8 +28,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cosmossl._util.digest import digest
-from cosmossl._util.files import check_writable, remove_stale_temporaries, write_json
+from cosmossl._util.digest import digest, output_fingerprint, same_output
+from cosmossl._util.files import (
+    check_name_lengths,
+    check_writable,
+    remove_stale_temporaries,
+    write_json,
+)
 from cosmossl._version import __version__
 from cosmossl.errors import OutputError, RunDirectoryBusyError, writing
 from cosmossl.training.folder import TrainingFolder
@@ -160,23 +165,29 @@ def _legacy_state(root: Path) -> bool:
     return False
 
 
-def claim_folder(path: str | Path, *, flag: str = "--run-dir") -> dict[str, Any]:
-    """The marker of the run directory ``path``, writing it when the folder is new or empty.
+def check_run_directory(path: str | Path, *, flag: str = "--run-dir") -> dict[str, Any] | None:
+    """Check, writing nothing, that ``path`` may be used as a run directory: the marker of a
+    run directory cosmossl made there, or ``None`` for a folder that is missing, empty, or
+    made by a cosmossl that wrote no marker (:func:`claim_folder` adopts it).
 
-    A non-empty folder without a marker is refused (:class:`OutputError`): cosmossl never writes
-    into a folder it did not make. ``flag`` is the command's option that names the folder, for the
-    messages. (A run directory of a cosmossl that wrote no marker — a
-    readable ``stages.json`` or a training checkpoint — is adopted with everything it holds.)
+    Refused (:class:`OutputError`, ``flag`` named in the advice): a file, a symbolic link to
+    nothing, a non-empty folder without the marker, a name the file system cannot hold, a
+    location that cannot be written. ``cosmossl validate`` and every command that writes a run
+    directory call this, so they refuse the same folders with the same words.
     """
     root = Path(path)
+    check_name_lengths(root)
+    if root.is_symlink() and not root.exists():
+        raise OutputError(
+            f"run directory '{root}' is a symbolic link to '{os.readlink(root)}', which does not "
+            f"exist: create that folder, remove the link, or choose another run directory ({flag})"
+        )
     if root.exists() and not root.is_dir():
         raise OutputError(f"run directory '{root}' is a file, not a folder: choose another "
                           f"run directory ({flag})")  # fmt: skip
     if (root / MARKER).exists():
         return _read_marker(root)
-    entries = []
-    if root.is_dir():
-        entries = sorted(p.name for p in root.iterdir() if not _ignored(p.name))
+    entries = _entries(root)
     if entries and not _legacy_state(root):
         shown = ", ".join(entries[:5]) + (", ..." if len(entries) > 5 else "")
         raise OutputError(
@@ -184,12 +195,35 @@ def claim_folder(path: str | Path, *, flag: str = "--run-dir") -> dict[str, Any]
             f"{MARKER} marker): cosmossl never writes into a folder it did not make. Choose "
             f"another run directory ({flag}, or run_dir in the run file), or empty this one"
         )
+    check_writable(root, folder=True, flag=flag)
+    return None
+
+
+def _entries(root: Path) -> list[str]:
+    """What a folder holds (our lock file aside), by name."""
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if not _ignored(p.name))
+
+
+def claim_folder(path: str | Path, *, flag: str = "--run-dir") -> dict[str, Any]:
+    """The marker of the run directory ``path``, writing it when the folder is new or empty.
+
+    A folder that :func:`check_run_directory` refuses is refused (:class:`OutputError`):
+    cosmossl never writes into a folder it did not make. ``flag`` is the command's option that
+    names the folder, for the messages. (A run directory of a cosmossl that wrote no marker — a
+    readable ``stages.json`` or a training checkpoint — is adopted with everything it holds.)
+    """
+    root = Path(path)
+    marker = check_run_directory(root, flag=flag)
+    if marker is not None:
+        return marker
     marker = {
         "format": MARKER_FORMAT,
         "version": MARKER_VERSION,
         "cosmossl": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "owned": entries,  # empty, or everything an older cosmossl wrote here
+        "owned": _entries(root),  # empty, or everything an older cosmossl wrote here
     }
     with writing(root):
         root.mkdir(parents=True, exist_ok=True)
@@ -284,12 +318,27 @@ def _release(root: Path) -> None:
 
 @dataclass
 class StageRecord:
-    """What the state file remembers of a finished stage."""
+    """What the state file remembers of a finished stage: the key of its inputs, its outputs
+    and what they held when it finished (``files``: :func:`output_fingerprint` of each; ``None``
+    in a record of a cosmossl that kept none)."""
 
     key: str
     outputs: list[str]
     seconds: float
     finished: str
+    files: dict[str, dict[str, dict[str, Any]]] | None = None
+
+    @property
+    def result(self) -> str:
+        """The key the stages that read this stage's outputs include in theirs: its inputs and
+        the content of what it wrote, so that they run again when that content changes."""
+        if self.files is None:  # an older cosmossl's record: its inputs only
+            return self.key
+        content = {
+            out: {name: f["sha256"] for name, f in files.items()}
+            for out, files in self.files.items()
+        }
+        return digest({"inputs": self.key, "outputs": content})
 
 
 class RunDirectory:
@@ -386,16 +435,23 @@ class RunDirectory:
         return self.root.joinpath(*parts)
 
     def key(self, name: str) -> str | None:
-        """The input key a finished stage ran with (``None`` if it never finished)."""
+        """The key of a finished stage, for the stages that read its outputs (its inputs and
+        the content of its outputs, :attr:`StageRecord.result`); ``None`` if it never finished."""
         record = self._state.get(name)
-        return record.key if record else None
+        return record.result if record else None
 
     def is_current(self, name: str, key: str) -> bool:
+        """Whether the stage finished with the inputs ``key`` and its outputs still hold what
+        it wrote (another command may have replaced them)."""
         record = self._state.get(name)
         return (
             record is not None
             and record.key == key
-            and all(self.path(out).exists() for out in record.outputs)
+            and record.files is not None
+            and all(
+                out in record.files and same_output(record.files[out], self.path(out))
+                for out in record.outputs
+            )
         )
 
     def run_stage(
@@ -408,15 +464,17 @@ class RunDirectory:
         force: bool = False,
         owned: Iterable[str] = (),
     ) -> tuple[str, bool]:
-        """Run ``action`` unless the stage is current; returns ``(key, ran)``.
+        """Run ``action`` unless the stage is current (:meth:`is_current`); returns the stage's
+        key for the stages that read its outputs (:meth:`key`) and whether it ran.
 
-        ``outputs`` are the files the stage must leave; ``owned`` further paths it writes (e.g.
-        the training folder). All of them are claimed (:meth:`claim`) before ``action`` runs.
+        ``outputs`` are the files (or folders) the stage must leave; ``owned`` further paths it
+        writes (e.g. the training folder). All of them are claimed (:meth:`claim`) before
+        ``action`` runs.
         """
         key = digest(inputs)
         if not force and self.is_current(name, key):
             log.info("stage %s: up to date, skipped", name)
-            return key, False
+            return self._state[name].result, False
         self.claim(*outputs, *owned)
         self._state.pop(name, None)
         self._write_state()
@@ -426,14 +484,16 @@ class RunDirectory:
         missing = [out for out in outputs if not self.path(out).exists()]
         if missing:
             raise RuntimeError(f"stage {name} finished without writing {', '.join(missing)}")
-        self._state[name] = StageRecord(
+        record = StageRecord(
             key,
             list(outputs),
             round(time.perf_counter() - start, 3),
             time.strftime("%Y-%m-%dT%H:%M:%S"),
+            {out: output_fingerprint(self.path(out)) for out in outputs},
         )
+        self._state[name] = record
         self._write_state()
-        return key, True
+        return record.result, True
 
     def seconds(self, name: str) -> float | None:
         record = self._state.get(name)

@@ -10,7 +10,7 @@ import torch
 
 from cosmossl.config.run_file import RunConfig, load_run_config
 from cosmossl.data.mapset import MapSet
-from cosmossl.job.plan import build_dataset, check_config
+from cosmossl.job.plan import build_dataset, check_config, check_dataset
 from cosmossl.job.run_dir import TRAIN, RunDirectory, run_directory
 from cosmossl.plugin.factory import create
 from cosmossl.training.fresh import fresh_simulator
@@ -41,6 +41,8 @@ def train(
     if not isinstance(config, RunConfig):
         config = load_run_config(config)
     check_config(config, "train")
+    if mapset is None:  # the main job checked the maps it passes
+        check_dataset(config, "`cosmossl train`", command="train")
     root = run_directory(config, run_dir)
     writer = int(os.environ.get("RANK", "0")) == 0
     with RunDirectory(root) if writer else nullcontext() as directory:

@@ -20,7 +20,11 @@ PLUGIN_API: dict[str, str] = {
     "`fisher_limit` and `power_providers` modules, `PowerSpectrumBins`, `LinearPower`, "
     "`linear_power_provider`",
     "cosmossl.inference": "for backends: `BoxPrior`, `FitData`, `Posterior`, `SavedPosterior`, "
-    "`ThetaTransform`, sampling helpers",
+    "`ThetaTransform`, sampling helpers, the diagnostics (`evaluate`, `hpd_coverage`, `tarp`, "
+    "`sbc`, `point_metrics`, ...), surveys (`draw_surveys`, `survey_mean`), `triangle` plots",
+    "cosmossl.information": "for simulators and statistics: a summary's Fisher matrix from "
+    "simulations (`simulate_summaries`, `estimate_fisher`, `fom_fraction`, "
+    "`fom_fraction_interval`, `cramer_rao`), the information check `information`, probes",
     "cosmossl.testing": "for your tests: contract checks of each kind (`check_loss`, "
     "`check_loss_distributed`, `check_augmentation`, `check_encoder`, `check_statistic`, "
     "`check_dataset`, `check_simulator`, `check_backend`) and `sample_meta`",

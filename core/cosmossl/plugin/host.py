@@ -33,9 +33,9 @@ from typing import TypeVar
 
 import pluggy
 
-from cosmossl._version import __version__
 from cosmossl.errors import DEBUG_HINT, DuplicateComponentError, PluginLoadError, debug_enabled
 from cosmossl.plugin import hookspecs
+from cosmossl.plugin.compat import running_version
 from cosmossl.plugin.registry import Provider, Registry
 
 ENTRY_POINT_GROUP = "cosmossl"
@@ -169,7 +169,9 @@ class PluginHost:
     def load_builtins(self) -> None:
         """Register the built-in components (``cosmossl_plugins``)."""
         module = importlib.import_module(BUILTIN_PACKAGE)
-        self.add_plugin(module, PluginInfo(BUILTIN_PLUGIN_NAME, "cosmossl", _version(), None))
+        self.add_plugin(
+            module, PluginInfo(BUILTIN_PLUGIN_NAME, "cosmossl", running_version(), None)
+        )
 
     def load_entry_points(self, selection: PluginSelection | None = None) -> None:
         """Load third-party plugins from the ``cosmossl`` entry-point group.
@@ -344,13 +346,6 @@ def _clash_message(exc: DuplicateComponentError, name: str) -> str:
         f"(register_plugin(plugin, name='{existing.plugin}')), which replaces it; otherwise "
         f"give your component another name."
     )
-
-
-def _version() -> str:
-    try:
-        return metadata.version("cosmossl")
-    except metadata.PackageNotFoundError:
-        return __version__
 
 
 def load_plugins(selection: PluginSelection | None = None, *, autoload: bool = True) -> PluginHost:

@@ -84,6 +84,15 @@ class ComponentEntry:
                 f"{self.kind} '{self.name}' from {self.provider} points at '{self.target_path}', "
                 f"which is not a subclass of cosmossl.{base.__name__}."
             )
+        from pydantic import BaseModel  # loaded with the component's own module anyway
+
+        params = getattr(obj, "Params", None)
+        if not (inspect.isclass(params) and issubclass(params, BaseModel)):
+            what = f"a {type(params).__name__} instance" if params is not None else "None"
+            raise CosmosslError(
+                f"{self.kind} '{self.name}' from {self.provider}: its Params is {what}, not a "
+                "class deriving from cosmossl.Params; declare it as `class Params(cosmossl.Params)`"
+            )
 
 
 class Registry:

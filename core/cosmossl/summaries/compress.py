@@ -6,6 +6,7 @@ a statistic (e.g. the power spectrum) is used as it is.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,10 @@ def compress(
     info: dict[str, Any] = {}
     if checkpoint is not None:
         encoder, standardizer, ckpt = load_encoder(checkpoint, encoder=encoder)
+        trained_on = (ckpt.state.get("encoder") or {}).get("input_shape")
+        if trained_on is not None:
+            where = mapset.where() if mapset.source else "the map set"
+            check_maps_fit(mapset.meta.shape, trained_on, f"checkpoint '{ckpt.path}'", where)
         info = {
             "checkpoint": str(Path(checkpoint).resolve()),
             **trained_with(ckpt.state),
@@ -55,6 +60,30 @@ def compress(
     info.update({"kind": "encoder", "input_standardization": standardizer.to_dict()})
     summary = encoder_summary(encoder, standardizer, device)
     return _compress(mapset, summary, batch_size, device, progress, {**info, **(provenance or {})})
+
+
+def check_maps_fit(
+    shape: Sequence[int], trained_on: Sequence[int], checkpoint: str, maps: str
+) -> None:
+    """A :class:`DataError` unless maps of ``shape`` (channels first) are the maps the encoder
+    of ``checkpoint`` was trained on (``trained_on``, recorded in the checkpoint): an encoder that
+    accepts any size would otherwise summarise other maps without a word. ``maps`` says where
+    the maps come from, for the message."""
+    shape, trained_on = tuple(int(n) for n in shape), tuple(int(n) for n in trained_on)
+    if shape != trained_on:
+        raise DataError(
+            f"{checkpoint} holds an encoder trained on maps of {_described(trained_on)} (shape "
+            f"{list(trained_on)}), but the maps of {maps} have {_described(shape)} "
+            f"(shape {list(shape)}): give it maps like those it was trained on, or train an "
+            "encoder on these"
+        )
+
+
+def _described(shape: tuple[int, ...]) -> str:
+    if len(shape) < 2:
+        return f"{shape[0] if shape else 0} numbers"
+    channels = f"{shape[0]} channel{'s' if shape[0] != 1 else ''}"
+    return f"{channels} of {'×'.join(str(n) for n in shape[1:])} pixels"
 
 
 def compress_statistic(

@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
+from torch.overrides import TorchFunctionMode
 
 from cosmossl.nn.distributed import world_size as current_world_size
 from cosmossl.testing.inputs import fail, first_difference, keeps_global_rngs
@@ -60,13 +61,41 @@ def check_loss_distributed(
             f"cannot be sent to other processes ({exc}): pass the component class or "
             "functools.partial(cosmossl.create, 'loss', NAME), not a lambda or local function",
         )
-    single = gradients(loss_factory, case, slice(0, batch))
+    with LowerPrecision() as precision:
+        single = gradients(loss_factory, case, slice(0, batch))
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "rank0.pt"
         _spawn(loss_factory, case, world_size, Path(folder), timeout, what)
         double = torch.load(out, weights_only=True)
-    _compare(what, single, double, world_size, rtol, atol)
+    _compare(what, single, double, world_size, rtol, atol, precision.first)
     return single
+
+
+class LowerPrecision(TorchFunctionMode):
+    """Watches a float64 computation for the first operation that makes a floating tensor of
+    lower precision (``z.float()``, ``.to(torch.float32)``, a float32 constant)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first: tuple[str, torch.dtype] | None = None
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+        out = func(*args, **(kwargs or {}))
+        if self.first is None:
+            for value in out if isinstance(out, tuple | list) else (out,):
+                if isinstance(value, torch.Tensor) and value.dtype in _LOWER:
+                    self.first = (_operation(func), value.dtype)
+                    break
+        return out
+
+
+_LOWER = (torch.float32, torch.float16, torch.bfloat16)
+
+
+def _operation(func: object) -> str:
+    """``Tensor.float`` for a tensor method, ``torch.matmul`` for a function."""
+    name = getattr(func, "__name__", str(func))
+    return f"Tensor.{name}" if "Tensor" in getattr(func, "__qualname__", "") else f"torch.{name}"
 
 
 def gradients(factory: LossFactory, case: LossCase, rows: slice) -> dict[str, torch.Tensor]:
@@ -149,6 +178,7 @@ def _compare(
     world: int,
     rtol: float,
     atol: float,
+    lower: tuple[str, torch.dtype] | None = None,
 ) -> None:
     __tracebackhide__ = True
     if set(single) != set(double):
@@ -156,6 +186,17 @@ def _compare(
         fail(what, f"one and {world} processes give gradients for different parameters: {missing}")
     for key, value in single.items():
         other = double[key]
+        if not torch.allclose(other, value, rtol=rtol, atol=atol) and lower is not None:
+            op, dtype = lower
+            fail(
+                what,
+                f"{key} differs between 1 process and {world} processes "
+                f"({first_difference(other, value)}), and the loss computes in "
+                f"{str(dtype).removeprefix('torch.')} (first in {op}) although its inputs are "
+                "float64: the check compares in float64, so the difference is that dtype's "
+                "round-off, not a batch statistic. Keep the dtype of the inputs (drop casts "
+                "such as z.float(); cosmossl.nn.full_precision upcasts only half precision)",
+            )
         if not torch.allclose(other, value, rtol=rtol, atol=atol):
             fail(
                 what,

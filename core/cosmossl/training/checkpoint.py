@@ -18,6 +18,7 @@ which :func:`load_checkpoint` checks.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from dataclasses import dataclass
@@ -73,7 +74,11 @@ def save_checkpoint(
     with atomic_folder(folder) as staging:
         save_file(flat, str(staging / WEIGHTS), metadata={"format": FORMAT, "step": step})
         if optimizer is not None:
-            torch.save({"step": step, **optimizer}, staging / OPTIMIZER)
+            # torch.save reports a failed write (a full disk) without its cause: serialise in
+            # memory and let a plain write raise the OSError that names it.
+            buffer = io.BytesIO()
+            torch.save({"step": step, **optimizer}, buffer)
+            (staging / OPTIMIZER).write_bytes(buffer.getbuffer())
         text = json.dumps({"format": FORMAT, **state}, indent=2)
         (staging / STATE).write_text(text + "\n", encoding="utf-8")
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,6 +139,7 @@ def train_components(
     stop_after_steps: int | None = None,
     record: dict[str, Any] | None = None,
     simulator: TrainingSimulator | None = None,
+    **deprecated: Any,
 ) -> TrainResult:
     """Train ``encoder`` with ``loss`` on the training split of ``mapset``.
 
@@ -150,13 +152,17 @@ def train_components(
     makes every training batch afresh from the cosmologies of the training split. Under
     ``torchrun`` every process calls this; each trains on its share of each batch (and
     simulates only that share) and only rank 0 writes.
+
+    cosmossl 0.1.0's keywords ``views``, ``level`` and ``small_groups`` still work until 0.3.0,
+    with a DeprecationWarning: they are the fields of ``pairing`` now.
     """
+    pairing = _pairing_of_0_1(pairing, deprecated)
     dev = resolve_device(device)
     job = TrainJob(
         mapset=mapset,
         folder=TrainingFolder(Path(run_dir)),
         settings=settings or TrainSettings(),
-        pairing=pairing or PairingSettings(),
+        pairing=pairing,
         augmentations=tuple(augmentations),
         seed=seed,
         device=dev,
@@ -170,6 +176,25 @@ def train_components(
     finally:
         if owns_group:
             torch.distributed.destroy_process_group()
+
+
+def _pairing_of_0_1(pairing: PairingSettings | None, keywords: dict[str, Any]) -> PairingSettings:
+    """``pairing`` with cosmossl 0.1.0's ``views``/``level``/``small_groups`` keywords in it."""
+    unknown = set(keywords) - set(PairingSettings.model_fields)
+    if unknown:
+        raise TypeError(f"train_components() got unexpected keyword arguments {sorted(unknown)}")
+    if not keywords:
+        return pairing or PairingSettings()
+    if pairing is not None:
+        raise TypeError(f"train_components(): give pairing or {sorted(keywords)}, not both")
+    given = ", ".join(f"{k}={v!r}" for k, v in keywords.items())
+    warnings.warn(
+        f"train_components({given}) is deprecated since cosmossl 0.2.0 (removed in 0.3.0): pass "
+        f"pairing=cosmossl.PairingSettings({given})",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return PairingSettings(**keywords)
 
 
 class _Trainer:

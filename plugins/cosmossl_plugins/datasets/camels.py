@@ -67,7 +67,8 @@ def read_params_table(path: Path) -> tuple[np.ndarray, tuple[str, ...]]:
     table with a ``#Name ... seed`` header, whose name and seed columns are dropped.
     """
     if not path.is_file():
-        raise DataError(f"CAMELS parameter file '{path}' does not exist")
+        tried = "" if path.is_absolute() else f" (looked for '{path.absolute()}')"
+        raise DataError(f"CAMELS parameter file '{path}' does not exist{tried}")
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except UnicodeDecodeError:

@@ -21,7 +21,7 @@ class HDF5(Dataset):
         path: str = Field(
             "maps.h5",
             description="Path of the .h5 file written by "
-            "`cosmossl simulate` (or cosmossl.data.hdf5.write_mapset).",
+            "`cosmossl simulate` (or cosmossl.data.write_mapset).",
         )
 
     def load(self, *, seed: int, progress: bool = False) -> MapSet:

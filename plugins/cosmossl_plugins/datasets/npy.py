@@ -17,7 +17,8 @@ def load_table(path: Path, what: str = "table") -> np.ndarray:
     if path.suffix == ".npy":
         return np.asarray(load_npy(path, what=what, mmap=False), dtype=np.float64)
     if not path.is_file():
-        raise DataError(f"{what} file '{path}' does not exist")
+        tried = "" if path.is_absolute() else f" (looked for '{path.absolute()}')"
+        raise DataError(f"{what} file '{path}' does not exist{tried}")
     try:
         delimiter = "," if path.suffix == ".csv" else None
         table = np.loadtxt(path, delimiter=delimiter, ndmin=2, comments="#")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 from support.configs import TINY_RUN as CONFIG
@@ -77,3 +79,24 @@ def test_run_prints_each_summary_s_fisher_fraction_with_its_interval(tmp_path, c
     out = capsys.readouterr().out
     line = r"encoder: figure-of-merit fraction \d+\.\d{3} of the limit \(68% interval "
     assert re.search(line + r"\d+\.\d{3}–\d+\.\d{3}\)", out), out
+
+
+def test_compress_refuses_maps_unlike_those_the_checkpoint_was_trained_on(tmp_path, capsys):
+    config = _config(tmp_path)
+    assert main(["-q", "train", config]) == 0
+    assert main(["-q", "compress", config]) == 0
+    summaries = tmp_path / "run" / "summaries" / "encoder.h5"
+    before = summaries.read_bytes()
+    other = tmp_path / "other.toml"  # 32² maps instead of 16²
+    other.write_text(Path(config).read_text().replace("n_pixels = 16", "n_pixels = 32"))
+    best = tmp_path / "run" / "train" / "checkpoints" / "best"
+    for argv in (["--run-dir", str(tmp_path / "run")], ["--checkpoint", str(best)]):
+        assert main(["-q", "compress", str(other), *argv]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(
+            f"cosmossl: error: checkpoint '{best}' holds an encoder trained on maps of 1 channel "
+            "of 16×16 pixels (shape [1, 16, 16]), but the maps of "
+        ), err
+        assert "have 1 channel of 32×32 pixels (shape [1, 32, 32])" in err
+        assert len(err.strip().splitlines()) == 1
+    assert summaries.read_bytes() == before

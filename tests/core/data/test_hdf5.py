@@ -142,3 +142,64 @@ def test_seed_ids_of_paired_simulations_round_trip_and_default_to_one_per_map(tm
     with h5py.File(tmp_path / "maps.h5", "a") as f:  # a file written before seed ids existed
         del f["seed_id"]
     assert read_mapset(tmp_path / "maps.h5").seed_id.tolist() == list(range(6))
+
+
+def _replace(path, name, values):
+    with h5py.File(path, "a") as f:
+        del f[name]
+        f[name] = values
+
+
+@pytest.mark.parametrize(
+    ("name", "values", "row", "value"),
+    [
+        ("split", [0.5, 0.5, 1.5, 1.5, 2.5, 2.5], 0, 0.5),
+        ("cosmology_id", [0.0, 0.0, 1.0, 1.5, 2.0, 2.0], 3, 1.5),
+        ("simulation_id", [0.0, 1.0, 2.0, 3.0, 4.25, 5.0], 4, 4.25),
+        ("seed_id", [0.0, 1.0, 2.0, 3.0, 4.0, 5.5], 5, 5.5),
+    ],
+)
+def test_non_integer_split_codes_and_ids_are_refused_naming_file_and_dataset(
+    tmp_path, name, values, row, value
+):
+    path = write_mapset(small_mapset(), tmp_path / "maps.h5")
+    _replace(path, name, np.array(values, dtype=np.float64))
+    with pytest.raises(cosmossl.DataError) as info:
+        read_mapset(path)
+    assert str(info.value).startswith(
+        f"map set '{path}': '{name}' must hold integers, but row {row} holds {value}"
+    )
+
+
+def test_ids_stored_as_whole_floats_are_read_as_integers(tmp_path):
+    path = write_mapset(small_mapset(), tmp_path / "maps.h5")
+    _replace(path, "cosmology_id", np.array([0, 0, 1, 1, 2, 2], dtype=np.float32))
+    _replace(path, "split", np.array([0, 0, 1, 1, 2, 2], dtype=np.float64))
+    mapset = read_mapset(path)
+    np.testing.assert_array_equal(mapset.cosmology_id, [0, 0, 1, 1, 2, 2])
+    assert mapset.split.dtype == np.int8
+
+
+@pytest.mark.parametrize("name", ["maps", "split"])
+def test_a_group_where_a_dataset_is_expected_is_a_clear_error(tmp_path, name):
+    path = write_mapset(small_mapset(), tmp_path / "maps.h5")
+    with h5py.File(path, "a") as f:
+        del f[name]
+        f.create_group(name)
+    with pytest.raises(cosmossl.DataError) as info:
+        read_mapset(path)
+    assert str(info.value) == (
+        f"'{path}': /{name} is a group, not a dataset (a cosmossl map file is written by "
+        "`cosmossl simulate` or cosmossl.data.write_mapset)"
+    )
+
+
+def test_ids_with_a_column_too_many_name_their_shape(tmp_path):
+    path = write_mapset(small_mapset(), tmp_path / "maps.h5")
+    _replace(path, "cosmology_id", np.arange(6).reshape(6, 1))
+    with pytest.raises(cosmossl.DataError) as info:
+        read_mapset(path)
+    assert str(info.value) == (
+        f"map set '{path}': 'cosmology_id' has shape [6, 1], but it must hold one value for each "
+        "of the 6 maps: shape [6]"
+    )

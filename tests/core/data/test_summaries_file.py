@@ -82,6 +82,31 @@ def test_missing_dataset_is_named(tmp_path):
         read_summaries(path)
 
 
+def test_a_group_where_a_dataset_is_expected_is_named(tmp_path):
+    path = write_summaries(tmp_path / "s.h5", _summaries())
+    with h5py.File(path, "a") as f:
+        del f["summaries"]
+        f.create_group("summaries")
+    with pytest.raises(DataError) as info:
+        read_summaries(path)
+    assert str(info.value) == (
+        f"'{path}': /summaries is a group, not a dataset (a summaries file is written by "
+        "`cosmossl compress` or cosmossl.data.write_summaries)"
+    )
+
+
+def test_fractional_split_codes_are_refused_naming_the_file(tmp_path):
+    path = write_summaries(tmp_path / "s.h5", _summaries())
+    with h5py.File(path, "a") as f:
+        del f["split"]
+        f["split"] = np.full(12, 0.5)
+    with pytest.raises(DataError) as info:
+        read_summaries(path)
+    assert str(info.value).startswith(
+        f"'{path}': summaries: 'split' must hold integers, but row 0 holds 0.5"
+    )
+
+
 def test_bad_split_codes_are_refused():
     with pytest.raises(
         DataError,
@@ -93,7 +118,7 @@ def test_bad_split_codes_are_refused():
 
 
 def test_row_count_mismatch_is_named():
-    with pytest.raises(DataError, match="'params' has 3 rows, summaries have 2"):
+    with pytest.raises(DataError, match="'params' has 3 rows, but there are 2 summaries"):
         Summaries(summaries=np.zeros((2, 1)), params=np.zeros((3, 1)), param_names=("a",),
                   cosmology_id=[0, 1], simulation_id=[0, 1], split=[0, 0])  # fmt: skip
 

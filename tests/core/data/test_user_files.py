@@ -71,8 +71,18 @@ def test_a_numeric_npy_file_is_memory_mapped(tmp_path):
             lambda p: p.mkdir(),
             "maps file '{p}' is a folder; give the path of a .npy file",
         ),
+        (
+            lambda p: p.write_text("0.1 0.2\n0.3 0.4\n"),
+            "maps file '{p}' is not a .npy file (it is text; a .npy file starts with the bytes "
+            "\\x93NUMPY): save the array with numpy.save",
+        ),
+        (
+            lambda p: p.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(100)),
+            "maps file '{p}' is not a .npy file (it does not start with the bytes \\x93NUMPY "
+            "of one): save the array with numpy.save",
+        ),
     ],
-    ids=["zero-byte", "truncated", "object", "string", "pickled", "folder"],
+    ids=["zero-byte", "truncated", "object", "string", "pickled", "folder", "text", "binary"],
 )
 def test_a_bad_npy_file_is_a_clear_error(tmp_path, write, message):
     path = tmp_path / "maps.npy"
@@ -80,6 +90,15 @@ def test_a_bad_npy_file_is_a_clear_error(tmp_path, write, message):
     with pytest.raises(DataError) as info:
         load_npy(path, what="maps")
     assert str(info.value) == message.format(p=path)
+
+
+def test_a_missing_relative_path_shows_the_absolute_path_that_was_tried(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DataError) as info:
+        load_npy("data/maps.npy", what="maps")
+    assert str(info.value) == (
+        f"maps file 'data/maps.npy' does not exist (looked for '{tmp_path}/data/maps.npy')"
+    )
 
 
 def test_a_pickle_in_an_npy_file_is_never_run(tmp_path):

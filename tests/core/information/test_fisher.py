@@ -195,3 +195,27 @@ def test_fom_fraction_interval_covers_the_truth_in_68_percent_of_experiments():
         covered += low <= 0.64 <= high
     # 300 experiments: the coverage is known to ±0.027 (1σ); the jackknife errs on the wide side.
     assert 0.60 <= covered / trials <= 0.80
+
+
+def test_noise_share_is_the_trace_of_the_raw_inverse_times_the_noise_bias():
+    rng = np.random.default_rng(3)
+    jacobian = np.array([[1.0, 0.5, 0.0], [0.0, 2.0, 1.0]])
+    fid = rng.normal(size=(500, 3))
+    derivatives = jacobian[:, None, :] + rng.normal(size=(2, 50, 3))
+    estimate = fisher.estimate_fisher(fid, derivatives)
+    expected = np.trace(np.linalg.inv(estimate.raw) @ estimate.noise_bias)
+    assert estimate.noise_share == pytest.approx(expected)
+    assert 0.0 < estimate.noise_share < 2.0
+
+
+def test_noise_share_is_zero_for_noiseless_derivatives_and_grows_with_their_noise():
+    rng = np.random.default_rng(4)
+    jacobian = np.array([[1.0, 0.5, 0.0], [0.0, 2.0, 1.0]])
+    fid = rng.normal(size=(500, 3))
+    noise = rng.normal(size=(2, 100, 3))
+    shares = [
+        fisher.estimate_fisher(fid, jacobian[:, None, :] + scale * noise).noise_share
+        for scale in (0.0, 1.0, 4.0)
+    ]
+    assert shares[0] == pytest.approx(0.0, abs=1e-12)
+    assert 0.0 < shares[1] < shares[2]

@@ -58,3 +58,21 @@ def test_fisher_command_reports_a_trained_encoder(tmp_path, capsys):
     result = json.loads(out.read_text())
     assert result["encoder"]["fom_fraction"] > 0
     assert np.asarray(result["encoder"]["fisher"]).shape == (2, 2)
+
+
+def test_fisher_refuses_a_checkpoint_trained_on_other_maps(tmp_path, capsys):
+    path = tmp_path / "run.toml"
+    path.write_text(CONFIG.format(run_dir=tmp_path / "run"))
+    assert main(["-q", "train", str(path)]) == 0
+    other = tmp_path / "other.toml"
+    other.write_text(path.read_text().replace("n_pixels = 16", "n_pixels = 32"))
+    checkpoint = tmp_path / "run" / "train" / "checkpoints" / "best"
+    code = main(["-q", "fisher", str(other), "--checkpoint", str(checkpoint)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == (
+        f"cosmossl: error: checkpoint '{checkpoint}' holds an encoder trained on maps of 1 "
+        "channel of 16×16 pixels (shape [1, 16, 16]), but the maps of the [dataset] of "
+        f"'{other}' have 1 channel of 32×32 pixels (shape [1, 32, 32]): give it maps like "
+        "those it was trained on, or train an encoder on these\n"
+    )

@@ -221,3 +221,64 @@ def test_the_training_record_holds_the_code_of_the_components_that_train(tmp_pat
     assert after["code"][0]["source"] != before["code"][0]["source"]
     assert after["code"][1:] == before["code"][1:]
     sys.modules.pop("local_aug", None)
+
+
+# ---- outputs that another command replaced ------------------------------------------------
+
+NPY_TOML = """
+name = "files"
+seed = 0
+device = "cpu"
+run_dir = "{run_dir}"
+
+[dataset]
+type = "npy"
+maps = "{folder}/maps.npy"
+params = "{folder}/params.npy"
+box_size = 100.0
+
+[statistic]
+type = "power-spectrum"
+
+[fisher]
+enabled = false
+"""
+
+
+def test_run_sees_summaries_that_another_run_file_compressed_into_its_directory(tmp_path):
+    from cosmossl.cli import main
+
+    out = tmp_path / "run"
+    for name, seed in (("ours", 0), ("other", 1)):
+        (tmp_path / name).mkdir()
+        write_npy(tmp_path / name, seed=seed)
+        text = NPY_TOML.format(run_dir=out, folder=tmp_path / name)
+        (tmp_path / f"{name}.toml").write_text(text)
+    assert ran(run(tmp_path / "ours.toml", progress=False)) == ["compress-power-spectrum", "data"]
+    summaries = out / "summaries" / "power-spectrum.h5"
+    ours = read_summaries(summaries).summaries
+    other = ["compress", str(tmp_path / "other.toml"), "--statistic", "power-spectrum"]
+    assert main(["--quiet", *other, "--run-dir", str(out)]) == 0
+    assert not np.allclose(read_summaries(summaries).summaries, ours)
+    assert ran(run(tmp_path / "ours.toml", progress=False)) == ["compress-power-spectrum"]
+    np.testing.assert_array_equal(read_summaries(summaries).summaries, ours)
+
+
+def test_run_after_compressing_with_the_last_checkpoint_compresses_with_the_best_again(tmp_path):
+    from support.configs import TINY_RUN
+
+    from cosmossl.cli import main
+
+    config = tmp_path / "tiny.toml"
+    backend = '\n[backend]\ntype = "sbi"\nmax_epochs = 3\n\n[inference]\nn_samples = 50\n'
+    config.write_text(TINY_RUN.format(run_dir=tmp_path / "run") + backend)
+    first = run(config, progress=False)
+    summaries = first.run_dir / "summaries" / "encoder.h5"
+    best = read_summaries(summaries).summaries
+    last = first.run_dir / "train" / "checkpoints" / "last"
+    assert main(["--quiet", "compress", str(config), "--checkpoint", str(last)]) == 0
+    assert not np.allclose(read_summaries(summaries).summaries, best)
+    again = run(config, progress=False)
+    assert ran(again) == ["compress-encoder"]  # the same summaries again: the posterior holds
+    np.testing.assert_array_equal(read_summaries(summaries).summaries, best)
+    assert again.report.is_file()

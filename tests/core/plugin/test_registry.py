@@ -70,6 +70,21 @@ def test_target_of_wrong_kind_is_rejected():
         registry.load("encoder", "jitter")
 
 
+@pytest.mark.parametrize(
+    ("params", "what"), [({"sigma": 1.0}, "a dict instance"), (None, "None")], ids=["dict", "none"]
+)
+def test_a_component_whose_params_is_not_a_model_class_is_rejected_by_name(params, what):
+    broken = type("Broken", (Jitter,), {"Params": params})
+    registry = Registry()
+    registry.add("augmentation", "broken", broken)
+    with pytest.raises(CosmosslError) as info:
+        registry.load("augmentation", "broken")
+    assert str(info.value) == (
+        f"augmentation 'broken' from plugin '<direct>': its Params is {what}, not a class "
+        "deriving from cosmossl.Params; declare it as `class Params(cosmossl.Params)`"
+    )
+
+
 def test_target_without_colon_is_rejected():
     with pytest.raises(CosmosslError, match="must have the form 'module:attr'"):
         Registry().add("loss", "x", "just_a_module")

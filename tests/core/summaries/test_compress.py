@@ -7,7 +7,7 @@ import pytest
 import torch
 from support.training import tiny_components, tiny_mapset
 
-from cosmossl import DataError, TrainSettings, compress
+from cosmossl import DataError, MapMeta, MapSet, TrainSettings, compress
 from cosmossl.data.summaries import read_summaries, write_summaries
 from cosmossl.summaries import compress_statistic
 from cosmossl.training import load_encoder, train_components
@@ -90,3 +90,28 @@ def test_unregistered_encoder_needs_a_module(trained):
 def test_missing_checkpoint_is_a_clear_error(tmp_path):
     with pytest.raises(DataError, match="is not a cosmossl checkpoint"):
         load_encoder(tmp_path / "nope")
+
+
+@pytest.mark.parametrize(
+    ("other", "described"),
+    [
+        (tiny_mapset(size=32), "1 channel of 32×32 pixels"),
+        (None, "2 channels of 16×16 pixels"),
+    ],
+    ids=["size", "channels"],
+)
+def test_maps_unlike_those_the_checkpoint_was_trained_on_are_refused(trained, other, described):
+    mapset, _, _, result = trained
+    if other is None:  # the same maps with a second channel
+        other = MapSet(
+            **{**vars(mapset), "maps": np.repeat(mapset.read(np.arange(len(mapset))), 2, axis=1),
+               "meta": MapMeta(shape=(2, 16, 16), box_size=100.0)}
+        )  # fmt: skip
+    with pytest.raises(DataError) as info:
+        compress(other, result.checkpoint, encoder=tiny_components(mapset)[0], progress=False)
+    assert str(info.value) == (
+        f"checkpoint '{result.checkpoint}' holds an encoder trained on maps of 1 channel of "
+        f"16×16 pixels (shape [1, 16, 16]), but the maps of the map set have {described} "
+        f"(shape {list(other.meta.shape)}): give it maps like those it was trained on, or "
+        "train an encoder on these"
+    )

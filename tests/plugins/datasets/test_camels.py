@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -176,3 +178,15 @@ def test_meta_says_what_the_maps_hold(tmp_path):
 )
 def test_content_of_each_field_and_option(fields, log10, remove_mean, content):
     assert map_content(fields, log10, remove_mean) == content
+
+
+def test_a_missing_relative_parameter_table_shows_the_absolute_path_that_was_tried(
+    tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(cosmossl.DataError) as info:
+        read_params_table(Path("params_LH_IllustrisTNG.txt"))
+    assert str(info.value) == (
+        "CAMELS parameter file 'params_LH_IllustrisTNG.txt' does not exist (looked for "
+        f"'{tmp_path}/params_LH_IllustrisTNG.txt')"
+    )

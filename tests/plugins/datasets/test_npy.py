@@ -80,3 +80,17 @@ def test_content_says_what_the_maps_hold(tmp_path):
     assert load(tmp_path, content="counts").meta.content == "counts"
     with pytest.raises(cosmossl.ConfigError, match=r"key 'content'.*'log1p-overdensity'"):
         load(tmp_path, content="log")
+
+
+def test_a_missing_relative_text_table_shows_the_absolute_path_that_was_tried(
+    tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    np.save(tmp_path / "maps.npy", np.zeros((4, 8, 8), np.float32))
+    dataset = cosmossl.create("dataset", "npy", maps="maps.npy", params="tables/params.txt")
+    with pytest.raises(cosmossl.DataError) as info:
+        dataset.load(seed=0)
+    assert str(info.value) == (
+        f"parameters file 'tables/params.txt' does not exist (looked for "
+        f"'{tmp_path}/tables/params.txt')"
+    )

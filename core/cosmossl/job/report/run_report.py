@@ -8,6 +8,8 @@ from typing import Any
 from cosmossl._util.files import save_figure, write_json
 from cosmossl.config.run_file import RunConfig
 from cosmossl.config.settings import InferenceSettings
+from cosmossl.information.check import noise_warning
+from cosmossl.information.fisher import NOISE_SHARE_LIMIT
 from cosmossl.job.report.document import Report
 from cosmossl.job.report.posterior_figures import PosteriorSource, posterior_figures, run_sources
 from cosmossl.job.results import RunResult, epoch_history, headline
@@ -109,15 +111,24 @@ def _fisher_section(report: Report, fisher: dict[str, Any]) -> None:
         f"fiducial and {fisher['n_derivative']} seed-matched derivative simulations per "
         "parameter; the limit is the field's analytic Fisher matrix. The figure-of-merit "
         "fraction is sqrt(det F / det F_limit) (1 = all the information); the interval is a "
-        "68% jackknife interval over the simulations."
+        "68% jackknife interval over the simulations; the derivative noise tr(F⁻¹B) is the "
+        "share of the raw estimate that the debiasing removed (above "
+        f"{NOISE_SHARE_LIMIT} the figure needs more derivative simulations)."
     )
-    rows = [("analytic limit", 1.0, "", *fisher["limit"]["sigma"])]
+    rows = [("analytic limit", 1.0, "", "", *fisher["limit"]["sigma"])]
+    notes = []
     for label, entry in fisher["summaries"].items():
         low, high = entry.get("fom_fraction_interval") or (None, None)
         interval = f"[{low:.3g}, {high:.3g}]" if low is not None else ""
-        rows.append((label, entry["fom_fraction"], interval, *entry["sigma"]))
-    headers = ["summary", "FoM fraction", "68% interval"]
+        share = entry.get("noise_share")  # absent from fisher.json files before 0.2.0
+        noise = f"{share:.3f}" if share is not None else ""
+        rows.append((label, entry["fom_fraction"], interval, noise, *entry["sigma"]))
+        if note := noise_warning(label, entry, fisher["n_derivative"]):
+            notes.append(note)
+    headers = ["summary", "FoM fraction", "68% interval", "derivative noise"]
     report.table([*headers, *(f"Cramér–Rao σ({n})" for n in names)], rows)
+    for note in notes:
+        report.paragraph(f"**Warning**: {note}.")
 
 
 def _robustness_section(report: Report, label: str, robustness: dict[str, Any]) -> None:

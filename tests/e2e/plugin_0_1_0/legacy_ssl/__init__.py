@@ -1,0 +1,1 @@
+"""A cosmossl plugin written for cosmossl 0.1.0."""
