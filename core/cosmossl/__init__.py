@@ -17,6 +17,7 @@ from cosmossl.errors import (
     DataError,
     DuplicateComponentError,
     PluginLoadError,
+    TruncationError,
     UnknownComponentError,
 )
 from cosmossl.plugin.api import PLUGIN_API
@@ -87,6 +88,13 @@ _LAZY: dict[str, str] = {
     "train": "cosmossl.job.train",
     "infer": "cosmossl.job.infer",
     "InferenceResult": "cosmossl.job.infer",
+    # sequential rounds (truncated NPE) for one observation
+    "RoundSettings": "cosmossl.inference.sequential",
+    "RoundRecord": "cosmossl.job.sequential",
+    "SequentialSetup": "cosmossl.job.sequential",
+    "SequentialResult": "cosmossl.job.sequential",
+    "run_rounds": "cosmossl.job.sequential",
+    "sequential_setup": "cosmossl.job.sequential_setup",
 }
 
 __all__ = [
@@ -96,6 +104,7 @@ __all__ = [
     "DataError",
     "DuplicateComponentError",
     "PluginLoadError",
+    "TruncationError",
     "UnknownComponentError",
     "__version__",
     "hookimpl",
@@ -127,11 +136,19 @@ if TYPE_CHECKING:
     from cosmossl.data.summaries import Summaries, read_summaries, write_summaries
     from cosmossl.inference.posterior import Posterior, load_posterior
     from cosmossl.inference.prior import BoxPrior
+    from cosmossl.inference.sequential import RoundSettings
     from cosmossl.information.probes import linear_probe_r2, mlp_probe_r2
     from cosmossl.job.compare import compare
     from cosmossl.job.infer import InferenceResult, infer
     from cosmossl.job.results import RunResult
     from cosmossl.job.run import run
+    from cosmossl.job.sequential import (
+        RoundRecord,
+        SequentialResult,
+        SequentialSetup,
+        run_rounds,
+    )
+    from cosmossl.job.sequential_setup import sequential_setup
     from cosmossl.job.train import train
     from cosmossl.plugin.factory import create
     from cosmossl.plugin.host import (

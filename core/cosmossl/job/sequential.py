@@ -64,8 +64,8 @@ BATCH = 256
 
 @dataclass
 class SequentialSetup:
-    """What the rounds use from a trained run (:func:`setup_from_run` builds it from a run
-    directory).
+    """What the rounds use from a trained run (:func:`cosmossl.sequential_setup` builds it
+    from a run directory).
 
     Attributes:
         prior: the run's prior (the one the user stated).

@@ -1,6 +1,6 @@
 """What sequential rounds take from a finished run: simulator, summary, backend, rows, prior.
 
-:func:`setup_from_run` reads them from a run directory alone (no run file) and refuses, before
+:func:`sequential_setup` reads them from a run directory alone (no run file) and refuses, before
 any work, a run whose dataset cannot simulate maps on demand: rounds need new maps near the
 observation.
 
@@ -60,7 +60,7 @@ def require_simulator(dataset: Any, name: str) -> TrainingSimulator:
     return dataset
 
 
-def setup_from_run(
+def sequential_setup(
     run_dir: str | Path,
     *,
     summary: str = layout.ENCODER,

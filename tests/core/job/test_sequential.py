@@ -21,7 +21,7 @@ from cosmossl.inference.sequential import RoundSettings
 from cosmossl.job import sequential
 from cosmossl.job.run import run
 from cosmossl.job.sequential import SequentialSetup, run_rounds, stored_round
-from cosmossl.job.sequential_setup import require_simulator, setup_from_run
+from cosmossl.job.sequential_setup import require_simulator, sequential_setup
 
 # The tiny flows stop at max_epochs; what they learn does not matter to these tests.
 pytestmark = pytest.mark.filterwarnings("ignore:Maximum number of epochs")
@@ -255,7 +255,7 @@ def lognormal_run(tmp_path_factory):
 
 
 def test_a_finished_run_gives_its_simulator_summary_posterior_and_rows(lognormal_run):
-    setup = setup_from_run(lognormal_run, survey_size=1)
+    setup = sequential_setup(lognormal_run, survey_size=1)
     s = read_summaries(lognormal_run / "summaries" / "encoder.h5")
     assert setup.prior.names == ("omega_m", "sigma_8") and setup.start is not None
     assert setup.backend["type"] == "sbi" and setup.backend["hidden_features"] == 16
@@ -266,12 +266,12 @@ def test_a_finished_run_gives_its_simulator_summary_posterior_and_rows(lognormal
 
 
 def test_a_survey_size_the_run_cannot_cut_starts_from_the_prior(lognormal_run):
-    setup = setup_from_run(lognormal_run, survey_size=3)  # the run holds 2 maps per cosmology
+    setup = sequential_setup(lognormal_run, survey_size=3)  # the run holds 2 maps per cosmology
     assert setup.start is None and setup.base_train is None and setup.base_val is None
 
 
 def test_rounds_run_on_a_finished_run_and_resume(lognormal_run, tmp_path):
-    setup = setup_from_run(lognormal_run, survey_size=1)
+    setup = sequential_setup(lognormal_run, survey_size=1)
     maps = setup.simulator.simulate(np.array([[0.3, 0.8]]), [5])
     x = setup.summarize(maps)[0]
     result = run_rounds(setup, x, tmp_path, rounds=1, settings=SETTINGS, progress=False)
@@ -293,7 +293,7 @@ def test_a_run_of_stored_maps_is_refused_before_anything_else_is_read(tmp_path):
     root = tiny_run(tmp_path, dataset)
     (root / "summaries" / "encoder.h5").unlink()  # not even read
     with pytest.raises(ConfigError, match="this run's dataset 'npy' loads stored maps and cannot"):
-        setup_from_run(root)
+        sequential_setup(root)
 
 
 def test_rounds_must_be_at_least_one(start, tmp_path):
