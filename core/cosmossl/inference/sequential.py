@@ -11,9 +11,11 @@ simulation-based inference", arXiv:2210.04815. Round r = 1 … K, for an observa
 3. :func:`refit`: the backend fitted afresh by :func:`cosmossl.inference.fit` on the base rows
    (the run's own training rows) and every round's simulations so far, with the plain NPE
    loss. TSNPE needs no proposal correction: inside the region the truncated prior is
-   proportional to the prior, so all rounds together are fitted like prior simulations (the
-   paper's section 3; sbi 0.27's ``append_simulations`` treats a ``RestrictedPrior`` the same
-   way). The framework's split, standardisation (fitted on the training rows of all rounds
+   proportional to the prior, so all rounds together are fitted like prior simulations (sbi's
+   TSNPE recipe trains with ``force_first_round_loss=True``, and sbi 0.27's
+   ``append_simulations`` treats a ``RestrictedPrior`` of the prior as the prior). Unlike that
+   recipe, which continues training one network, each round fits a new one on all the data.
+   The framework's split, standardisation (fitted on the training rows of all rounds
    together) and prior are those of every fit.
 
 Each round's points are split into training and validation points (:func:`validation_points`),
