@@ -29,3 +29,12 @@ def _fresh_plugins(monkeypatch):
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture(scope="session")
+def observed_run(tmp_path_factory):
+    """A small finished run (see :mod:`support.observations`), made once per test session;
+    tests that write into it take a copy (``support.observations.copy_run``)."""
+    from support.observations import make_run
+
+    return make_run(tmp_path_factory.mktemp("observed") / "run")

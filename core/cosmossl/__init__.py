@@ -88,6 +88,13 @@ _LAZY: dict[str, str] = {
     "train": "cosmossl.job.train",
     "infer": "cosmossl.job.infer",
     "InferenceResult": "cosmossl.job.infer",
+    # a finished run taken to new maps: compress, posterior, sample; export
+    "load_run": "cosmossl.job.trained_run",
+    "TrainedRun": "cosmossl.job.trained_run",
+    "Draws": "cosmossl.data.draws",
+    "observe": "cosmossl.job.observation",
+    "ObservationOptions": "cosmossl.job.observation",
+    "export": "cosmossl.job.export",
     # sequential rounds (truncated NPE) for one observation
     "RoundSettings": "cosmossl.inference.sequential",
     "RoundRecord": "cosmossl.job.sequential",
@@ -131,6 +138,7 @@ if TYPE_CHECKING:
     from cosmossl.components.statistic import Statistic
     from cosmossl.config.run_file import RunConfig, load_run_config
     from cosmossl.config.settings import InferenceSettings, PairingSettings, TrainSettings
+    from cosmossl.data.draws import Draws
     from cosmossl.data.mapset import MapSet
     from cosmossl.data.splits import Split, split_by_group
     from cosmossl.data.summaries import Summaries, read_summaries, write_summaries
@@ -139,7 +147,9 @@ if TYPE_CHECKING:
     from cosmossl.inference.sequential import RoundSettings
     from cosmossl.information.probes import linear_probe_r2, mlp_probe_r2
     from cosmossl.job.compare import compare
+    from cosmossl.job.export import export
     from cosmossl.job.infer import InferenceResult, infer
+    from cosmossl.job.observation import ObservationOptions, observe
     from cosmossl.job.results import RunResult
     from cosmossl.job.run import run
     from cosmossl.job.sequential import (
@@ -150,6 +160,7 @@ if TYPE_CHECKING:
     )
     from cosmossl.job.sequential_setup import sequential_setup
     from cosmossl.job.train import train
+    from cosmossl.job.trained_run import TrainedRun, load_run
     from cosmossl.plugin.factory import create
     from cosmossl.plugin.host import (
         PluginHost,

@@ -28,6 +28,8 @@ COMMANDS: tuple[str, ...] = (
     "compress",
     "infer",
     "fisher",
+    "posterior",
+    "export",
     "validate",
     "components",
     "explain",

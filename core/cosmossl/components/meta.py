@@ -3,8 +3,8 @@ statistics."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal, get_args
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Literal, get_args
 
 #: What a map may hold (:attr:`MapMeta.content`); a dataset parameter can be typed with it.
 MapContent = Literal[
@@ -54,3 +54,17 @@ class MapMeta:
         if self.box_size is None or len(self.shape) < 2:
             return None
         return self.box_size / self.shape[-1]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly fields (what summaries files record of the maps they came from)."""
+        out = asdict(self)
+        out["shape"] = list(self.shape)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MapMeta:
+        """Read back :meth:`to_dict`; keys this version does not know are ignored."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["shape"] = tuple(int(n) for n in values["shape"])
+        return cls(**values)

@@ -23,6 +23,11 @@ _LAZY: dict[str, str] = {
     "write_mapset": "cosmossl.data.hdf5",
     "write_summaries": "cosmossl.data.summaries",
     "load_npy": "cosmossl.data.arrays",
+    "Draws": "cosmossl.data.draws",
+    "read_draws": "cosmossl.data.draws",
+    "write_draws": "cosmossl.data.draws",
+    "ObservedMaps": "cosmossl.data.observations",
+    "read_observations": "cosmossl.data.observations",
 }
 
 __all__ = sorted(_LAZY)
@@ -31,8 +36,10 @@ __getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
 
 if TYPE_CHECKING:
     from cosmossl.data.arrays import load_npy
+    from cosmossl.data.draws import Draws, read_draws, write_draws
     from cosmossl.data.hdf5 import read_mapset, write_mapset
     from cosmossl.data.mapset import MapSet
+    from cosmossl.data.observations import ObservedMaps, read_observations
     from cosmossl.data.rows import GroupedRows
     from cosmossl.data.splits import SPLITS, Split, split_by_group
     from cosmossl.data.standardize import Standardizer

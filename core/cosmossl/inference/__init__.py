@@ -52,6 +52,13 @@ _LAZY: dict[str, str] = {
     "read_posterior": "cosmossl.inference.posterior",
     "sample_prior_ratio": "cosmossl.inference.sampling",
     "write_metrics": "cosmossl.inference.diagnostics",
+    "DistanceReference": "cosmossl.inference.ood",
+    "ProductSamples": "cosmossl.inference.combine",
+    "check_distribution": "cosmossl.inference.ood",
+    "metropolis": "cosmossl.inference.sampling",
+    "sample_product": "cosmossl.inference.combine",
+    "product_log_prob": "cosmossl.inference.combine",
+    "write_chains": "cosmossl.inference.chains",
 }
 
 __all__ = sorted(_LAZY)
@@ -61,6 +68,8 @@ __getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
 
 
 if TYPE_CHECKING:
+    from cosmossl.inference.chains import write_chains
+    from cosmossl.inference.combine import ProductSamples, product_log_prob, sample_product
     from cosmossl.inference.diagnostics import (
         GRID,
         Evaluation,
@@ -73,6 +82,7 @@ if TYPE_CHECKING:
         write_metrics,
     )
     from cosmossl.inference.fitting import fit
+    from cosmossl.inference.ood import DistanceReference, check_distribution
     from cosmossl.inference.plots import triangle
     from cosmossl.inference.posterior import (
         FitData,
@@ -82,7 +92,7 @@ if TYPE_CHECKING:
         read_posterior,
     )
     from cosmossl.inference.prior import BoxPrior
-    from cosmossl.inference.sampling import SamplerStats, sample_prior_ratio
+    from cosmossl.inference.sampling import SamplerStats, metropolis, sample_prior_ratio
     from cosmossl.inference.simulators.linear_gaussian import LinearGaussian
     from cosmossl.inference.split import InferenceSplit, inference_split
     from cosmossl.inference.surveys import draw_surveys, survey_mean

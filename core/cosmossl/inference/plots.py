@@ -47,6 +47,7 @@ def triangle(
     fiducial: np.ndarray | None = None,
     limit: np.ndarray | None = None,
     cramer_rao: Mapping[str, np.ndarray] | None = None,
+    centres: Mapping[str, np.ndarray] | None = None,
     title: str | None = None,
 ) -> Path:
     """GetDist triangle plot of posteriors of one observation, several overlaid.
@@ -58,8 +59,9 @@ def triangle(
     ``limit`` (a Fisher matrix ``[P, P]``) adds the analytic limit's 68/95% ellipses (black) and
     ``cramer_rao`` (legend label of ``samples`` → its Fisher matrix) each summary's Cramér–Rao
     ellipses (dashed, in its colour), all centred on ``fiducial`` ``[P]``: the contours of the
-    Gaussian N(fiducial, F⁻¹), drawn exactly (with its marginals on the diagonal). ``title``
-    heads the legend.
+    Gaussian N(fiducial, F⁻¹), drawn exactly (with its marginals on the diagonal); ``centres``
+    (legend label → ``[P]``) centres a summary's ellipses elsewhere, e.g. on its posterior mean
+    (``fiducial`` is then not needed for them). ``title`` heads the legend.
     """
     import contextlib
     import io
@@ -77,15 +79,17 @@ def triangle(
         for label, draws in samples.items():
             roots.append(MCSamples(samples=np.asarray(draws, dtype=np.float64), names=keys,
                                    labels=tex, label=label, ranges=bounds))  # fmt: skip
-    ellipses: list[tuple[str, np.ndarray, str, str]] = []  # legend, covariance, colour, style
-    if limit is not None or cramer_rao:
-        if fiducial is None:
-            raise ValueError("Fisher ellipses need the fiducial point they are centred on")
-        if limit is not None:
-            ellipses.append(("Fisher limit", np.linalg.inv(limit), "k", "-"))
-        for label, fisher in (cramer_rao or {}).items():
-            covariance = np.linalg.inv(np.asarray(fisher, dtype=np.float64))
-            ellipses.append((f"{label}, Cramér–Rao", covariance, colors.get(label, "0.4"), "--"))
+    # legend, centre, covariance, colour, style
+    ellipses: list[tuple[str, np.ndarray, np.ndarray, str, str]] = []
+    centres = centres or {}
+    if (limit is not None or set(cramer_rao or {}) - set(centres)) and fiducial is None:
+        raise ValueError("Fisher ellipses need the fiducial point they are centred on")
+    if limit is not None:
+        ellipses.append(("Fisher limit", fiducial, np.linalg.inv(limit), "k", "-"))
+    for label, fisher in (cramer_rao or {}).items():
+        covariance = np.linalg.inv(np.asarray(fisher, dtype=np.float64))
+        ellipses.append((f"{label}, Cramér–Rao", centres.get(label, fiducial), covariance,
+                         colors.get(label, "0.4"), "--"))  # fmt: skip
     plotter = plots.get_subplot_plotter(width_inch=2.2 * len(names) + 1.6)
     plotter.settings.num_plot_contours = len(CONTOURS)
     plotter.triangle_plot(
@@ -97,9 +101,9 @@ def triangle(
         marker_args={"color": "0.25", "ls": ":", "lw": 1.0},
     )
     box = [ranges.get(name) if ranges else None for name in names]
-    for _, covariance, color, style in ellipses:
-        centre = np.asarray(fiducial, np.float64)
-        _draw_gaussian(plotter.subplots, centre, covariance, color, style, box)
+    for _, centre, covariance, color, style in ellipses:
+        _draw_gaussian(plotter.subplots, np.asarray(centre, np.float64), covariance, color,
+                       style, box)  # fmt: skip
     _legend(plotter.fig, colors, ellipses, title)
     # GetDist already laid the figure out tightly: no second pass (bbox_inches) needed.
     return save_figure(plotter.fig, path)
@@ -151,7 +155,7 @@ def _legend(
     from matplotlib.patches import Patch
 
     handles = [Patch(facecolor=c, edgecolor=c, alpha=0.7) for c in colors.values()]
-    handles += [Line2D([], [], color=color, ls=style) for _, _, color, style in ellipses]
+    handles += [Line2D([], [], color=color, ls=style) for *_, color, style in ellipses]
     texts = [*colors, *(legend for legend, *_ in ellipses)]
     fig.legend(handles, texts, loc="upper right", frameon=False, fontsize=9, title=title,
                title_fontsize=9, alignment="left")  # fmt: skip

@@ -5,8 +5,9 @@ over all observations at once:
 
 1. sampling-importance-resampling (SIR): draw ``candidates`` points from the prior per
    observation, weight them by r(θ, x), and resample ``n`` chain starts;
-2. ``steps`` random-walk Metropolis–Hastings steps for each of the ``n`` independent chains,
-   with a Gaussian proposal whose covariance is (2.38² / P) × the covariance of the chain
+2. ``steps`` random-walk Metropolis–Hastings steps for each of the ``n`` independent chains
+   (:func:`metropolis`, shared with :mod:`cosmossl.inference.combine`), with a Gaussian
+   proposal whose covariance is (2.38² / P) × the covariance of the chain
    population of that observation, re-estimated during the first half of the steps (burn-in)
    and frozen for the second half; each chain's final state is one sample.
 
@@ -56,26 +57,59 @@ def sample_prior_ratio(
     theta = torch.gather(cand, 0, idx[..., None].expand(-1, -1, prior.dim))
     ess = (1.0 / (probs**2).sum(-1)).mean()
     log_p = _log_target(log_ratio, prior, theta)
+    # Start from the importance-weighted covariance of the candidates (well defined even when
+    # the resampled chain starts coincide), then adapt to the chain population during burn-in.
+    chain = metropolis(
+        lambda t: _log_target(log_ratio, prior, t), theta, log_p, prior, steps,
+        _weighted_cov(cand, probs.T),
+    )  # fmt: skip
+    if stats is not None:
+        stats.acceptance = chain.acceptance
+        stats.sir_ess = float(ess)
+    return chain.theta
+
+
+@dataclass
+class Chains:
+    """The end of :func:`metropolis`: the final states ``[n, B, P]``, their log targets and
+    the mean acceptance rate."""
+
+    theta: torch.Tensor
+    log_p: torch.Tensor
+    acceptance: float
+
+
+def metropolis(
+    log_target: Callable[[torch.Tensor], torch.Tensor],
+    theta: torch.Tensor,
+    log_p: torch.Tensor,
+    prior: BoxPrior,
+    steps: int,
+    cov: torch.Tensor,
+) -> Chains:
+    """``steps`` random-walk Metropolis–Hastings steps of ``n`` independent chains per
+    observation, all at once: ``theta [n, B, P]`` with log targets ``log_p [n, B]``
+    (``log_target`` maps ``[n, B, P]`` → ``[n, B]``, −inf where the target vanishes).
+
+    The Gaussian proposal's covariance is (2.38² / P) × ``cov [B, P, P]`` at first, then the
+    covariance of the chain population of each observation, re-estimated during the first half
+    of the steps (burn-in) and frozen for the second half. Uses the global torch RNG.
+    """
     scale = 2.38**2 / prior.dim
     width2 = (prior.high - prior.low) ** 2
     accepted = torch.zeros((), device=theta.device)
-    # Start from the importance-weighted covariance of the candidates (well defined even when
-    # the resampled chain starts coincide), then adapt to the chain population during burn-in.
-    chol = _cholesky(_weighted_cov(cand, probs.T), scale, width2)
+    chol = _cholesky(cov, scale, width2)
     for step in range(steps):
         if 0 < step < steps // 2:
             chol = _cholesky(_population_cov(theta), scale, width2)
         noise = torch.randn_like(theta)
         proposal = theta + torch.einsum("bij,nbj->nbi", chol, noise)
-        log_q = _log_target(log_ratio, prior, proposal)
+        log_q = log_target(proposal)
         accept = torch.log(torch.rand_like(log_q)) < (log_q - log_p)
         theta = torch.where(accept[..., None], proposal, theta)
         log_p = torch.where(accept, log_q, log_p)
         accepted = accepted + accept.float().mean()
-    if stats is not None:
-        stats.acceptance = float(accepted / max(steps, 1))
-        stats.sir_ess = float(ess)
-    return theta
+    return Chains(theta, log_p, float(accepted / max(steps, 1)))
 
 
 def _log_target(log_ratio: Callable, prior: BoxPrior, theta: torch.Tensor) -> torch.Tensor:

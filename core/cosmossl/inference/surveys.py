@@ -53,11 +53,7 @@ def draw_surveys(
         candidates = np.array([rng.choice(members[seed_id[members] == seed_id[members[i]]])
                                for i in first])  # fmt: skip
         if candidates.size < size:
-            raise DataError(
-                f"a survey of {size} maps needs {size} maps with distinct seeds per cosmology, "
-                f"but cosmology {cosmology} has {candidates.size}: lower survey_size or simulate "
-                "more maps per cosmology (n_simulations × maps_per_simulation)"
-            )
+            raise DataError(_too_few(size, int(cosmology), members, candidates.size))
         if per_cosmology is None:
             shuffled = rng.permutation(candidates)
             count = candidates.size // size
@@ -68,6 +64,35 @@ def draw_surveys(
     if not surveys:
         return np.zeros((0, size), dtype=np.int64)
     return np.concatenate(surveys).astype(np.int64)
+
+
+def check_survey_size(cosmology_id: np.ndarray, seed_id: np.ndarray, size: int) -> None:
+    """Check that every cosmology (group) has ``size`` maps with distinct seeds, so that
+    surveys of ``size`` maps can be drawn from every split; a :class:`DataError` naming the
+    first group that has fewer (its id and its rows) and how many do, else."""
+    if size <= 1:
+        return
+    cosmology_id, seed_id = np.asarray(cosmology_id), np.asarray(seed_id)
+    short = []
+    for cosmology in np.unique(cosmology_id):
+        members = np.flatnonzero(cosmology_id == cosmology)
+        distinct = np.unique(seed_id[members]).size
+        if distinct < size:
+            short.append((int(cosmology), members, distinct))
+    if short:
+        cosmology, members, distinct = short[0]
+        others = f" ({len(short)} of {np.unique(cosmology_id).size} groups are short)"
+        raise DataError(_too_few(size, cosmology, members, distinct) + others)
+
+
+def _too_few(size: int, cosmology: int, members: np.ndarray, distinct: int) -> str:
+    rows = ", ".join(map(str, members[:6])) + (", ..." if members.size > 6 else "")
+    return (
+        f"a survey of {size} maps needs {size} maps with distinct seeds per cosmology, but the "
+        f"group with id {cosmology} (maps at rows {rows} of the data set) has {distinct}: "
+        "lower survey_size, or give more maps per group (for a simulator: "
+        "n_simulations × maps_per_simulation)"
+    )
 
 
 def survey_mean(summaries: np.ndarray, surveys: np.ndarray) -> np.ndarray:

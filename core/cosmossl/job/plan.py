@@ -36,6 +36,7 @@ from cosmossl.config.settings import RunSettings
 from cosmossl.data.rows import GroupedRows
 from cosmossl.data.splits import Split
 from cosmossl.errors import ConfigError, DataError
+from cosmossl.inference.surveys import check_survey_size
 from cosmossl.job.run_dir import check_run_directory, run_directory
 from cosmossl.plugin.factory import create
 from cosmossl.plugin.host import registry as default_registry
@@ -130,6 +131,8 @@ def check_dataset(
     dataset, mapset = datasets[0], loaded[0]
     if mapset is not None:
         check_splits(config, mapset, command)
+        if command in ("run", "compare"):
+            check_survey_sizes(config, mapset)
     if command in ("run", "train", "compare"):
         rows = mapset if mapset is not None else dataset
         if mapset is not None or isinstance(dataset, Simulator):
@@ -170,6 +173,24 @@ def check_splits(config: RunConfig, rows: GroupedRows, command: str) -> None:
             f"{rows.where()} has no test rows (split code 2; {_others(counts, 'test')}): the "
             "[backend]'s posterior is judged on the test maps; give some cosmologies split code 2"
         )
+
+
+def check_survey_sizes(config: RunConfig, mapset: Any) -> None:
+    """Every group of the run's maps has enough maps with distinct seeds for the surveys of
+    ``[inference] survey_size`` (when a backend will be fitted) and of the robustness stage;
+    checked before training, so that it cannot fail after it. Errors name the group's id and
+    its rows."""
+    if config.component("backend") is None:
+        return
+    settings = config.settings
+    sizes = {settings.inference.survey_size}
+    if settings.robustness.contaminations:
+        sizes.add(settings.robustness_survey_size)
+    for size in sorted(sizes):
+        try:
+            check_survey_size(mapset.cosmology_id, mapset.seed_id, size)
+        except DataError as exc:
+            raise ConfigError(f"{config.source}: {exc}") from None
 
 
 def _others(counts: dict[str, int], missing: str) -> str:

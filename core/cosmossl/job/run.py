@@ -29,7 +29,13 @@ from cosmossl.data.mapset import MapSet
 from cosmossl.data.summaries import write_summaries
 from cosmossl.errors import ConfigError, DataError
 from cosmossl.job import run_dir as layout
-from cosmossl.job.plan import build_dataset, check_config, check_dataset, contamination_dataset
+from cosmossl.job.plan import (
+    build_dataset,
+    check_config,
+    check_dataset,
+    check_survey_sizes,
+    contamination_dataset,
+)
 from cosmossl.job.report.run_report import write_run_report
 from cosmossl.job.results import RunResult, read_json
 from cosmossl.job.run_dir import RunDirectory, run_directory
@@ -128,6 +134,7 @@ class _Job:
             if c.dataset is not None
         }
         mapset, data_key = self.data(dataset)
+        check_survey_sizes(self.config, mapset)  # before training: it cannot fail after it
         sources: dict[str, tuple[str, str]] = {}  # label -> (summaries file, stage key)
         checkpoint, train_key = None, None
         if self.config.component("encoder") and self.config.component("loss"):

@@ -63,11 +63,15 @@ LOCK = ".cosmossl-run.lock"
 MARKER_FORMAT, MARKER_VERSION = "cosmossl-run-directory", 1
 METRICS = "metrics.json"
 POSTERIOR = "posterior"
+EXPORT = "export"
+
+
+SUMMARIES = "summaries"
 
 
 def summaries(label: str) -> str:
     """Summaries file of ``label`` (``"encoder"`` or a statistic's name)."""
-    return f"summaries/{label}.h5"
+    return f"{SUMMARIES}/{label}.h5"
 
 
 def inference(label: str) -> str:
@@ -85,6 +89,23 @@ def contaminated_maps(index: int, name: str) -> str:
     """Test maps with contamination number ``index`` (named ``name``) put in."""
     slug = "".join(c if c.isalnum() or c in "._-" else "-" for c in name).strip("-")
     return f"data/contaminated/{index:02d}-{slug[:60]}.h5"
+
+
+#: The files of an observation's posterior folder (``cosmossl posterior``).
+OBSERVATION_SAMPLES = "samples.h5"
+OBSERVATION_CHAINS = "chains"
+OBSERVATION_SUMMARY = "posterior.json"
+
+
+def observation(name: str) -> str:
+    """The posterior folder of the observation ``name`` (``cosmossl posterior``)."""
+    return f"{POSTERIOR}/{name}"
+
+
+def observation_triangle(index: int | None) -> str:
+    """The triangle plot of an observation folder: ``triangle.png`` when it holds one
+    observation (a map or a survey), else one per map."""
+    return "triangle.png" if index is None else f"triangle_{index}.png"
 
 
 def posterior_figure(index: int) -> str:

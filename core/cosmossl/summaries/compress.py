@@ -156,5 +156,6 @@ def _compress(
         nuisance_names=mapset.nuisance_names,
         priors=mapset.priors,
         param_labels=mapset.param_labels,
-        provenance={"cosmossl": __version__, **provenance},
+        # The geometry and content of the maps: what new maps must match to be compressed alike.
+        provenance={"cosmossl": __version__, "maps": mapset.meta.to_dict(), **provenance},
     )

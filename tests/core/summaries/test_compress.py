@@ -92,6 +92,18 @@ def test_missing_checkpoint_is_a_clear_error(tmp_path):
         load_encoder(tmp_path / "nope")
 
 
+def test_summaries_record_the_geometry_and_content_of_their_maps(trained, tmp_path):
+    mapset, encoder, _, _ = trained
+    summaries = compress(mapset, encoder=encoder, device="cpu", progress=False)
+    back = read_summaries(write_summaries(tmp_path / "s.h5", summaries))
+    assert back.provenance["maps"] == {
+        "shape": [1, 16, 16],
+        "box_size": 100.0,
+        "periodic": True,
+        "content": None,
+    }
+
+
 @pytest.mark.parametrize(
     ("other", "described"),
     [
