@@ -68,6 +68,7 @@ from cosmossl.job.sequential import (
     simulate_summaries as simulate_points,
 )
 from cosmossl.job.sequential_setup import sequential_setup
+from cosmossl.job.trained_run import load_run
 from cosmossl.plugin.factory import create
 
 HERE = Path(__file__).resolve().parent
@@ -194,7 +195,7 @@ class Methods:
 
 
 def methods(bench: RunDirectory, n: int, args: argparse.Namespace) -> Methods:
-    setup = sequential_setup(args.run_dir, survey_size=n, seed=args.seed)
+    setup = sequential_setup(load_run(args.run_dir, device="cpu"), survey_size=n, seed=args.seed)
     base_seconds = 0.0
     if setup.start is None:  # surveys: the amortised posterior on prior-simulated surveys
         base, key = prior_points(
@@ -439,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
         run(cfg, run_dir=args.run_dir)
     bench = Path(args.bench)
     bench.mkdir(parents=True, exist_ok=True)
-    single = sequential_setup(args.run_dir, survey_size=1, seed=args.seed)
+    single = sequential_setup(load_run(args.run_dir, device="cpu"), survey_size=1, seed=args.seed)
     theta, maps = observations(args.run_dir, single, args.observations, args.seed)
     if "fisher" in args.parts:
         fisher_part(bench, single, theta, args)

@@ -95,6 +95,14 @@ def contaminated_maps(index: int, name: str) -> str:
 OBSERVATION_SAMPLES = "samples.h5"
 OBSERVATION_CHAINS = "chains"
 OBSERVATION_SUMMARY = "posterior.json"
+#: The samples of an observation's posterior refined in sequential rounds, and their folder.
+OBSERVATION_REFINED = "samples-sequential.h5"
+OBSERVATION_ROUNDS = "rounds"
+
+
+def observation_rounds(summary: str) -> str:
+    """The sequential rounds of one summary in an observation folder (a folder of stages)."""
+    return f"{OBSERVATION_ROUNDS}/{summary}"
 
 
 def observation(name: str) -> str:

@@ -137,18 +137,19 @@ def run_rounds(
     settings: RoundSettings,
     truth: np.ndarray | None = None,
     progress: bool = True,
+    force: bool = False,
 ) -> SequentialResult:
     """Rounds 0 … ``rounds`` for the observation's summary ``[D]`` in ``folder`` (created, or
     continued), then their report (:mod:`cosmossl.job.report.sequential_report`; ``truth``
     ``[P]`` is marked on its figure when known). Round 0 is the starting posterior; see the
-    module docstring."""
+    module docstring. ``force`` runs every round again."""
     from cosmossl.job.report import sequential_report as report
 
     if rounds < 1:
         raise DataError(f"--rounds must be at least 1, got {rounds}")
     observation = np.asarray(observation, dtype=np.float64).reshape(-1)
     with RunDirectory(folder, flag="--out") as directory:
-        records = _Rounds(setup, observation, directory, settings, progress).run(rounds)
+        records = _Rounds(setup, observation, directory, settings, progress, force).run(rounds)
         directory.claim(report.JSON, report.FIGURE, f"{report.STEM}.md", f"{report.STEM}.html")
         summary = report.write_rounds_report(
             records, observation, directory.root, labels=setup.param_labels, truth=truth
@@ -164,9 +165,10 @@ class _Rounds:
         directory: RunDirectory,
         settings: RoundSettings,
         progress: bool,
+        force: bool = False,
     ) -> None:
         self.setup, self.observation, self.dir = setup, observation, directory
-        self.settings, self.progress = settings, progress
+        self.settings, self.progress, self.force = settings, progress, force
         # Another observation, other noise: seeds derive from the run seed and the observation.
         self.seed = derive_seed(setup.seed, int(digest(observation.tolist())[:15], 16))
         self.base_key = digest({
@@ -227,7 +229,8 @@ class _Rounds:
                 {"round": r, "truncation": stats and stats.to_dict()},
             )
 
-        key, _ = self.dir.run_stage(f"round-{r}-simulate", inputs, outputs, action)
+        key, _ = self.dir.run_stage(f"round-{r}-simulate", inputs, outputs, action,
+                                    force=self.force)  # fmt: skip
         return key
 
     def _points(
@@ -269,7 +272,8 @@ class _Rounds:
             posterior.save(self.dir.path(folder))
 
         outputs = [f"{folder}/{CONFIG_FILE}", f"{folder}/{WEIGHTS_FILE}"]
-        key, _ = self.dir.run_stage(f"round-{r}-fit", inputs, outputs, action, owned=[folder])
+        key, _ = self.dir.run_stage(f"round-{r}-fit", inputs, outputs, action, owned=[folder],
+                                    force=self.force)  # fmt: skip
         return key
 
     # ---- what the stages left ----

@@ -9,7 +9,6 @@ import json
 import numpy as np
 import pytest
 import torch
-from support.configs import TINY_RUN
 from support.inference import ShiftedGaussian
 
 import cosmossl
@@ -19,7 +18,6 @@ from cosmossl.errors import ConfigError, TruncationError
 from cosmossl.inference import BoxPrior, fit
 from cosmossl.inference.sequential import RoundSettings
 from cosmossl.job import sequential
-from cosmossl.job.run import run
 from cosmossl.job.sequential import SequentialSetup, run_rounds, stored_round
 from cosmossl.job.sequential_setup import require_simulator, sequential_setup
 
@@ -223,77 +221,37 @@ def test_rounds_refuse_a_dataset_that_cannot_simulate():
     )
 
 
-RUN = (
-    TINY_RUN
-    + """
-[backend]
-type = "sbi"
-hidden_features = 16
-num_transforms = 2
-max_epochs = 30
-patience = 5
-
-[fisher]
-enabled = false
-"""
-)
-
-
-def tiny_run(folder, dataset: str | None = None):
-    text = RUN.format(run_dir=folder / "run")
-    if dataset is not None:
-        head, tail = text.split("[dataset]")
-        text = head + dataset + tail[tail.index("[[augmentations]]") :]
-    (folder / "run.toml").write_text(text)
-    run(cosmossl.load_run_config(folder / "run.toml"), progress=False)
-    return folder / "run"
-
-
-@pytest.fixture(scope="module")
-def lognormal_run(tmp_path_factory):
-    return tiny_run(tmp_path_factory.mktemp("lognormal"))
-
-
-def test_a_finished_run_gives_its_simulator_summary_posterior_and_rows(lognormal_run):
-    setup = sequential_setup(lognormal_run, survey_size=1)
-    s = read_summaries(lognormal_run / "summaries" / "encoder.h5")
+def test_a_finished_run_gives_its_simulator_summary_posterior_and_rows(observed_run):
+    run = cosmossl.load_run(observed_run, device="cpu")
+    setup = sequential_setup(run, survey_size=1)
+    s = read_summaries(observed_run / "summaries" / "encoder.h5")
     assert setup.prior.names == ("omega_m", "sigma_8") and setup.start is not None
-    assert setup.backend["type"] == "sbi" and setup.backend["hidden_features"] == 16
+    assert setup.backend["type"] == "lampe" and setup.backend["hidden"] == [32, 32]
     assert len(setup.base_train[0]) == int((s.split == 0).sum())
     assert len(setup.base_val[0]) == int((s.split == 1).sum())
-    stored = read_mapset(lognormal_run / "data" / "maps.h5").read(np.arange(3))
+    stored = read_mapset(observed_run / "data" / "maps.h5").read(np.arange(3))
     assert np.allclose(setup.summarize(stored), s.summaries[:3], atol=1e-5)  # the run's summary
 
 
-def test_a_survey_size_the_run_cannot_cut_starts_from_the_prior(lognormal_run):
-    setup = sequential_setup(lognormal_run, survey_size=3)  # the run holds 2 maps per cosmology
+def test_a_survey_size_the_run_cannot_cut_starts_from_the_prior(observed_run):
+    run = cosmossl.load_run(observed_run, device="cpu")
+    setup = sequential_setup(run, survey_size=3)  # the run holds 2 maps per cosmology
     assert setup.start is None and setup.base_train is None and setup.base_val is None
 
 
-def test_rounds_run_on_a_finished_run_and_resume(lognormal_run, tmp_path):
-    setup = sequential_setup(lognormal_run, survey_size=1)
+def test_rounds_of_a_lampe_run_truncate_with_the_generic_algorithm_and_resume(
+    observed_run, tmp_path
+):
+    setup = sequential_setup(cosmossl.load_run(observed_run, device="cpu"), survey_size=1)
     maps = setup.simulator.simulate(np.array([[0.3, 0.8]]), [5])
     x = setup.summarize(maps)[0]
     result = run_rounds(setup, x, tmp_path, rounds=1, settings=SETTINGS, progress=False)
-    assert result.records[1].truncation.acceptance > 0
+    truncation = result.records[1].truncation
+    assert 0 < truncation.acceptance < 1 and truncation.threshold is not None  # ours, not sbi's
     stages = json.loads((tmp_path / "stages.json").read_text())
     again = run_rounds(setup, x, tmp_path, rounds=1, settings=SETTINGS, progress=False)
     assert json.loads((tmp_path / "stages.json").read_text()) == stages
     assert again.summary["rounds"] == result.summary["rounds"]
-
-
-def test_a_run_of_stored_maps_is_refused_before_anything_else_is_read(tmp_path):
-    rng = np.random.default_rng(0)
-    np.save(tmp_path / "maps.npy", rng.normal(size=(32, 16, 16)).astype(np.float32))
-    np.save(tmp_path / "params.npy", np.repeat(rng.uniform(0.2, 0.8, size=(8, 2)), 4, axis=0))
-    dataset = (
-        f'[dataset]\ntype = "npy"\nmaps = "{tmp_path / "maps.npy"}"\n'
-        f'params = "{tmp_path / "params.npy"}"\nbox_size = 100.0\n\n'
-    )
-    root = tiny_run(tmp_path, dataset)
-    (root / "summaries" / "encoder.h5").unlink()  # not even read
-    with pytest.raises(ConfigError, match="this run's dataset 'npy' loads stored maps and cannot"):
-        sequential_setup(root)
 
 
 def test_rounds_must_be_at_least_one(start, tmp_path):

@@ -12,6 +12,7 @@ import torch
 
 from cosmossl._util.files import write_json
 from cosmossl.job.report.document import Report
+from cosmossl.job.report.intervals import parameter_summary
 
 if TYPE_CHECKING:
     from cosmossl.job.sequential import RoundRecord
@@ -52,17 +53,7 @@ def round_summary(
                 "volume_fraction": t.volume / box,
                 "region": {n: [lo, hi] for n, lo, hi in zip(names, t.low, t.high)},
             }
-        quantiles = np.quantile(draws, [0.025, 0.16, 0.5, 0.84, 0.975], axis=0)
-        entry["params"] = {
-            name: {
-                "mean": float(draws[:, i].mean()),
-                "std": float(draws[:, i].std(ddof=1)),
-                "median": float(quantiles[2, i]),
-                "interval_68": [float(quantiles[1, i]), float(quantiles[3, i])],
-                "interval_95": [float(quantiles[0, i]), float(quantiles[4, i])],
-            }
-            for i, name in enumerate(names)
-        }
+        entry["params"] = parameter_summary(draws, names)
         entry["seconds"] = dict(record.seconds)
         out.append(entry)
     return out
@@ -100,10 +91,10 @@ def write_rounds_report(
     return content
 
 
-def add_rounds(report: Report, rounds: list[dict[str, Any]], names: Sequence[str],
-               figure: str) -> None:  # fmt: skip
+def add_rounds(report: Report, rounds: list[dict[str, Any]], names: Sequence[str], figure: str,
+               *, title: str = "Sequential rounds (truncated NPE)") -> None:  # fmt: skip
     """The rounds' section of a report: what was done, the table, the figure."""
-    report.heading("Sequential rounds (truncated NPE)")
+    report.heading(title)
     report.paragraph(
         "Each round draws its points from the prior truncated to the current posterior's "
         "highest-probability region for this observation (Deistler et al. 2022, "
@@ -126,6 +117,21 @@ def add_rounds(report: Report, rounds: list[dict[str, Any]], names: Sequence[str
         )
     report.table(headers, rows)
     report.figure(figure, "The posterior after each round (68% and 95% contours)")
+
+
+def rounds_table(rounds: list[dict[str, Any]], names: Sequence[str]) -> str:
+    """The rounds as a short plain-text table: simulations, acceptance, effective prior
+    volume and each parameter's σ per round."""
+    lines = [f"{'round':>7}{'simulated':>11}{'acceptance':>12}{'volume':>10}"
+             + "".join(f"{'σ(' + n + ')':>14}" for n in names)]  # fmt: skip
+    for r in rounds:
+        t = r.get("truncation")
+        lines.append(
+            f"{r['round']:>7}{r['total_simulations']:>11}"
+            + (f"{t['acceptance']:>12.3g}{t['volume']:>10.3g}" if t else f"{'—':>12}{'—':>10}")
+            + "".join(f"{r['params'][n]['std']:>14.4g}" for n in names)
+        )
+    return "\n".join(lines)
 
 
 def _legend(entry: dict[str, Any]) -> str:
