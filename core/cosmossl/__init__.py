@@ -14,9 +14,11 @@ from cosmossl._version import __version__
 from cosmossl.errors import (
     ConfigError,
     CosmosslError,
+    CosmosslWarning,
     DataError,
     DuplicateComponentError,
     PluginLoadError,
+    PriorWarning,
     TruncationError,
     UnknownComponentError,
 )
@@ -108,9 +110,11 @@ __all__ = [
     "PLUGIN_API",
     "ConfigError",
     "CosmosslError",
+    "CosmosslWarning",
     "DataError",
     "DuplicateComponentError",
     "PluginLoadError",
+    "PriorWarning",
     "TruncationError",
     "UnknownComponentError",
     "__version__",

@@ -1,4 +1,5 @@
-"""Exceptions raised by cosmossl, and the one place that turns user-caused failures into them.
+"""Exceptions raised by cosmossl (and its warnings for users), and the one place that turns
+user-caused failures into them.
 
 Every error meant for a user derives from :class:`CosmosslError`; the CLI prints those as one
 line without a traceback and exits with status 2. :func:`user_error` recognises the failures a
@@ -48,6 +49,14 @@ class OutputError(CosmosslError):
 
 class RunDirectoryBusyError(OutputError):
     """Another process holds the run directory."""
+
+
+class CosmosslWarning(UserWarning):
+    """Something the user should know and may fix; the CLI prints it as one line."""
+
+
+class PriorWarning(CosmosslWarning):
+    """A parameter's prior is not known and was taken from the data (its min–max)."""
 
 
 class TruncationError(CosmosslError):

@@ -14,10 +14,11 @@ import os
 import signal
 import sys
 import traceback
+import warnings
 from collections.abc import Sequence
 
 from cosmossl._version import __version__
-from cosmossl.errors import debug_enabled, user_error
+from cosmossl.errors import CosmosslWarning, debug_enabled, user_error
 
 #: Sub-command modules of ``cosmossl.cli``, in the order ``--help`` lists them.
 COMMANDS: tuple[str, ...] = (
@@ -76,6 +77,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.progress = not args.quiet and sys.stderr.isatty()
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    with warnings.catch_warnings():
+        _show_user_warnings()
+        return _run(args)
+
+
+def _show_user_warnings() -> None:
+    """Print every warning meant for the user (:class:`~cosmossl.errors.CosmosslWarning`) as
+    one line, each time it is raised; other warnings keep Python's format."""
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        if issubclass(category, CosmosslWarning):
+            print(f"cosmossl: warning: {message}", file=sys.stderr)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    warnings.simplefilter("always", CosmosslWarning)
+    warnings.showwarning = show
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         code = int(args.run(args) or 0)
         sys.stdout.flush()  # a reader that went away shows here, not in Python's final flush

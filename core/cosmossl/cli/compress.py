@@ -82,7 +82,7 @@ def _compress(args: argparse.Namespace, config: Any, dataset: Any, run_dir: Path
         if isinstance(dataset, Simulator) and trained_on is not None:  # before simulating
             check_maps_fit(dataset.meta.shape, trained_on, f"checkpoint '{checkpoint}'",
                            f"the [dataset] of '{config.source}'")  # fmt: skip
-    mapset = dataset.load(seed=settings.seed, progress=args.progress)
+    mapset = dataset.load(seed=settings.dataset_seed, progress=args.progress)
     options = {
         "batch_size": args.batch_size,
         "device": settings.device,

@@ -23,6 +23,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from cosmossl.information.check import noise_warning
+    from cosmossl.job.report.run_report import run_prior
     from cosmossl.job.run import run as run_job
 
     result = run_job(args.config, run_dir=args.run_dir, progress=args.progress, force=args.force)
@@ -43,6 +44,14 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"{label}: test NLL {metrics['nll']:.3f}, coverage error "
             f"{metrics['coverage']['mean_abs_error']:.3f}"
+        )
+    prior = run_prior(result.metrics) or {}
+    guessed = [f"{n} ∈ [{p['low']:.6g}, {p['high']:.6g}]" for n, p in prior.items()
+               if p["source"] == "data"]  # fmt: skip
+    if guessed:
+        print(
+            f"WARNING: the prior of {', '.join(guessed)} is the data's min–max (none was "
+            "stated): the posteriors are wrong near its edges; state it as [dataset] priors"
         )
     for label, robustness in result.robustness.items():
         for name, m in robustness["contaminations"].items():

@@ -55,7 +55,7 @@ def _simulate(config: RunConfig, dataset: Any, out: Path, progress: bool) -> int
     from cosmossl.data.hdf5 import write_mapset
 
     start = time.perf_counter()
-    mapset = dataset.load(seed=config.settings.seed, progress=progress)
+    mapset = dataset.load(seed=config.settings.dataset_seed, progress=progress)
     write_mapset(mapset, out)
     seconds = time.perf_counter() - start
     counts = [int((mapset.split == code).sum()) for code in range(3)]

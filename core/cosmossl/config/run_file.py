@@ -109,7 +109,10 @@ class RunConfig:
         """What this run would do: a title and ``(part, what)`` rows (``describe`` and the run
         report lay them out)."""
         settings = self.settings
-        title = f"run '{settings.name}' (seed {settings.seed}, device {settings.device})"
+        seeds = f"seed {settings.seed}"
+        if settings.dataset_seed != settings.seed:
+            seeds += f", data seed {settings.dataset_seed}"
+        title = f"run '{settings.name}' ({seeds}, device {settings.device})"
         rows = [(slot, _short(spec)) for slot, spec in self.components.items()]
         rows += [("augmentation", _short(spec)) for spec in self.augmentations]
         pairing, train = settings.pairing, settings.train

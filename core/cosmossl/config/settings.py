@@ -265,7 +265,10 @@ class CompareSettings(_Section):
     seeds: list[Seed] = Field(
         default_factory=lambda: [0, 1, 2],
         min_length=1,
-        description="Run seeds (0 ≤ seed < 2⁶⁴); every entry runs with each.",
+        description="Run seeds (0 ≤ seed < 2⁶⁴); every entry runs with each. They vary the "
+        "training (initialisation, batches, fresh realisations, the backend's fit), not the "
+        "data: every entry and seed has the maps, split and test surveys of the run file's data "
+        "seed (data_seed, default: seed), so two entries at one seed differ only in the entry.",
     )
     loss_params: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
@@ -282,6 +285,13 @@ class RunSettings(_Section):
         ge=0,
         lt=SEED_LIMIT,
         description="The one run seed (0 ≤ seed < 2⁶⁴); every stage derives its own.",
+    )
+    data_seed: Seed | None = Field(
+        None,
+        description="Seed of the data alone: the simulated maps, the split by group, the "
+        "backend's validation groups, the test surveys and contaminations; default: seed. "
+        "Runs that differ only in seed then share their data and split (what `cosmossl "
+        "compare` does across its seeds).",
     )
     device: str = Field("auto", description="'auto' (CUDA when present, else CPU), 'cpu', 'cuda'.")
     run_dir: str = Field("runs/{name}", description="Output folder ({name} is replaced).")
@@ -300,6 +310,11 @@ class RunSettings(_Section):
     fisher: FisherSettings = Field(default_factory=FisherSettings)
     robustness: RobustnessSettings = Field(default_factory=RobustnessSettings)
     compare: CompareSettings = Field(default_factory=CompareSettings)
+
+    @property
+    def dataset_seed(self) -> int:
+        """The seed of the data (``data_seed``, else ``seed``)."""
+        return self.seed if self.data_seed is None else self.data_seed
 
     @property
     def robustness_survey_size(self) -> int:

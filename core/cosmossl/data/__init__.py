@@ -1,5 +1,6 @@
 """The data layer: map sets and summaries files (one row table each), splits, standardisation,
-and checked reading of user arrays (``load_npy``).
+priors and where they come from (``resolve_priors``), and checked reading of user arrays
+(``load_npy``).
 
 A public module: plugins may import from it (``from cosmossl.data import MapSet, read_mapset``).
 """
@@ -13,12 +14,15 @@ from cosmossl._util.lazy import lazy_attributes
 _LAZY: dict[str, str] = {
     "GroupedRows": "cosmossl.data.rows",
     "MapSet": "cosmossl.data.mapset",
+    "PRIOR_SOURCES": "cosmossl.data.priors",
+    "PriorBox": "cosmossl.data.priors",
     "SPLITS": "cosmossl.data.splits",
     "Split": "cosmossl.data.splits",
     "Standardizer": "cosmossl.data.standardize",
     "Summaries": "cosmossl.data.summaries",
     "read_mapset": "cosmossl.data.hdf5",
     "read_summaries": "cosmossl.data.summaries",
+    "resolve_priors": "cosmossl.data.priors",
     "split_by_group": "cosmossl.data.splits",
     "write_mapset": "cosmossl.data.hdf5",
     "write_summaries": "cosmossl.data.summaries",
@@ -40,6 +44,7 @@ if TYPE_CHECKING:
     from cosmossl.data.hdf5 import read_mapset, write_mapset
     from cosmossl.data.mapset import MapSet
     from cosmossl.data.observations import ObservedMaps, read_observations
+    from cosmossl.data.priors import PRIOR_SOURCES, PriorBox, resolve_priors
     from cosmossl.data.rows import GroupedRows
     from cosmossl.data.splits import SPLITS, Split, split_by_group
     from cosmossl.data.standardize import Standardizer

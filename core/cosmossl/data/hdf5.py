@@ -12,7 +12,8 @@ Layout (format version 1, documented in docs/formats.md)::
     /nuisance        float32 [N, Q]        attrs: names (JSON list)
     root attrs: format="cosmossl-maps", format_version=1, cosmossl_version, shape (JSON),
                 box_size, periodic, content (what the pixels hold; "" when unknown),
-                priors (JSON), attrs (JSON: generating config, ...)
+                priors (JSON), prior_sources (JSON {name: "stated" | "file" | "data"},
+                optional), attrs (JSON: generating config, ...)
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ def write_mapset(mapset: MapSet, path: str | Path, *, chunk_maps: int = 1024) ->
             "periodic": bool(mapset.meta.periodic),
             "content": mapset.meta.content or "",
             "priors": json.dumps({k: list(v) for k, v in mapset.priors.items()}),
+            "prior_sources": json.dumps(mapset.prior_sources),
             "attrs": json.dumps(mapset.attrs, default=_json_default),
         })  # fmt: skip
     return path
@@ -211,6 +213,8 @@ def read_mapset(path: str | Path) -> MapSet:
                 nuisance=_numeric(path, f, "nuisance"),
                 nuisance_names=tuple(attr.json("names", list, dataset="nuisance")),
                 priors={k: tuple(v) for k, v in attr.json("priors", dict).items()},
+                prior_sources=(attr.json("prior_sources", dict)
+                               if "prior_sources" in f.attrs else {}),
                 param_labels=json.loads(f["params"].attrs.get("labels", "{}")),
                 attrs={**attr.json("attrs", dict),
                        "cosmossl_version": str(attr.get("cosmossl_version")),

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cosmossl.data.arrays import first_nonfinite
+from cosmossl.data.priors import PRIOR_SOURCES
 from cosmossl.data.splits import Split
 from cosmossl.errors import DataError
 
@@ -29,6 +30,10 @@ class GroupedRows:
         nuisance: ``[N, Q]`` float32 nuisance parameters (e.g. feedback amplitudes), or ``[N, 0]``.
         nuisance_names: the Q names.
         priors: ``{name: (low, high)}`` box prior of each parameter (and nuisance parameter).
+        prior_sources: ``{name: source}`` where each prior comes from, one of
+            :data:`~cosmossl.data.priors.PRIOR_SOURCES`: ``"stated"`` (by the dataset: its
+            run-file table, or the simulator's own prior; the default for a prior without
+            one), ``"file"`` (recorded in a map file) or ``"data"`` (the data's min–max).
         param_labels: ``{name: LaTeX}`` how figures write a parameter (or nuisance parameter),
             without dollars, e.g. ``{"omega_m": r"\\Omega_{\\rm m}"}``; the dataset declares
             them, names without one are written as they are.
@@ -44,6 +49,7 @@ class GroupedRows:
     priors: dict[str, tuple[float, float]] = field(default_factory=dict)
     param_labels: dict[str, str] = field(default_factory=dict)
     seed_id: np.ndarray | None = None
+    prior_sources: dict[str, str] = field(default_factory=dict)
 
     #: Used in messages: what the rows are part of ("map set") and what each row is ("maps").
     what = "rows"
@@ -104,6 +110,19 @@ class GroupedRows:
         for name, (low, high) in self.priors.items():
             if not low < high:
                 raise DataError(f"{self.what}: prior of '{name}' has low {low} >= high {high}")
+        self._validate_prior_sources()
+
+    def _validate_prior_sources(self) -> None:
+        sources = {str(k): str(v) for k, v in self.prior_sources.items()}
+        unknown = sorted(set(sources) - set(self.priors))
+        bad = sorted({v for v in sources.values()} - set(PRIOR_SOURCES))
+        if unknown or bad:
+            raise DataError(
+                f"{self.what}: prior_sources for parameter(s) without a prior "
+                f"({', '.join(unknown) or 'none'}) or of unknown kind ({', '.join(bad) or 'none'}; "
+                f"known: {', '.join(PRIOR_SOURCES)})"
+            )
+        self.prior_sources = {name: sources.get(name, "stated") for name in self.priors}
 
     def _integers(self, name: str, values: np.ndarray, dtype: type) -> np.ndarray:
         """``values`` as ``dtype``; values that are not whole numbers (``0.5``, NaN) are refused

@@ -88,6 +88,7 @@ def write_summaries(path: str | Path, s: Summaries) -> Path:
         f.attrs["param_names"] = json.dumps(list(s.param_names))
         f.attrs["nuisance_names"] = json.dumps(list(s.nuisance_names))
         f.attrs["priors"] = json.dumps({k: list(v) for k, v in s.priors.items()})
+        f.attrs["prior_sources"] = json.dumps(s.prior_sources)
         f.attrs["param_labels"] = json.dumps(s.param_labels)
         f.attrs["provenance"] = json.dumps(s.provenance, default=str)
     return path
@@ -117,13 +118,14 @@ def read_summaries(path: str | Path) -> Summaries:
                 meta[key] = json.loads(f.attrs[key])
             except (TypeError, ValueError) as exc:
                 raise DataError(f"'{path}': attribute '{key}' is not valid JSON ({exc})") from None
-        # Files written before labels existed have none: figures then use the names.
-        try:
-            labels = json.loads(f.attrs.get("param_labels", "{}"))
-        except (TypeError, ValueError) as exc:
-            raise DataError(
-                f"'{path}': attribute 'param_labels' is not valid JSON ({exc})"
-            ) from None
+        # Files written before labels (or prior sources) existed have none: figures then use
+        # the names, and priors count as stated.
+        optional = {}
+        for key in ("param_labels", "prior_sources"):
+            try:
+                optional[key] = json.loads(f.attrs.get(key, "{}"))
+            except (TypeError, ValueError) as exc:
+                raise DataError(f"'{path}': attribute '{key}' is not valid JSON ({exc})") from None
     bad = [k for k, v in arrays.items() if np.asarray(v).dtype.kind not in "biuf"]
     if bad:
         raise DataError(f"'{path}': /{bad[0]} holds {arrays[bad[0]].dtype} values, not numbers")
@@ -133,7 +135,7 @@ def read_summaries(path: str | Path) -> Summaries:
             param_names=tuple(meta["param_names"]),
             nuisance_names=tuple(meta["nuisance_names"]),
             priors={k: tuple(v) for k, v in meta["priors"].items()},
-            param_labels=labels,
+            **optional,
             provenance=meta["provenance"],
         )
     except DataError as exc:

@@ -36,7 +36,9 @@ _LAZY: dict[str, str] = {
     "survey_mean": "cosmossl.inference.surveys",
     # figures
     "triangle": "cosmossl.inference.plots",
+    "getdist_notes": "cosmossl.inference.plots",
     "FitData": "cosmossl.inference.posterior",
+    "FitProgress": "cosmossl.inference.progress",
     "InferenceSplit": "cosmossl.inference.split",
     "LinearGaussian": "cosmossl.inference.simulators.linear_gaussian",
     "Posterior": "cosmossl.inference.posterior",
@@ -83,7 +85,7 @@ if TYPE_CHECKING:
     )
     from cosmossl.inference.fitting import fit
     from cosmossl.inference.ood import DistanceReference, check_distribution
-    from cosmossl.inference.plots import triangle
+    from cosmossl.inference.plots import getdist_notes, triangle
     from cosmossl.inference.posterior import (
         FitData,
         Posterior,
@@ -92,6 +94,7 @@ if TYPE_CHECKING:
         read_posterior,
     )
     from cosmossl.inference.prior import BoxPrior
+    from cosmossl.inference.progress import FitProgress
     from cosmossl.inference.sampling import SamplerStats, metropolis, sample_prior_ratio
     from cosmossl.inference.simulators.linear_gaussian import LinearGaussian
     from cosmossl.inference.split import InferenceSplit, inference_split

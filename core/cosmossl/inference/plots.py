@@ -3,13 +3,18 @@ predicted vs true."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from cosmossl._util.files import save_figure
+
+log = logging.getLogger("cosmossl.plots")
 
 
 def _pyplot():
@@ -34,6 +39,62 @@ def latex_label(name: str, labels: Mapping[str, str] | None = None) -> str:
 
 #: Credibility of the two contours of the triangle plots (GetDist's default levels).
 CONTOURS = (0.68, 0.95)
+
+
+class _GetDistNotes(logging.Filter):
+    """Holds back GetDist's log lines (it logs through the root logger) and remembers which
+    parameters they were about (GetDist's names ``p0``, ``p1``... mapped to ours)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth, self.count = 0, 0
+        self.names: dict[str, str] = {}
+        self.about: dict[str, None] = {}  # ordered set of our names
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "getdist" not in record.pathname.replace("\\", "/").split("/"):
+            return True
+        self.count += 1
+        for key in re.findall(r"\bp\d+\b", record.getMessage()):
+            self.about[self.names.get(key, key)] = None
+        return False
+
+
+_NOTES = _GetDistNotes()
+
+
+@contextmanager
+def getdist_notes() -> Iterator[None]:
+    """GetDist's warnings of the figures made in the block, as one log line at its end.
+
+    GetDist chooses each density's smoothing width automatically (Botev et al.'s improved
+    Sheather–Jones bandwidth); when that width comes out below 1% of the 0.1–99.9% range of the
+    samples, it logs "auto bandwidth for p1 very small or failed" and uses a normal-reference
+    width instead. No GetDist setting prevents it short of giving up automatic smoothing for
+    every figure; it happens when posterior samples fill the prior box evenly, pile up at its
+    edges or have far outliers (a posterior fitted with too narrow a prior does), so it is worth one
+    line, not one per density. Blocks may nest: the outermost one says it. Other log records
+    pass as usual.
+    """
+    root = logging.getLogger()
+    if _NOTES.depth == 0:
+        _NOTES.count, _NOTES.about = 0, {}
+        root.addFilter(_NOTES)
+    _NOTES.depth += 1
+    try:
+        yield
+    finally:
+        _NOTES.depth -= 1
+        if _NOTES.depth == 0:
+            root.removeFilter(_NOTES)
+            if _NOTES.count:
+                log.warning(
+                    "GetDist's automatic smoothing width failed for %s (%d %s; it used its "
+                    "fallback width): posterior samples that fill the prior box, pile up at "
+                    "its edges or have far outliers do this (is the prior right?)",
+                    ", ".join(_NOTES.about) or "some densities", _NOTES.count,
+                    "density" if _NOTES.count == 1 else "densities",
+                )  # fmt: skip
 
 
 def triangle(
@@ -67,7 +128,7 @@ def triangle(
     import io
 
     _pyplot()
-    from getdist import MCSamples, plots
+    from getdist import MCSamples
 
     keys = [f"p{i}" for i in range(len(names))]  # GetDist names; the labels carry the text
     tex = [latex_label(name, labels) for name in names]
@@ -90,6 +151,27 @@ def triangle(
         covariance = np.linalg.inv(np.asarray(fisher, dtype=np.float64))
         ellipses.append((f"{label}, Cramér–Rao", centres.get(label, fiducial), covariance,
                          colors.get(label, "0.4"), "--"))  # fmt: skip
+    with getdist_notes():
+        _NOTES.names.update(zip(keys, names))
+        plotter = _triangle_plot(roots, keys, names, colors, truth)
+    box = [ranges.get(name) if ranges else None for name in names]
+    for _, centre, covariance, color, style in ellipses:
+        _draw_gaussian(plotter.subplots, np.asarray(centre, np.float64), covariance, color,
+                       style, box)  # fmt: skip
+    _legend(plotter.fig, colors, ellipses, title)
+    # GetDist already laid the figure out tightly: no second pass (bbox_inches) needed.
+    return save_figure(plotter.fig, path)
+
+
+def _triangle_plot(
+    roots: list[Any],
+    keys: list[str],
+    names: Sequence[str],
+    colors: Mapping[str, str],
+    truth: np.ndarray | None,
+) -> Any:
+    from getdist import plots
+
     plotter = plots.get_subplot_plotter(width_inch=2.2 * len(names) + 1.6)
     plotter.settings.num_plot_contours = len(CONTOURS)
     plotter.triangle_plot(
@@ -100,13 +182,7 @@ def triangle(
         markers=None if truth is None else dict(zip(keys, map(float, truth))),
         marker_args={"color": "0.25", "ls": ":", "lw": 1.0},
     )
-    box = [ranges.get(name) if ranges else None for name in names]
-    for _, centre, covariance, color, style in ellipses:
-        _draw_gaussian(plotter.subplots, np.asarray(centre, np.float64), covariance, color,
-                       style, box)  # fmt: skip
-    _legend(plotter.fig, colors, ellipses, title)
-    # GetDist already laid the figure out tightly: no second pass (bbox_inches) needed.
-    return save_figure(plotter.fig, path)
+    return plotter
 
 
 def _draw_gaussian(

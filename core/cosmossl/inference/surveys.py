@@ -66,25 +66,6 @@ def draw_surveys(
     return np.concatenate(surveys).astype(np.int64)
 
 
-def check_survey_size(cosmology_id: np.ndarray, seed_id: np.ndarray, size: int) -> None:
-    """Check that every cosmology (group) has ``size`` maps with distinct seeds, so that
-    surveys of ``size`` maps can be drawn from every split; a :class:`DataError` naming the
-    first group that has fewer (its id and its rows) and how many do, else."""
-    if size <= 1:
-        return
-    cosmology_id, seed_id = np.asarray(cosmology_id), np.asarray(seed_id)
-    short = []
-    for cosmology in np.unique(cosmology_id):
-        members = np.flatnonzero(cosmology_id == cosmology)
-        distinct = np.unique(seed_id[members]).size
-        if distinct < size:
-            short.append((int(cosmology), members, distinct))
-    if short:
-        cosmology, members, distinct = short[0]
-        others = f" ({len(short)} of {np.unique(cosmology_id).size} groups are short)"
-        raise DataError(_too_few(size, cosmology, members, distinct) + others)
-
-
 def _too_few(size: int, cosmology: int, members: np.ndarray, distinct: int) -> str:
     rows = ", ".join(map(str, members[:6])) + (", ..." if members.size > 6 else "")
     return (

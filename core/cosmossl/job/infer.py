@@ -18,11 +18,13 @@ from cosmossl._util.seeds import derive_seed
 from cosmossl.config.run_file import RunConfig, load_run_config
 from cosmossl.data.summaries import Summaries, read_summaries
 from cosmossl.inference.diagnostics import evaluate, write_metrics
+from cosmossl.inference.plots import getdist_notes
 from cosmossl.inference.posterior import CONFIG_FILE, WEIGHTS_FILE, Posterior
 from cosmossl.inference.prior import BoxPrior
 from cosmossl.inference.split import inference_split
 from cosmossl.inference.surveys import draw_surveys, survey_mean
 from cosmossl.job import run_dir as layout
+from cosmossl.job.plan import check_data
 from cosmossl.job.run_dir import RunDirectory, check_output_folder, run_directory
 from cosmossl.plugin.factory import create
 
@@ -45,14 +47,15 @@ class SurveyRows:
 def survey_rows(cfg: RunConfig, s: Summaries, size: int) -> SurveyRows:
     """The framework's split by cosmology (:func:`inference_split`) cut into surveys of
     ``size`` maps; the test surveys are thinned to ``[inference] max_test``. The same for a
-    given run seed, summaries file and size."""
-    settings, options = cfg.settings, cfg.settings.inference
+    given data seed (``dataset_seed``: runs that share their data share these rows),
+    summaries file and size."""
+    options, data_seed = cfg.settings.inference, cfg.settings.dataset_seed
     split = inference_split(
-        s, val_fraction=options.val_fraction, seed=settings.seed, fit_on=options.fit_on
+        s, val_fraction=options.val_fraction, seed=data_seed, fit_on=options.fit_on
     )
 
     def surveys(rows: np.ndarray, stream: int, per_cosmology: int | None) -> np.ndarray:
-        seed = derive_seed(settings.seed, SURVEY_STREAM, stream)
+        seed = derive_seed(data_seed, SURVEY_STREAM, stream)
         return draw_surveys(s.cosmology_id, s.seed_id, rows, size, seed=seed,
                             per_cosmology=per_cosmology)  # fmt: skip
 
@@ -60,7 +63,7 @@ def survey_rows(cfg: RunConfig, s: Summaries, size: int) -> SurveyRows:
     test = surveys(split.test, 2, None)
     total = len(test)
     if options.max_test and len(test) > options.max_test:
-        rng = np.random.default_rng(settings.seed)
+        rng = np.random.default_rng(data_seed)
         test = test[np.sort(rng.choice(len(test), options.max_test, replace=False))]
     return SurveyRows(size, surveys(split.train, 0, per), surveys(split.val, 1, per), test, total)
 
@@ -89,6 +92,17 @@ def fit_surveys(
         progress=progress,
         device=resolve_device(cfg.settings.device),
     )
+
+
+def prior_record(s: Summaries) -> dict[str, dict[str, Any]]:
+    """The prior of each parameter, for ``metrics.json``: ``{name: {low, high, source}}``
+    (source: see :data:`~cosmossl.data.priors.PRIOR_SOURCES`)."""
+    return {
+        name: {"low": s.priors[name][0], "high": s.priors[name][1],
+               "source": s.prior_sources[name]}
+        for name in s.param_names
+        if name in s.priors
+    }  # fmt: skip
 
 
 @dataclass
@@ -121,6 +135,7 @@ def infer(
     run_dir = run_directory(cfg)
     s_path = Path(summaries or cfg.settings.inference.summaries.replace("{run_dir}", str(run_dir)))
     s = read_summaries(s_path)
+    check_data(cfg, s)
     if out is None:
         with RunDirectory(run_dir) as directory:
             directory.claim(layout.inference(s_path.stem))
@@ -164,6 +179,7 @@ def _infer(
         "backend": spec.to_table(),
         "summaries": str(s_path),
         "provenance": s.provenance,
+        "prior": prior_record(s),
         "survey_size": rows.size,
         "split": {
             "train": len(rows.train),
@@ -177,7 +193,8 @@ def _infer(
     }
     files.append(write_metrics(out_dir / layout.METRICS, metrics))
     if options.plots:
-        files += _plots(result, posterior, s, s_path.stem, options.n_corner, out_dir)
+        with getdist_notes():
+            files += _plots(result, posterior, s, s_path.stem, options.n_corner, out_dir)
     return InferenceResult(posterior, metrics, out_dir, files)
 
 

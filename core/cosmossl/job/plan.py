@@ -14,6 +14,11 @@ both say it in the same words:
   robustness contamination's dataset (:func:`contamination_dataset`); for a command, so are
   the splits of those maps (:func:`check_splits`) and the size of the encoder and loss it
   trains on them (:func:`check_model`, on torch's ``meta`` device: nothing is allocated);
+- :func:`check_data`: what the inference will ask of the rows (a prior for every parameter,
+  enough groups to hold some out, enough maps per group for the surveys), checked on the map
+  set as soon as it is loaded — by ``validate`` for a dataset that reads files, by ``run``
+  before training — and on the summaries file by ``infer``, in the user's terms (their group
+  ids, their parameter names);
 - :func:`check_output`: the run directory the command writes
   (:func:`~cosmossl.job.run_dir.check_run_directory`, which every command that writes one
   calls too).
@@ -36,7 +41,6 @@ from cosmossl.config.settings import RunSettings
 from cosmossl.data.rows import GroupedRows
 from cosmossl.data.splits import Split
 from cosmossl.errors import ConfigError, DataError
-from cosmossl.inference.surveys import check_survey_size
 from cosmossl.job.run_dir import check_run_directory, run_directory
 from cosmossl.plugin.factory import create
 from cosmossl.plugin.host import registry as default_registry
@@ -119,24 +123,24 @@ def check_dataset(
     for index, contamination in enumerate(config.settings.robustness.contaminations):
         if contamination.dataset is not None:
             datasets.append(contamination_dataset(config, index))
-    seed = config.settings.seed if seed is None else seed
+    seed = config.settings.dataset_seed if seed is None else seed
     loaded = [
-        dataset.load(seed=seed, progress=False)
-        if not isinstance(dataset, Simulator) and dataset.files()
-        else None
+        dataset.load(seed=seed, progress=False) if _reads_files(dataset) else None
         for dataset in datasets
     ]
-    if command is None:
-        return
     dataset, mapset = datasets[0], loaded[0]
-    if mapset is not None:
+    if mapset is not None and command is not None:
         check_splits(config, mapset, command)
-        if command in ("run", "compare"):
-            check_survey_sizes(config, mapset)
+    if mapset is not None and command in (None, "run", "compare"):
+        check_data(config, mapset)  # the run's own data, once every file is opened
     if command in ("run", "train", "compare"):
         rows = mapset if mapset is not None else dataset
         if mapset is not None or isinstance(dataset, Simulator):
             check_model(config, rows.meta, len(rows.param_names))
+
+
+def _reads_files(dataset: Any) -> bool:
+    return not isinstance(dataset, Simulator) and bool(dataset.files())
 
 
 # ---- what the run will make: its folder, its model, its splits -----------------------------
@@ -173,24 +177,6 @@ def check_splits(config: RunConfig, rows: GroupedRows, command: str) -> None:
             f"{rows.where()} has no test rows (split code 2; {_others(counts, 'test')}): the "
             "[backend]'s posterior is judged on the test maps; give some cosmologies split code 2"
         )
-
-
-def check_survey_sizes(config: RunConfig, mapset: Any) -> None:
-    """Every group of the run's maps has enough maps with distinct seeds for the surveys of
-    ``[inference] survey_size`` (when a backend will be fitted) and of the robustness stage;
-    checked before training, so that it cannot fail after it. Errors name the group's id and
-    its rows."""
-    if config.component("backend") is None:
-        return
-    settings = config.settings
-    sizes = {settings.inference.survey_size}
-    if settings.robustness.contaminations:
-        sizes.add(settings.robustness_survey_size)
-    for size in sorted(sizes):
-        try:
-            check_survey_size(mapset.cosmology_id, mapset.seed_id, size)
-        except DataError as exc:
-            raise ConfigError(f"{config.source}: {exc}") from None
 
 
 def _others(counts: dict[str, int], missing: str) -> str:
@@ -269,6 +255,81 @@ def _bytes(n: float) -> str:
     return f"{n:.3g} PiB"  # pragma: no cover
 
 
+# ---- what the inference asks of the data ---------------------------------------------------
+
+
+def check_data(config: RunConfig, rows: GroupedRows) -> None:
+    """Raise :class:`ConfigError` if the inference of ``config`` cannot run on ``rows`` (a map
+    set or a summaries file): a parameter without a prior, fewer than 2 groups to fit on, or a
+    group with fewer maps than a survey needs. Nothing is checked without a ``[backend]``."""
+    if config.component("backend") is None:
+        return
+    settings = config.settings
+    _check_priors(config, rows)
+    codes = (Split.TRAIN,) if settings.inference.fit_on == "train" else (Split.TRAIN, Split.VAL)
+    fit = np.isin(rows.split, codes)
+    groups = np.unique(rows.cosmology_id[fit])
+    if groups.size < 2:
+        splits = " and ".join(str(Split(c)) for c in codes)
+        raise ConfigError(
+            f"{config.source}: the posterior is fitted on the {splits} split, which holds "
+            f"{groups.size} group(s); it needs at least 2, to hold some out for early stopping: "
+            "add groups or give the split more of them"
+        )
+    sizes = {settings.inference.survey_size: "[inference] survey_size"}
+    if settings.robustness.contaminations:
+        sizes.setdefault(settings.robustness_survey_size, "[robustness] survey_size")
+    surveyed = fit | (rows.split == Split.TEST)
+    for size, key in sizes.items():
+        if size > 1:
+            _check_survey_size(config, rows, surveyed, size, key, codes)
+
+
+def _check_priors(config: RunConfig, rows: GroupedRows) -> None:
+    missing = [name for name in rows.param_names if name not in rows.priors]
+    if missing:
+        example = ", ".join(f"{name} = [low, high]" for name in missing)
+        verb = "has" if len(missing) == 1 else "have"
+        raise ConfigError(
+            f"{config.source}: the posterior needs a prior for every parameter, and "
+            f"{', '.join(missing)} {verb} none: state it in the [dataset] table, e.g. "
+            f"priors = {{ {example} }} (a parameter with one value in every map has no min–max "
+            "to fall back on)"
+        )
+
+
+def _check_survey_size(
+    config: RunConfig,
+    rows: GroupedRows,
+    surveyed: np.ndarray,
+    size: int,
+    key: str,
+    codes: tuple[Split, ...],
+) -> None:
+    """Each group of the surveyed rows needs ``size`` maps with distinct seeds (paired twins
+    share one), as :func:`cosmossl.inference.surveys.draw_surveys` draws them."""
+    ids, seeds = rows.cosmology_id[surveyed], rows.seed_id[surveyed]
+    pairs = np.unique(np.stack([ids, seeds]), axis=1)  # one column per (group, seed)
+    groups, counts = np.unique(pairs[0], return_counts=True)
+    short = counts < size
+    if not short.any():
+        return
+    named = [str(g) for g in groups[short]]
+    listed = ", ".join(named[:-1]) + f" and {named[-1]}" if len(named) > 1 else named[0]
+    if len(named) > 8:
+        listed = f"{', '.join(named[:8])} and {len(named) - 8} more"
+    low, high = int(counts[short].min()), int(counts[short].max())
+    have = f"{low}" if low == high else f"{low} to {high}"
+    splits = ", ".join(str(Split(c)) for c in codes) + " and test"
+    noun = "group" if len(named) == 1 else "groups"
+    verb = "has" if len(named) == 1 else "have"
+    raise ConfigError(
+        f"{config.source}: {key} = {size} needs {size} maps per group (distinct seeds) in the "
+        f"{splits} splits; {noun} {listed} (of {groups.size}) {verb} {have} — lower "
+        f"{key.split()[-1]} or add maps to {'it' if len(named) == 1 else 'them'}"
+    )
+
+
 # ---- cosmossl compare ----------------------------------------------------------------------
 
 
@@ -310,6 +371,7 @@ def entry_config(config: RunConfig, name: str, kind: str, seed: int) -> RunConfi
     settings = RunSettings.model_validate({
         **config.settings.model_dump(exclude=dropped, exclude_unset=True),
         "seed": seed,
+        "data_seed": config.settings.dataset_seed,  # one data set and split for every seed
         "name": f"{config.settings.name}-{name}-seed{seed}",
     })  # fmt: skip
     components = {k: v for k, v in config.components.items() if k not in ("loss", "statistic")}

@@ -32,12 +32,14 @@ class RunResult:
 
 @dataclass
 class CompareResult:
-    """Per-run rows, the per-entry aggregate over seeds, the files written, and the run
-    directory of each entry's first seed (the posterior figures overlay those runs)."""
+    """Per-run rows, the per-entry aggregate over seeds, the paired differences of entries
+    (metric → ``[{a, b, mean, std, se, seeds}]``), the files written, and the run directory of
+    each entry's first seed (the posterior figures overlay those runs)."""
 
     out_dir: Path
     rows: list[dict[str, Any]] = field(default_factory=list)
     table: list[dict[str, Any]] = field(default_factory=list)
+    paired: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
     first_runs: dict[str, Path] = field(default_factory=dict)
 

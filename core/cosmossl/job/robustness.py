@@ -47,8 +47,8 @@ def contaminate(
     progress: bool = False,
 ) -> MapSet:
     """The test split of ``mapset`` with contamination number ``index`` put in (same rows, same
-    order). Deterministic for the run seed. ``dataset``: the contamination's dataset when it is
-    already built (:func:`contamination_dataset`)."""
+    order). Deterministic for the data seed (``dataset_seed``). ``dataset``: the
+    contamination's dataset when it is already built (:func:`contamination_dataset`)."""
     contamination = config.settings.robustness.contaminations[index]
     rows = mapset.indices("test")
     if contamination.augmentation is not None:
@@ -56,7 +56,7 @@ def contaminate(
         augmentation = create("augmentation", spec.type, spec.params, meta=mapset.meta)
         parts = []
         for start in range(0, len(rows), _BATCH):
-            key = derive_seed(config.settings.seed, CONTAMINATION_STREAM, index, start)
+            key = derive_seed(config.settings.dataset_seed, CONTAMINATION_STREAM, index, start)
             maps = torch.as_tensor(mapset.read(rows[start : start + _BATCH]))
             with torch.no_grad():
                 parts.append(augmentation(maps, torch.Generator().manual_seed(key)).numpy())
@@ -64,7 +64,7 @@ def contaminate(
         return mapset.subset(rows, maps=maps.astype(np.float32))
     if dataset is None:
         dataset = contamination_dataset(config, index)
-    other = dataset.load(seed=config.settings.seed, progress=progress)
+    other = dataset.load(seed=config.settings.dataset_seed, progress=progress)
     _check_aligned(mapset, other, contamination.label)
     return other.subset(rows)
 

@@ -28,12 +28,13 @@ from cosmossl.data.hdf5 import read_mapset, write_mapset
 from cosmossl.data.mapset import MapSet
 from cosmossl.data.summaries import write_summaries
 from cosmossl.errors import ConfigError, DataError
+from cosmossl.inference.plots import getdist_notes
 from cosmossl.job import run_dir as layout
 from cosmossl.job.plan import (
     build_dataset,
     check_config,
+    check_data,
     check_dataset,
-    check_survey_sizes,
     contamination_dataset,
 )
 from cosmossl.job.report.run_report import write_run_report
@@ -67,7 +68,10 @@ def run(
         config = load_run_config(config)
     check_config(config, "run")
     check_dataset(config, "`cosmossl run`", command="run")
-    with _directories(run_directory(config, run_dir), data_dir) as (directory, data):
+    with (
+        _directories(run_directory(config, run_dir), data_dir) as (directory, data),
+        getdist_notes(),  # GetDist's warnings of every figure of the run: one line
+    ):
         return _Job(config, directory, progress, force, data).execute()
 
 
@@ -134,7 +138,7 @@ class _Job:
             if c.dataset is not None
         }
         mapset, data_key = self.data(dataset)
-        check_survey_sizes(self.config, mapset)  # before training: it cannot fail after it
+        check_data(self.config, mapset)  # what the inference will need, before any training
         sources: dict[str, tuple[str, str]] = {}  # label -> (summaries file, stage key)
         checkpoint, train_key = None, None
         if self.config.component("encoder") and self.config.component("loss"):
@@ -162,20 +166,21 @@ class _Job:
     def data(self, dataset: Any) -> tuple[MapSet, str]:
         inputs = {
             "dataset": self.dataset_spec.to_table(),
-            "seed": self.settings.seed,
+            "seed": self.settings.dataset_seed,  # the data's seed alone: runs may share it
             "code": _code(self.dataset_spec),
         }
         if not isinstance(dataset, Simulator):
             # Files on disk (CAMELS, npy, hdf5) are read in place, never copied; their
             # fingerprints (taken once they are opened and checked) are the stage's input.
-            mapset = dataset.load(seed=self.settings.seed, progress=self.progress)
+            mapset = dataset.load(seed=self.settings.dataset_seed, progress=self.progress)
             inputs["files"] = self._fingerprints(dataset)
             key = self._stage("data", inputs, [], lambda: None)
             return mapset, key
         maps = self.data_dir.path(layout.MAPS)
 
         def simulate() -> None:
-            write_mapset(dataset.load(seed=self.settings.seed, progress=self.progress), maps)
+            mapset = dataset.load(seed=self.settings.dataset_seed, progress=self.progress)
+            write_mapset(mapset, maps)
 
         key = self._stage("data", inputs, [layout.MAPS], simulate, where=self.data_dir)
         return read_mapset(maps), key
@@ -287,7 +292,7 @@ class _Job:
             inputs: dict[str, Any] = {
                 "data": data_key,
                 "contamination": spec.to_table(),
-                "seed": self.settings.seed,
+                "seed": self.settings.dataset_seed,
                 "code": _code(spec),
             }
             dataset = datasets.get(index)

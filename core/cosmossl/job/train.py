@@ -65,7 +65,7 @@ def _train(
     loss_spec = config.require("loss", "training")
     dataset = build_dataset(config, "`cosmossl train`")
     if mapset is None:
-        mapset = dataset.load(seed=settings.seed, progress=progress)
+        mapset = dataset.load(seed=settings.dataset_seed, progress=progress)
     torch.manual_seed(settings.seed)
     encoder = create("encoder", encoder_spec.type, encoder_spec.params,
                      input_shape=tuple(mapset.meta.shape))  # fmt: skip

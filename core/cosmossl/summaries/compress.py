@@ -155,6 +155,7 @@ def _compress(
         nuisance=mapset.nuisance,
         nuisance_names=mapset.nuisance_names,
         priors=mapset.priors,
+        prior_sources=mapset.prior_sources,
         param_labels=mapset.param_labels,
         # The geometry and content of the maps: what new maps must match to be compressed alike.
         provenance={"cosmossl": __version__, "maps": mapset.meta.to_dict(), **provenance},

@@ -26,11 +26,11 @@ import torch
 import zuko
 from lampe.inference import NPE, NRE, NPELoss, NRELoss
 from pydantic import Field, PositiveInt
-from tqdm.auto import tqdm
 
 from cosmossl import Backend, Params
 from cosmossl.inference import (
     FitData,
+    FitProgress,
     Posterior,
     SamplerStats,
     SavedPosterior,
@@ -202,46 +202,65 @@ def train(
     batch = min(p.batch_size, n)
     best, best_epoch, best_state = math.inf, -1, copy.deepcopy(net.state_dict())
     history: dict[str, Any] = {"train_loss": [], "val_loss": [], "skipped_steps": 0}
-    bar = tqdm(range(p.max_epochs), desc="lampe", disable=not progress, leave=False)
-    for epoch in bar:
-        net.train()
-        order = torch.randperm(n, generator=generator).to(theta.device)
-        total, steps, skipped = 0.0, 0, 0
-        for start in range(0, n - batch + 1, batch):
-            idx = order[start : start + batch]
-            loss = loss_fn(theta[idx], x[idx])
-            if not torch.isfinite(loss):
-                skipped += 1
-                continue
-            optimizer.zero_grad()
-            loss.backward()
-            norm = torch.nn.utils.clip_grad_norm_(net.parameters(), p.clip_norm)
-            if not torch.isfinite(norm):
-                skipped += 1
-                optimizer.zero_grad()
-                continue
-            optimizer.step()
-            total, steps = total + float(loss.detach()), steps + 1
-        if skipped:
-            history["skipped_steps"] += skipped
-            warnings.warn(
-                f"lampe: epoch {epoch}: skipped {skipped} optimisation step(s) with a "
-                "non-finite loss or gradient",
-                RuntimeWarning,
-                stacklevel=2,
+    with FitProgress(p.max_epochs, desc=f"lampe {p.method}", enabled=progress) as bar:
+        for epoch in range(p.max_epochs):
+            train_loss, skipped = _train_epoch(
+                loss_fn, net, optimizer, theta, x, batch, p.clip_norm, generator
             )
-        val = _evaluate(loss_fn, net, theta_val, x_val, batch)
-        history["train_loss"].append(total / max(steps, 1))
-        history["val_loss"].append(val)
-        bar.set_postfix(val=f"{val:.3f}")
-        if val < best:
-            best, best_epoch, best_state = val, epoch, copy.deepcopy(net.state_dict())
-        elif epoch - best_epoch >= p.patience:
-            break
+            if skipped:
+                history["skipped_steps"] += skipped
+                warnings.warn(
+                    f"lampe: epoch {epoch}: skipped {skipped} optimisation step(s) with a "
+                    "non-finite loss or gradient",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+            val = _evaluate(loss_fn, net, theta_val, x_val, batch)
+            history["train_loss"].append(train_loss)
+            history["val_loss"].append(val)
+            bar.epoch(val)
+            if val < best:
+                best, best_epoch, best_state = val, epoch, copy.deepcopy(net.state_dict())
+            elif epoch - best_epoch >= p.patience:
+                break
     net.load_state_dict(best_state)
     net.eval()
     history.update(best_val_loss=best, best_epoch=best_epoch, epochs=len(history["val_loss"]))
     return history
+
+
+def _train_epoch(
+    loss_fn: torch.nn.Module,
+    net: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    theta: torch.Tensor,
+    x: torch.Tensor,
+    batch: int,
+    clip_norm: float,
+    generator: torch.Generator,
+) -> tuple[float, int]:
+    """One pass over shuffled batches: the mean loss of the steps taken, and how many steps
+    were skipped for a non-finite loss or gradient."""
+    net.train()
+    n = theta.shape[0]
+    order = torch.randperm(n, generator=generator).to(theta.device)
+    total, steps, skipped = 0.0, 0, 0
+    for start in range(0, n - batch + 1, batch):
+        idx = order[start : start + batch]
+        loss = loss_fn(theta[idx], x[idx])
+        if not torch.isfinite(loss):
+            skipped += 1
+            continue
+        optimizer.zero_grad()
+        loss.backward()
+        norm = torch.nn.utils.clip_grad_norm_(net.parameters(), clip_norm)
+        if not torch.isfinite(norm):
+            skipped += 1
+            optimizer.zero_grad()
+            continue
+        optimizer.step()
+        total, steps = total + float(loss.detach()), steps + 1
+    return total / max(steps, 1), skipped
 
 
 @torch.no_grad()

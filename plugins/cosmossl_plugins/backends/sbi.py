@@ -18,6 +18,13 @@ What cosmossl controls, so sbi is judged like every other backend:
   rate is measured and ``log_prob`` is renormalised by it (``posterior.info`` records it).
 - **No log folder.** A small in-memory tracker replaces sbi's default TensorBoard writer, so no
   ``sbi-logs/`` appears in the working directory; the curves land in ``posterior.info``.
+- **No prints.** sbi 0.27 prints to stdout: "Training neural network. Epochs trained: N" after
+  every epoch (``show_progress_bars=True``), a round summary (``show_train_summary=True``) and,
+  whatever the flags, "Neural network successfully converged after N epochs". The first two are
+  off; the last is sbi's ``_report_convergence_at_end``, which our subclass replaces by nothing
+  (keeping sbi's warning when ``max_epochs`` is reached). cosmossl's own progress bar
+  (:class:`~cosmossl.inference.FitProgress`: epochs, best validation loss, elapsed time) is fed
+  by each epoch's summary (sbi's ``_summarize_epoch``), as for every backend.
 - **Seeds.** The framework seeds torch before building and training; sampling is seeded per call.
 - **Truncation (sequential rounds, TSNPE).** :meth:`SBIPosterior.truncated_prior` uses sbi's own
   machinery: ``get_density_thresholder`` on sbi's ``DirectPosterior`` of the fitted estimator
@@ -31,7 +38,7 @@ What cosmossl controls, so sbi is judged like every other backend:
 
 from __future__ import annotations
 
-import contextlib
+import warnings
 from typing import Any, ClassVar, Literal
 
 import torch
@@ -41,7 +48,14 @@ from sbi.neural_nets import posterior_nn
 from sbi.utils import RestrictedPrior, get_density_thresholder
 
 from cosmossl import Backend, DataError, Params
-from cosmossl.inference import BoxPrior, FitData, Posterior, SavedPosterior, TruncatedPrior
+from cosmossl.inference import (
+    BoxPrior,
+    FitData,
+    FitProgress,
+    Posterior,
+    SavedPosterior,
+    TruncatedPrior,
+)
 
 #: Draws per observation used to estimate the in-prior mass of a non-zuko flow.
 LEAKAGE_DRAWS = 1000
@@ -84,7 +98,7 @@ class SBI(Backend):
             density_estimator=_builder(p, data.prior),
             device=data.device,
             tracker=tracker,
-            show_progress_bars=data.progress,
+            show_progress_bars=False,  # its progress is a print per epoch: ours replaces it
         )
         theta = torch.cat([data.theta_train, data.theta_val])
         x = torch.cat([data.x_train, data.x_val])
@@ -92,9 +106,10 @@ class SBI(Backend):
         inference.train_indices = torch.arange(n_train)
         inference.val_indices = torch.arange(n_train, theta.shape[0])
         inference.append_simulations(theta, x, exclude_invalid_x=False)
-        # sbi prints a convergence line to stdout even without progress bars.
-        quiet = contextlib.nullcontext() if data.progress else contextlib.redirect_stdout(None)
-        with quiet:
+        # sbi's loop runs while epoch <= max_num_epochs: up to max_epochs + 1 epochs.
+        bar = FitProgress(p.max_epochs + 1, desc=f"sbi {p.model}", enabled=data.progress)
+        with bar:
+            inference.progress = bar
             estimator = inference.train(
                 training_batch_size=p.batch_size,
                 learning_rate=p.learning_rate,
@@ -102,6 +117,7 @@ class SBI(Backend):
                 stop_after_epochs=p.patience,
                 max_num_epochs=p.max_epochs,
                 clip_max_norm=p.clip_norm,
+                show_train_summary=False,
             )
         summary = inference.summary
         info = {
@@ -216,7 +232,25 @@ class _Quiet:
 
 
 class _FixedSplitNPE(NPE):
-    """NPE whose train/validation rows are the ones we set, not a random permutation."""
+    """NPE whose train/validation rows are the ones we set, not a random permutation, that
+    reports each epoch to ``progress`` and prints nothing."""
+
+    progress: FitProgress | None = None
+
+    def _summarize_epoch(self, train_loss, val_loss, epoch_start_time, summarization_kwargs):
+        super()._summarize_epoch(train_loss, val_loss, epoch_start_time, summarization_kwargs)
+        if self.progress is not None:
+            self.progress.epoch(float(val_loss))
+
+    def _report_convergence_at_end(self, epoch: int, max_num_epochs: int) -> None:
+        # sbi prints "successfully converged" unconditionally; only its warning is kept.
+        if epoch > max_num_epochs:
+            warnings.warn(
+                f"Maximum number of epochs `max_num_epochs={max_num_epochs}` reached, but "
+                "network has not yet fully converged (sbi); consider raising [backend] "
+                "max_epochs",
+                stacklevel=2,
+            )
 
     def get_dataloaders(
         self,

@@ -9,7 +9,7 @@ from pydantic import Field
 
 import cosmossl
 from cosmossl import DataError, Dataset, MapContent, MapMeta, MapSet, split_by_group
-from cosmossl.data import load_npy
+from cosmossl.data import PriorBox, load_npy, resolve_priors
 
 
 def load_table(path: Path, what: str = "table") -> np.ndarray:
@@ -31,8 +31,14 @@ class Npy(Dataset):
     """Memory-mapped maps from a .npy file, one parameter row per map.
 
     Maps are grouped by ``groups`` (a file of one integer per map, e.g. a simulation or
-    cosmology id); without it, maps with identical parameter rows form a group. The split is by
-    group.
+    cosmology id); without it, maps with identical parameter rows form a group, whose id is the
+    row of its first map. The split is by group.
+
+    State the prior the parameters were drawn from: ``priors = { A = [0.5, 2.0], n = [-3.0,
+    -1.0] }`` (a box per parameter). A row outside it is an error naming the row. A parameter
+    without one gets the data's min–max, with a warning: that box is narrower than the true
+    one, and posteriors fitted with it are wrong near its edges. Only box priors can be stated
+    (docs/inference.md, "Priors", says how another prior would plug in).
     """
 
     class Params(cosmossl.Params):
@@ -52,6 +58,12 @@ class Npy(Dataset):
             None,
             description="Optional group id per map (.npy or "
             "text); default: identical parameter rows share a group.",
+        )
+        priors: dict[str, PriorBox] = Field(
+            default_factory=dict,
+            description="The prior each parameter was drawn from, a box [low, high] per "
+            "parameter, e.g. { A = [0.5, 2.0], n = [-3.0, -1.0] }. A parameter without one gets "
+            "the data's min–max, with a warning (narrower than the true prior).",
         )
         box_size: float | None = Field(None, gt=0, description="Map side in Mpc/h, if known.")
         periodic: bool = Field(True, description="Whether the maps wrap around.")
@@ -92,7 +104,9 @@ class Npy(Dataset):
                 f"param_names has {len(names)} names but '{p.params}' has {params.shape[1]} columns"
             )
         if p.groups is None:
-            groups = np.unique(params, axis=0, return_inverse=True)[1].reshape(-1)
+            # A group's id is the row of its first map: an id the user can find in their file.
+            _, first, inverse = np.unique(params, axis=0, return_index=True, return_inverse=True)
+            groups = first[inverse.reshape(-1)]
         else:
             groups = load_table(Path(p.groups), "groups").reshape(-1)
             if len(groups) != len(maps):
@@ -100,6 +114,7 @@ class Npy(Dataset):
                     f"'{p.groups}' has {len(groups)} group ids but '{path}' holds {len(maps)} maps"
                 )
         groups = groups.astype(np.int64)
+        priors, sources = resolve_priors(params, names, p.priors, where=f"'{p.params}'")
         return MapSet(
             maps=maps,
             params=params.astype(np.float32),
@@ -113,7 +128,8 @@ class Npy(Dataset):
                 periodic=p.periodic,
                 content=p.content,
             ),
-            priors={n: (float(c.min()), float(c.max())) for n, c in zip(names, params.T)},
+            priors=priors,
+            prior_sources=sources,
             param_labels=p.param_labels,
             attrs={"source": str(path)},
         )

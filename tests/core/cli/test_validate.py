@@ -200,8 +200,9 @@ def test_validate_opens_the_files_of_a_dataset_contamination(tmp_path, capsys):
     absent = tmp_path / "noisy.npy"
     text = (
         f'[dataset]\ntype = "npy"\nmaps = "{tmp_path / "maps.npy"}"\n'
-        f'params = "{tmp_path / "params.npy"}"\n[statistic]\ntype = "power-spectrum"\n'
-        '[backend]\ntype = "sbi"\n'
+        f'params = "{tmp_path / "params.npy"}"\n'
+        "priors = { theta_0 = [0, 1], theta_1 = [0, 1] }\n"
+        '[statistic]\ntype = "power-spectrum"\n[backend]\ntype = "sbi"\n'
         f'[[robustness.contaminations]]\ndataset = {{maps = "{absent}"}}\n'
     )
     code, _, err, _ = validate(tmp_path, capsys, text)
@@ -253,24 +254,3 @@ def test_a_dataset_contaminations_own_check_names_its_table_before_any_work(
     expected = f"{path}: [[robustness.contaminations]] #2 dataset: size must be even, got 3"
     assert code == 2 and err == expected
     assert str(info.value) == expected
-
-
-def test_validate_checks_the_survey_size_against_the_maps_of_each_group(tmp_path, capsys):
-    # 4 groups of 3 maps (the user's own ids 10, 11, 12, 13): surveys of 8 maps cannot be drawn.
-    np.save(tmp_path / "maps.npy", np.zeros((12, 8, 8), dtype=np.float32))
-    np.save(tmp_path / "params.npy", np.repeat(np.eye(4, 2) + 1, 3, axis=0))
-    np.savetxt(tmp_path / "groups.txt", np.repeat(np.arange(10, 14), 3), fmt="%d")
-    text = (
-        f'[dataset]\ntype = "npy"\nmaps = "{tmp_path / "maps.npy"}"\n'
-        f'params = "{tmp_path / "params.npy"}"\ngroups = "{tmp_path / "groups.txt"}"\n'
-        '[statistic]\ntype = "power-spectrum"\n[backend]\ntype = "sbi"\n'
-        "[inference]\nsurvey_size = 8\n"
-    )
-    code, _, err, path = validate(tmp_path, capsys, text)
-    assert code == 2
-    assert err == (
-        f"{path}: a survey of 8 maps needs 8 maps with distinct seeds per cosmology, but the "
-        "group with id 10 (maps at rows 0, 1, 2 of the data set) has 3: lower survey_size, or "
-        "give more maps per group (for a simulator: n_simulations × maps_per_simulation) "
-        "(4 of 4 groups are short)"
-    )

@@ -19,7 +19,7 @@ def small_mapset(n: int = 6) -> MapSet:
     rng = np.random.default_rng(0)
     return MapSet(
         maps=rng.normal(size=(n, 1, 8, 8)).astype(np.float32),
-        params=rng.uniform(size=(n, 2)).astype(np.float32),
+        params=rng.uniform([0.1, 0.6], [0.5, 1.0], size=(n, 2)).astype(np.float32),
         param_names=("omega_m", "sigma_8"),
         cosmology_id=np.arange(n) // 2,
         simulation_id=np.arange(n),
@@ -45,6 +45,7 @@ def test_round_trip_keeps_everything(tmp_path):
     assert loaded.param_names == original.param_names
     assert loaded.nuisance_names == original.nuisance_names
     assert loaded.meta == original.meta and loaded.priors == {"omega_m": (0.1, 0.5)}
+    assert loaded.prior_sources == {"omega_m": "stated"}
     assert loaded.meta.content == "log1p-overdensity"
     assert loaded.attrs["config"] == {"n_pixels": 8} and loaded.attrs["seed"] == 3
     assert loaded.attrs["cosmossl_version"] == cosmossl.__version__
@@ -122,7 +123,8 @@ def test_missing_and_foreign_files_are_reported(tmp_path):
 def test_hdf5_dataset_component_reads_the_file(tmp_path):
     path = write_mapset(small_mapset(), tmp_path / "maps.h5")
     dataset = cosmossl.create("dataset", "hdf5", path=str(path))
-    assert len(dataset.load(seed=0)) == 6
+    with pytest.warns(cosmossl.PriorWarning, match="sigma_8"):  # the file records no prior
+        assert len(dataset.load(seed=0)) == 6
 
 
 def test_a_file_without_content_reads_as_unknown(tmp_path):

@@ -50,6 +50,22 @@ def test_parameter_labels_round_trip_and_old_files_without_them_read(tmp_path):
     assert read_summaries(path).param_labels == {}
 
 
+def test_prior_sources_round_trip_and_old_files_count_their_priors_as_stated(tmp_path):
+    s = _summaries()
+    s.prior_sources = {"Omega_m": "stated", "sigma_8": "data"}
+    path = write_summaries(tmp_path / "s.h5", s)
+    assert read_summaries(path).prior_sources == {"Omega_m": "stated", "sigma_8": "data"}
+    with h5py.File(path, "a") as f:  # a file written before prior sources existed
+        del f.attrs["prior_sources"]
+    assert read_summaries(path).prior_sources == {"Omega_m": "stated", "sigma_8": "stated"}
+
+
+def test_a_prior_source_of_unknown_kind_is_refused():
+    with pytest.raises(DataError, match=r"prior_sources .* of unknown kind \(guessed; known: "
+                       r"stated, file, data\)"):  # fmt: skip
+        Summaries(**{**vars(_summaries()), "prior_sources": {"Omega_m": "guessed"}})
+
+
 def test_write_leaves_no_temporary_file(tmp_path):
     write_summaries(tmp_path / "s.h5", _summaries())
     write_summaries(tmp_path / "s.h5", _summaries())

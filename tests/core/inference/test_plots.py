@@ -117,3 +117,51 @@ def test_getdist_prints_nothing(tmp_path, capsys):
 def test_latex_label_falls_back_to_the_upright_name():
     assert plots.latex_label("sigma_8", LABELS) == r"\sigma_8"
     assert plots.latex_label("A_SN1", LABELS) == r"\mathrm{A\_SN1}"
+
+
+# ---- GetDist's bandwidth warnings ------------------------------------------------------------
+
+
+def flat(seed=0, n=500):
+    """Samples that fill the Ω_m box evenly and pile up at both edges of the σ_8 box, as a
+    posterior fitted with too narrow a prior does: GetDist's automatic bandwidth fails."""
+    rng = np.random.default_rng(seed)
+    (a, b), (low, high) = PRIOR["omega_m"], PRIOR["sigma_8"]
+    near = rng.exponential(0.002 * (high - low), n)
+    return np.c_[rng.uniform(a, b, n), np.where(rng.uniform(size=n) < 0.5, low + near, high - near)]
+
+
+def test_getdist_bandwidth_warnings_of_a_figure_become_one_line_naming_the_parameters(
+    tmp_path, figures, caplog
+):
+    caplog.set_level("INFO")
+    plots.triangle({"flat": flat()}, NAMES, tmp_path / "t.png", ranges=PRIOR)
+    assert not [r for r in caplog.records if "getdist" in r.pathname]
+    (line,) = [r for r in caplog.records if r.name == "cosmossl.plots"]
+    assert line.levelname == "WARNING"
+    assert line.getMessage().startswith(
+        "GetDist's automatic smoothing width failed for omega_m, sigma_8 (4 densities; it used"
+    )
+    assert line.getMessage().endswith("(is the prior right?)")
+
+
+def test_the_warnings_of_many_figures_become_one_line(tmp_path, figures, caplog):
+    with plots.getdist_notes():
+        for seed in range(3):
+            plots.triangle({"flat": flat(seed)}, NAMES, tmp_path / f"{seed}.png", ranges=PRIOR)
+    assert len([r for r in caplog.records if r.name == "cosmossl.plots"]) == 1
+    assert not [r for r in caplog.records if "getdist" in r.pathname]
+
+
+def test_a_well_behaved_posterior_logs_nothing(tmp_path, figures, caplog):
+    caplog.set_level("DEBUG", logger="cosmossl.plots")
+    draw(tmp_path)
+    assert not [r for r in caplog.records if r.name == "cosmossl.plots" or "getdist" in r.pathname]
+
+
+def test_other_log_records_pass_while_getdist_is_held_back(caplog):
+    import logging
+
+    with plots.getdist_notes():
+        logging.getLogger().warning("not from getdist")
+    assert [r.getMessage() for r in caplog.records] == ["not from getdist"]

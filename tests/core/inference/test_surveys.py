@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cosmossl import DataError
-from cosmossl.inference.surveys import check_survey_size, draw_surveys, survey_mean
+from cosmossl.inference.surveys import draw_surveys, survey_mean
 
 # 3 cosmologies × 4 seeds × 2 paired twins: row i has seed i // 2 and cosmology i // 8.
 COSMOLOGY = np.arange(24) // 8
@@ -50,12 +50,6 @@ def test_too_few_seeds_for_a_survey_is_an_error_that_says_what_to_change():
         "id 0 (maps at rows 0, 1, 2, 3, 4, 5, ... of the data set) has 4: lower survey_size, "
         "or give more maps per group"
     )
-
-
-def test_every_group_is_checked_for_enough_distinct_seeds_at_once():
-    check_survey_size(COSMOLOGY, SEED, 4)  # every cosmology has 4 distinct seeds
-    with pytest.raises(DataError, match=r"group with id 0 .* \(3 of 3 groups are short\)"):
-        check_survey_size(COSMOLOGY, SEED, 5)
 
 
 def test_survey_summary_is_the_mean_of_its_maps_summaries():

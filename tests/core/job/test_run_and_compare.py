@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from cosmossl import ConfigError
@@ -84,14 +85,41 @@ def test_compare_runs_every_entry_on_shared_data(tmp_path):
     assert [row["entry"] for row in result.table] == ["vicreg", "simclr", "power-spectrum"]
     assert all("fom_fraction" in row and "nll" in row for row in result.table)
     assert "train_seconds" in result.table[0] and "train_seconds" not in result.table[2]
-    assert (tmp_path / "data" / "seed0" / "data" / "maps.h5").exists()
+    assert (tmp_path / "data" / "seed1" / "data" / "maps.h5").exists()  # the run file's seed
     assert not (tmp_path / "vicreg" / "seed0" / "data" / "maps.h5").exists()
     header = (tmp_path / "compare.csv").read_text().splitlines()[0]
-    assert header.startswith("entry,kind,seeds,") and "fom_fraction_std" in header
+    assert header.startswith("entry,kind,seeds,nll,nll_std,nll_se,")
     assert (tmp_path / "compare.png").exists() and (tmp_path / "compare.html").exists()
     assert "](posteriors_0.png)" in (tmp_path / "compare.md").read_text()
     assert result.first_runs == {name: tmp_path / name / "seed0"
                                  for name in ("vicreg", "simclr", "power-spectrum")}  # fmt: skip
+
+
+def test_compare_gives_every_seed_one_data_set_and_split_and_pairs_the_entries(tmp_path):
+    from cosmossl.data import read_summaries
+
+    cfg = config(compare={"losses": ["vicreg"], "baselines": ["power-spectrum"], "seeds": [0, 2]})
+    result = compare(cfg, out_dir=tmp_path, progress=False)
+    assert [p.name for p in (tmp_path / "data").iterdir()] == ["seed1"]  # the run file's seed
+    files = {(name, seed): read_summaries(tmp_path / name / f"seed{seed}" / "summaries" / f)
+             for name, f in (("vicreg", "encoder.h5"), ("power-spectrum", "power-spectrum.h5"))
+             for seed in (0, 2)}  # fmt: skip
+    first = files["vicreg", 0]
+    for s in files.values():
+        np.testing.assert_array_equal(s.split, first.split)
+        np.testing.assert_array_equal(s.params, first.params)
+    # Same data: the statistic is the same at every seed; the training seed moves the encoder.
+    np.testing.assert_array_equal(files["power-spectrum", 0].summaries,
+                                  files["power-spectrum", 2].summaries)  # fmt: skip
+    assert not np.allclose(files["vicreg", 0].summaries, files["vicreg", 2].summaries)
+    tests = {row["n_test"] for row in result.rows if "n_test" in row}
+    assert len(tests) <= 1
+    (pair, _) = result.paired["nll"]
+    assert (pair["a"], pair["b"], pair["seeds"]) == ("vicreg", "power-spectrum", 2)
+    by = {(r["entry"], r["seed"]): r["nll"] for r in result.rows}
+    expected = np.mean([by["vicreg", s] - by["power-spectrum", s] for s in (0, 2)])
+    assert pair["mean"] == pytest.approx(expected)
+    assert "## Paired differences" in (tmp_path / "compare.md").read_text()
 
 
 def test_compare_overlays_every_entrys_posterior_on_the_same_test_maps(tmp_path, monkeypatch):

@@ -1,4 +1,4 @@
-"""Bar charts of a comparison: one panel per metric, mean ± standard deviation over seeds."""
+"""Bar charts of a comparison: one panel per metric, mean ± standard error over seeds."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from cosmossl._util.files import save_figure
-from cosmossl.job.report.labels import METRICS, PER_PARAMETER, Metric, metric
+from cosmossl.job.report.labels import METRICS, PER_PARAMETER, Metric, is_spread, metric
 from cosmossl.job.run_dir import COMPARE
 
 
@@ -16,7 +16,7 @@ def _panels(table: list[dict[str, Any]]) -> list[Metric]:
     for family in PER_PARAMETER:
         if not family.panel:
             continue
-        chosen = sorted(k for k in keys if k.startswith(family.key) and not k.endswith("_std"))
+        chosen = sorted(k for k in keys if k.startswith(family.key) and not is_spread(k))
         panels += [m for m in map(metric, chosen) if m is not None]
     return panels
 
@@ -39,7 +39,7 @@ def plot_comparison(table: list[dict[str, Any]], folder: Path) -> list[tuple[Pat
     colors = ["C0" if row["kind"] == "loss" else "C7" for row in table]
     for ax, panel in zip(axes.flat, panels):
         values = [row.get(panel.key, float("nan")) for row in table]
-        errors = [row.get(f"{panel.key}_std") for row in table]
+        errors = [row.get(f"{panel.key}_se") for row in table]
         spread = None if all(e is None for e in errors) else [e or 0.0 for e in errors]
         ax.bar(names, values, yerr=spread, color=colors, capsize=3)
         ax.set_title(panel.title, fontsize=9)
@@ -50,6 +50,6 @@ def plot_comparison(table: list[dict[str, Any]], folder: Path) -> list[tuple[Pat
         ax.axis("off")
     path = save_figure(fig, folder / f"{COMPARE}.png", dpi=100)
     several = any(row.get("seeds", 1) > 1 for row in table)
-    spread = "mean ± std over seeds" if several else "one seed, no error bars"
+    spread = "mean ± standard error over seeds" if several else "one seed, no error bars"
     caption = f"Each panel: {spread}; blue: SSL/supervised losses, grey: statistics."
     return [(path, caption)]

@@ -35,6 +35,10 @@ class Report:
     def paragraph(self, text: str) -> None:
         self.blocks.append(_Block("paragraph", text))
 
+    def warning(self, text: str) -> None:
+        """A paragraph that must not be missed (set apart, headed "Warning")."""
+        self.blocks.append(_Block("warning", text))
+
     def table(self, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         cells = [[_cell(c) for c in row] for row in rows]
         self.blocks.append(_Block("table", ([str(h) for h in headers], cells)))
@@ -50,6 +54,8 @@ class Report:
                 out += ["#" * level + " " + text, ""]
             elif block.kind == "paragraph":
                 out += [block.content, ""]
+            elif block.kind == "warning":
+                out += [f"> **Warning.** {block.content}", ""]
             elif block.kind == "table":
                 headers, rows = block.content
                 out.append("| " + " | ".join(map(_md_cell, headers)) + " |")
@@ -69,6 +75,9 @@ class Report:
                 body.append(f"<h{level}>{html.escape(text)}</h{level}>")
             elif block.kind == "paragraph":
                 body.append(f"<p>{html.escape(block.content)}</p>")
+            elif block.kind == "warning":
+                text = html.escape(block.content)
+                body.append(f'<p class="warning"><strong>Warning.</strong> {text}</p>')
             elif block.kind == "table":
                 headers, rows = block.content
                 head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
@@ -116,6 +125,7 @@ th {{ background: #f3f3f3; }}
 td:first-child, th:first-child {{ text-align: left; }}
 figure {{ margin: 1rem 0; }} img {{ max-width: 100%; }}
 figcaption {{ color: #555; font-size: 0.9rem; }}
+.warning {{ background: #fff4e0; border-left: 4px solid #e08a00; padding: 0.5rem 0.8rem; }}
 </style></head>
 <body>
 {body}

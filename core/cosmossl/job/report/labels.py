@@ -47,6 +47,13 @@ PER_PARAMETER: tuple[Metric, ...] = (
     Metric("bias_", "bias / posterior σ"),
 )
 _BY_KEY = {m.key: m for m in METRICS}
+#: Suffixes of the spread columns of a comparison's table (``nll_std``, ``nll_se``).
+SPREADS = ("_std", "_se")
+
+
+def is_spread(key: str) -> bool:
+    """Whether ``key`` is a spread column (standard deviation or error) of another."""
+    return key.endswith(SPREADS)
 
 
 def metric(key: str) -> Metric | None:

@@ -8,6 +8,7 @@ from typing import Any
 from cosmossl._util.files import save_figure, write_json
 from cosmossl.config.run_file import RunConfig
 from cosmossl.config.settings import InferenceSettings
+from cosmossl.data.priors import PRIOR_SOURCES
 from cosmossl.information.check import noise_warning
 from cosmossl.information.fisher import NOISE_SHARE_LIMIT
 from cosmossl.job.report.document import Report
@@ -99,6 +100,32 @@ def posterior_section(
     return [root / name for name, _ in figures]
 
 
+def run_prior(metrics: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """The prior the run's posteriors were fitted with (``{name: {low, high, source}}``, the
+    same for every summary), or ``None`` without an inference."""
+    return next((m["prior"] for m in metrics.values() if m.get("prior")), None)
+
+
+def _prior_section(report: Report, prior: dict[str, Any] | None) -> None:
+    """The prior every posterior was fitted with, and where it came from; a warning when it is
+    the data's min–max (no prior stated)."""
+    if not prior:
+        return
+    report.heading("Prior")
+    guessed = [f"{n} ∈ [{p['low']:.6g}, {p['high']:.6g}]" for n, p in prior.items()
+               if p["source"] == "data"]  # fmt: skip
+    if guessed:
+        report.warning(
+            f"the prior of {', '.join(guessed)} is the data's min–max: no prior was stated. It "
+            "is narrower than the box the parameters were drawn from, so the posteriors and "
+            "every metric below are wrong near its edges. State the prior in the [dataset] "
+            "table, e.g. priors = { name = [low, high] }."
+        )
+    rows = [(n, p["low"], p["high"], PRIOR_SOURCES.get(p["source"], p["source"]))
+            for n, p in prior.items()]  # fmt: skip
+    report.table(["parameter", "low", "high", "source"], rows)
+
+
 def _fisher_section(report: Report, fisher: dict[str, Any]) -> None:
     names = fisher["param_names"]
     report.heading("Information against the analytic limit")
@@ -175,6 +202,7 @@ def write_run_report(config: RunConfig, run_dir: RunDirectory, result: RunResult
         [(name, "ran" if ran else "up to date", run_dir.seconds(name))
          for name, ran in result.ran.items()],
     )  # fmt: skip
+    _prior_section(report, run_prior(result.metrics))
     history = epoch_history(run_dir.path(TRAINING_METRICS))
     if history:
         report.heading("Training")
@@ -200,6 +228,7 @@ def write_run_report(config: RunConfig, run_dir: RunDirectory, result: RunResult
         {
             "name": config.settings.name,
             "stages": result.ran,
+            "prior": run_prior(result.metrics),
             "summaries": {label: headline(m) for label, m in result.metrics.items()},
             "fisher": result.fisher,
             "robustness": result.robustness,
