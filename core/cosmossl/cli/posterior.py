@@ -6,6 +6,7 @@ import argparse
 
 from cosmossl.cli._common import command, positive_int, print_json
 from cosmossl.components.meta import MAP_CONTENTS
+from cosmossl.errors import ConfigError
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -77,9 +78,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--simulations",
         type=positive_int,
-        default=500,
+        default=None,
         metavar="M",
-        help="new simulations (points; surveys of N maps with --survey) per round (500)",
+        help="new simulations (points; surveys of N maps with --survey) per round, with "
+        "--rounds (500)",
     )
     parser.add_argument("--force", action="store_true", help="sample again even if up to date")
     parser.add_argument("--device", default="auto", help="'cpu', 'cuda' or 'auto' (auto)")
@@ -92,6 +94,12 @@ def run(args: argparse.Namespace) -> int:
     from cosmossl.job.report.observation_report import terminal_table
     from cosmossl.job.report.sequential_report import rounds_table
 
+    if args.simulations is not None and not args.rounds:
+        raise ConfigError(
+            f"--simulations {args.simulations} sets the new simulations of each sequential "
+            "round, but no --rounds were given: add --rounds K (K ≥ 1), or leave out "
+            "--simulations for the amortised posterior"
+        )
     options = ObservationOptions(
         summaries=tuple(args.summary or ()),
         survey=args.survey,
@@ -101,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
         box_size=args.box_size,
         fisher=args.fisher,
         rounds=args.rounds,
-        simulations=args.simulations,
+        **({} if args.simulations is None else {"simulations": args.simulations}),
     )
     result = observe(args.run_dir, args.maps, options, out=args.out, name=args.name,
                      device=args.device, progress=args.progress, force=args.force)  # fmt: skip

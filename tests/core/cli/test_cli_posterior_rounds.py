@@ -4,6 +4,7 @@ where rounds cannot run."""
 
 from __future__ import annotations
 
+import functools
 import json
 
 import h5py
@@ -13,7 +14,7 @@ from support.observations import copy_run, simulate
 
 import cosmossl
 from cosmossl.cli import main
-from cosmossl.job import sequential
+from cosmossl.job import observation, sequential
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:Maximum number of epochs")]
 
@@ -110,6 +111,31 @@ def test_too_few_simulations_per_round_are_refused(run_dir, obs, capsys):
     assert not (run_dir / "posterior").exists()
 
 
+def test_simulations_without_rounds_are_refused(run_dir, obs, capsys):
+    assert main(["-q", "posterior", str(run_dir), str(obs), "--simulations", "300"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "Traceback" not in err
+    assert "--simulations 300 sets the new simulations of each sequential round, but no " \
+           "--rounds were given: add --rounds K" in err  # fmt: skip
+    assert not (run_dir / "posterior").exists()
+
+
+def test_a_truncation_too_small_to_sample_says_so_before_simulating(
+    run_dir, obs, monkeypatch, capsys
+):
+    # Any region needs at least 40 prior draws for 40 points: a limit of 30 must refuse.
+    small = functools.partial(observation.RoundSettings, max_prior_draws=30)
+    monkeypatch.setattr(observation, "RoundSettings", small)
+    assert main(["-q", "posterior", str(run_dir), str(obs), *ROUNDS]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "Traceback" not in err
+    assert "prior draws (acceptance" in err and "40 points would need" in err
+    assert "more than the limit of 30" in err
+    rounds = run_dir / "posterior" / "obs" / "rounds" / "encoder"
+    assert not (rounds / "round-1" / "simulations.h5").exists()
+    assert not (run_dir / "posterior" / "obs" / "samples-sequential.h5").exists()
+
+
 def test_negative_rounds_are_refused(run_dir, obs, capsys):
     assert main(["-q", "posterior", str(run_dir), str(obs), "--rounds", "-1"]) == 2
     assert "--rounds must be 0 (none) or more, got -1" in capsys.readouterr().err
@@ -130,7 +156,8 @@ def stored_maps_run(tmp_path_factory):
     table = {**RUN, "name": "stored", "statistic": None, "fisher": {"enabled": False}}
     table = {k: v for k, v in table.items() if v is not None}
     table["dataset"] = {"type": "npy", "maps": str(folder / "maps.npy"),
-                        "params": str(folder / "params.npy"), "box_size": 100.0}  # fmt: skip
+                        "params": str(folder / "params.npy"), "box_size": 100.0,
+                        "priors": {"theta_0": [0.2, 0.8], "theta_1": [0.2, 0.8]}}  # fmt: skip
     run(parse_run_config(table, source="stored.toml"), run_dir=folder / "run", progress=False)
     return folder / "run"
 
