@@ -10,7 +10,7 @@ import json
 import h5py
 import numpy as np
 import pytest
-from support.observations import copy_run, simulate
+from support.observations import TRUTH, simulate
 
 import cosmossl
 from cosmossl.cli import main
@@ -18,20 +18,7 @@ from cosmossl.job import observation, sequential
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:Maximum number of epochs")]
 
-TRUTH = (0.3, 0.8)
 ROUNDS = ["--summary", "encoder", "--samples", "500", "--rounds", "2", "--simulations", "40"]
-
-
-@pytest.fixture
-def run_dir(observed_run, tmp_path):
-    return copy_run(observed_run, tmp_path / "run")
-
-
-@pytest.fixture
-def obs(tmp_path):
-    path = tmp_path / "obs.npy"
-    np.save(path, simulate(TRUTH, 1)[0, 0])  # one [16, 16] map
-    return path
 
 
 def test_rounds_refine_the_posterior_and_report_each_round(run_dir, obs, capsys):
