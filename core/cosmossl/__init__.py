@@ -36,6 +36,7 @@ _LAZY: dict[str, str] = {
     "Dataset": "cosmossl.components.dataset",
     "Simulator": "cosmossl.components.dataset",
     "TrainingSimulator": "cosmossl.components.dataset",
+    "NuisanceSimulator": "cosmossl.components.dataset",
     "Augmentation": "cosmossl.components.augmentation",
     "Encoder": "cosmossl.components.encoder",
     "EncoderParams": "cosmossl.components.encoder",
@@ -134,7 +135,12 @@ if TYPE_CHECKING:
     from cosmossl.components.augmentation import Augmentation
     from cosmossl.components.backend import Backend
     from cosmossl.components.base import Component
-    from cosmossl.components.dataset import Dataset, Simulator, TrainingSimulator
+    from cosmossl.components.dataset import (
+        Dataset,
+        NuisanceSimulator,
+        Simulator,
+        TrainingSimulator,
+    )
     from cosmossl.components.encoder import Encoder, EncoderParams
     from cosmossl.components.loss import Loss, LossOutput
     from cosmossl.components.meta import MAP_CONTENTS, MapContent, MapMeta

@@ -292,6 +292,24 @@ class GoodSimulator(GoodDataset):
         return np.array([[2 * 64 / self.fiducial[0] ** 2]])
 
 
+class NuisanceSimulatorKit(GoodSimulator):
+    """A NuisanceSimulator: the map's amplitude is θ · η."""
+
+    nuisance_names = ("eta",)
+    nuisance_fiducial = np.array([2.0])
+
+    def simulate(self, theta, seeds, nuisance=None):
+        eta = self.nuisance_fiducial if nuisance is None else np.atleast_2d(nuisance)[:, 0]
+        return super().simulate(np.atleast_2d(theta) * np.reshape(eta, (-1, 1)), seeds)
+
+
+class NuisanceOffFiducialSimulator(NuisanceSimulatorKit):
+    """Holds the nuisance at 1 by default, not at its declared fiducial value 2."""
+
+    def simulate(self, theta, seeds, nuisance=None):
+        return super().simulate(theta, seeds, np.ones(1) if nuisance is None else nuisance)
+
+
 class SeedlessNoiseSimulator(GoodSimulator):
     """The noise comes from the parameters' hash, not from the seed alone."""
 

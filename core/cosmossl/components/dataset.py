@@ -71,6 +71,24 @@ class Simulator(Protocol):
 
 
 @runtime_checkable
+class NuisanceSimulator(Simulator, Protocol):
+    """A simulator whose nuisance parameters (e.g. baryonic feedback) can be set.
+
+    Derivatives in the nuisance parameters are what the marginalised Fisher matrix and nuisance
+    hardening need (:mod:`cosmossl.information.hardening`): :meth:`simulate` takes their values
+    as ``nuisance`` ``[B, Q]``, in the order of ``nuisance_names``.
+    """
+
+    @property
+    def nuisance_names(self) -> tuple[str, ...]:
+        """Names of the Q nuisance parameters (empty when there are none)."""
+
+    @property
+    def nuisance_fiducial(self) -> np.ndarray:
+        """Their fiducial values ``[Q]``: where :meth:`simulate` holds them by default."""
+
+
+@runtime_checkable
 class TrainingSimulator(Simulator, Protocol):
     """A simulator cheap enough to make training maps afresh at every step.
 

@@ -116,12 +116,16 @@ class RunConfig:
         rows = [(slot, _short(spec)) for slot, spec in self.components.items()]
         rows += [("augmentation", _short(spec)) for spec in self.augmentations]
         pairing, train = settings.pairing, settings.train
-        rows.append(("pairing", f"{pairing.views} views per group, {pairing.level}"))
+        mixture = f" ({pairing.paired_fraction:g} of rows)" if pairing.paired_fraction < 1 else ""
+        rows.append(("pairing", f"{pairing.views} views per group, {pairing.level}{mixture}"))
         if "encoder" in self.components:
             rows.append(
                 ("train", f"{train.epochs} epochs × {train.batch_size} groups, "
                  f"lr {train.lr:g} ({train.schedule})")
             )  # fmt: skip
+        if settings.hardening.nuisance:
+            against = ", ".join(settings.hardening.nuisance)
+            rows.append(("hardening", f"every summary also hardened against {against}"))
         robustness = settings.robustness
         if robustness.contaminations:
             size = settings.robustness_survey_size

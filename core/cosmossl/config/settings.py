@@ -1,7 +1,7 @@
 """The run file's settings: every table that is not a component slot, as typed models.
 
 ``[train]`` (:class:`TrainSettings`), ``[inference]`` (:class:`InferenceSettings`),
-``[pairing]``, ``[fisher]``, ``[robustness]``, ``[compare]`` and the top-level keys
+``[pairing]``, ``[fisher]``, ``[hardening]``, ``[robustness]``, ``[compare]`` and the top-level keys
 (:class:`RunSettings`). Each
 model rejects unknown keys; ``docs/configuration.md`` is generated from their descriptions.
 This module imports no torch so that reading a run file stays fast.
@@ -160,11 +160,30 @@ class PairingSettings(_Section):
         "nuisance; stored maps need them, e.g. lognormal paired_draws ≥ 2).",
     )
     views: int = Field(2, ge=2, description="Views drawn per group in each batch.")
+    paired_fraction: float = Field(
+        1.0,
+        ge=0.0,
+        le=1.0,
+        description="At level 'paired', training on fresh maps: the share of a batch's rows "
+        "whose views are paired simulations (one seed, each view its own nuisance draw); the "
+        "other rows' views are other simulations of the cosmology (other seeds and nuisance, as "
+        "at 'across-simulations'). The invariance term is then that mixture. Below 1 it needs "
+        "fresh training maps.",
+    )
     small_groups: Literal["replace", "skip", "error"] = Field(
         "replace",
         description="A group with fewer maps than `views`: 'replace' repeats its maps (after "
         "using each once), 'skip' leaves it out, 'error' stops with the groups named.",
     )
+
+    @model_validator(mode="after")
+    def _mixture_needs_paired(self) -> PairingSettings:
+        if self.paired_fraction < 1.0 and self.level != "paired":
+            raise ValueError(
+                f"paired_fraction = {self.paired_fraction} mixes paired and across-simulation "
+                f"positives: it needs level = 'paired' (got '{self.level}')"
+            )
+        return self
 
 
 class FisherSettings(_Section):
@@ -184,6 +203,59 @@ class FisherSettings(_Section):
         description="Finite-difference step δ relative to θ (5-point stencil θ ± δ, θ ± 2δ; "
         "larger steps bias a network's derivatives, docs/formats.md).",
     )
+
+
+class HardeningSettings(_Section):
+    """Nuisance hardening of every summary (Alsing & Wandelt 2019, arXiv:1903.01473).
+
+    See docs/inference.md, "Nuisance hardening".
+    """
+
+    nuisance: list[str] = Field(
+        default_factory=list,
+        description="Nuisance parameters of the simulator to harden every summary against (e.g. "
+        '["A_AGN1", "A_AGN2"]): each summary X gains a twin X-hardened, its score projected off '
+        "these directions at the fiducial point, which goes through inference and robustness "
+        "like the others. Needs a simulator whose nuisance can be set (lognormal with feedback "
+        "= true). Empty: no hardening.",
+    )
+    n_fiducial: int = Field(
+        1000, ge=10, description="Maps at the fiducial point for the summary's mean and covariance."
+    )
+    n_derivative: int = Field(
+        500, ge=2, description="Seed-matched maps at each offset of each derivative."
+    )
+    step: float = Field(
+        0.005, gt=0, lt=0.5, description="Finite-difference step of θ, relative to its fiducial."
+    )
+    nuisance_step: float = Field(
+        0.05,
+        gt=0,
+        lt=0.5,
+        description="Finite-difference step of the nuisance parameters, relative to their "
+        "fiducial values.",
+    )
+
+    anchors: list[dict[str, float]] = Field(
+        default_factory=list,
+        description="Further points of the nuisance prior, a table each with a value for every "
+        "name of `nuisance` (e.g. {A_AGN1 = 4.0, A_AGN2 = 2.0}): the summary's derivatives in "
+        "the nuisance there are projected out too. This removes more of the response of a "
+        "summary to a nuisance that acts non-linearly, at the cost of more information. Empty: "
+        "the classic first-order hardening at the fiducial point.",
+    )
+
+    @model_validator(mode="after")
+    def _distinct(self) -> HardeningSettings:
+        if len(set(self.nuisance)) != len(self.nuisance):
+            raise ValueError(f"nuisance names must differ: {self.nuisance}")
+        for number, anchor in enumerate(self.anchors, 1):
+            if set(anchor) != set(self.nuisance):
+                raise ValueError(
+                    f"anchor #{number} must give a value to each of {self.nuisance} and nothing "
+                    f"else, got {sorted(anchor)}"
+                )
+        return self
 
 
 class Contamination(_Section):
@@ -308,6 +380,7 @@ class RunSettings(_Section):
     train: TrainSettings = Field(default_factory=TrainSettings)
     inference: InferenceSettings = Field(default_factory=InferenceSettings)
     fisher: FisherSettings = Field(default_factory=FisherSettings)
+    hardening: HardeningSettings = Field(default_factory=HardeningSettings)
     robustness: RobustnessSettings = Field(default_factory=RobustnessSettings)
     compare: CompareSettings = Field(default_factory=CompareSettings)
 

@@ -1,5 +1,6 @@
-"""How much information summaries keep: the Fisher matrix of a summary from simulations, the
-information check against a simulator's analytic limit, and probes.
+"""How much information summaries keep: the Fisher matrix of a summary from simulations (and
+its marginal over nuisance parameters), the information check against a simulator's analytic
+limit, probes, and nuisance hardening of any summary.
 
 A public module: plugins and users may import from it (``from cosmossl.information import
 estimate_fisher``). Names resolve lazily.
@@ -29,7 +30,12 @@ _LAZY: dict[str, str] = {
     "fom_fraction": "cosmossl.information.fisher",
     "fom_fraction_interval": "cosmossl.information.fisher",
     "hartlap_factor": "cosmossl.information.fisher",
+    "marginal_fisher": "cosmossl.information.fisher",
     "simulate_summaries": "cosmossl.information.fisher",
+    # nuisance hardening (Alsing & Wandelt 2019) of any summary
+    "NuisanceHardening": "cosmossl.information.hardening",
+    "fit_hardening": "cosmossl.information.hardening",
+    "simulate_with_nuisance": "cosmossl.information.hardening",
     # the information check: every summary against the analytic limit
     "information": "cosmossl.information.check",
     # probes: how much of a quantity summaries keep
@@ -54,6 +60,12 @@ if TYPE_CHECKING:
         fom_fraction,
         fom_fraction_interval,
         hartlap_factor,
+        marginal_fisher,
         simulate_summaries,
+    )
+    from cosmossl.information.hardening import (
+        NuisanceHardening,
+        fit_hardening,
+        simulate_with_nuisance,
     )
     from cosmossl.information.probes import linear_probe_r2, mlp_probe_r2, r2_score

@@ -7,7 +7,11 @@
   simulated derivatives (Coulton & Wandelt 2023, arXiv:2305.08994); raw and debiased together;
 - :func:`fom_fraction`, :func:`cramer_rao`: the figure-of-merit fraction
   sqrt(det F_t / det F_limit) and the Cramér–Rao bounds σ_a = sqrt((F⁻¹)_aa);
-  :func:`fom_fraction_interval` its jackknife interval.
+  :func:`fom_fraction_interval` its jackknife interval;
+- nuisance parameters: :func:`with_nuisance` turns a simulator's ``simulate(θ, seeds,
+  nuisance)`` into a function of (θ, η) so that the same estimator takes derivatives in the
+  nuisance η too, and :func:`marginal_fisher` gives the Fisher matrix of θ with η
+  marginalised, F_θθ − F_θη F_ηη⁻¹ F_ηθ.
 
 The analytic limit of a field is in :mod:`cosmossl.physics.fisher_limit`; the information check
 of the main job (every summary against the limit) in :mod:`cosmossl.information.check`.
@@ -15,8 +19,8 @@ of the main job (every summary against the limit) in :mod:`cosmossl.information.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import NamedTuple
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -32,6 +36,28 @@ def hartlap_factor(n_sims: int, dim: int) -> float:
             f"summary (the Hartlap factor needs n > D + 2 = {dim + 2})"
         )
     return (n_sims - dim - 2) / (n_sims - 1)
+
+
+def checked_simulations(
+    summaries_fid: np.ndarray, derivatives: np.ndarray, what: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fiducial summaries ``[n, D]`` and derivatives ``[K, m, D]`` as float64, or a
+    :class:`DataError` (starting with ``what``) when their shapes do not fit together."""
+    fid = np.asarray(summaries_fid, dtype=np.float64)
+    derivs = np.asarray(derivatives, dtype=np.float64)
+    if fid.ndim != 2 or derivs.ndim != 3 or derivs.shape[-1] != fid.shape[1]:
+        raise DataError(
+            f"{what}: shapes fid {fid.shape} and derivatives {derivs.shape} do not match "
+            "([n, D], [P, m, D])"
+        )
+    return fid, derivs
+
+
+def hartlap_precision(summaries_fid: np.ndarray) -> np.ndarray:
+    """Ĉ⁻¹ of the fiducial summaries ``[n, D]`` times the Hartlap factor: unbiased."""
+    n, dim = summaries_fid.shape
+    covariance = np.atleast_2d(np.cov(summaries_fid, rowvar=False))
+    return hartlap_factor(n, dim) * np.linalg.inv(covariance)
 
 
 class FisherEstimate(NamedTuple):
@@ -102,22 +128,14 @@ def estimate_fisher(summaries_fid: np.ndarray, derivatives: np.ndarray) -> Fishe
       definite when the derivatives are dominated by noise (then more derivative simulations
       are needed).
     """
-    fid = np.asarray(summaries_fid, dtype=np.float64)
-    derivs = np.asarray(derivatives, dtype=np.float64)
-    if fid.ndim != 2 or derivs.ndim != 3 or derivs.shape[-1] != fid.shape[1]:
-        raise DataError(
-            f"summary Fisher: shapes fid {fid.shape} and derivatives {derivs.shape} do not "
-            "match ([n, D], [P, m, D])"
-        )
-    n, dim = fid.shape
+    fid, derivs = checked_simulations(summaries_fid, derivatives, "summary Fisher")
     m = derivs.shape[1]
     if m < 2:
         raise DataError(
             "summary Fisher: the noise-bias correction needs at least 2 derivative simulations "
             f"(got {m})"
         )
-    covariance = np.atleast_2d(np.cov(fid, rowvar=False))
-    precision = hartlap_factor(n, dim) * np.linalg.inv(covariance)
+    precision = hartlap_precision(fid)
     dmu = derivs.mean(axis=1)  # [P, D]
     raw = dmu @ precision @ dmu.T
     resid = derivs - dmu[:, None, :]
@@ -136,8 +154,13 @@ def fom_fraction_interval(
     level: float = 0.68,
     blocks: int = 50,
     seed: int = 0,
+    marginalise: int | None = None,
 ) -> tuple[float, float]:
     """Central ``level`` interval (default 68%) of the debiased FoM fraction, by the jackknife.
+
+    With ``marginalise`` = P the derivatives hold P parameters and then nuisance parameters,
+    and the fraction is that of the marginal Fisher matrix of the first P
+    (:func:`marginal_fisher`) against ``fisher_limit`` ``[P, P]``.
 
     The fiducial and the derivative simulations are each cut into ``blocks`` random blocks;
     leaving out block k of both gives one re-estimate (every derivative simulation keeps its
@@ -162,18 +185,23 @@ def fom_fraction_interval(
     rng = np.random.default_rng([seed, 0x7ACC])
     fid_blocks = np.array_split(rng.permutation(len(fid)), blocks)
     derivative_blocks = np.array_split(rng.permutation(derivs.shape[1]), blocks)
+
+    def fraction(fisher: np.ndarray) -> float:
+        if marginalise is not None:
+            fisher = marginal_fisher(fisher, marginalise)
+        return fom_fraction(fisher, fisher_limit)
+
     values = np.array([
-        fom_fraction(
+        fraction(
             estimate_fisher(
                 np.delete(fid, fid_blocks[k], axis=0),
                 np.delete(derivs, derivative_blocks[k], axis=1),
-            ).fisher,
-            fisher_limit,
+            ).fisher
         )
         for k in range(blocks)
     ])  # fmt: skip
     spread = float(np.sqrt((blocks - 1) / blocks * np.square(values - values.mean()).sum()))
-    estimate = fom_fraction(estimate_fisher(fid, derivs).fisher, fisher_limit)
+    estimate = fraction(estimate_fisher(fid, derivs).fisher)
     half = float(norm.ppf((1 + level) / 2)) * spread
     return max(0.0, estimate - half), estimate + half
 
@@ -229,9 +257,33 @@ def simulate_summaries(
     delta = np.asarray(delta, dtype=np.float64)
     fid_seeds = derive_seeds(n_fiducial, seed, FISHER_STREAM, 0)
     fid = np.asarray(summarize(simulate(np.tile(theta, (n_fiducial, 1)), fid_seeds)))
+    derivatives = simulate_derivatives(
+        simulate, summarize, theta, delta, n_derivative=n_derivative, seed=seed, stencil=stencil
+    )
+    return fid, derivatives
+
+
+def simulate_derivatives(
+    simulate: Callable[[np.ndarray, list[int]], np.ndarray],
+    summarize: Callable[[np.ndarray], np.ndarray],
+    theta: np.ndarray,
+    delta: np.ndarray,
+    *,
+    n_derivative: int = 250,
+    seed: int = 0,
+    stencil: int = 5,
+    which: Sequence[int] | None = None,
+) -> np.ndarray:
+    """Per-simulation derivatives ``[len(which), m, D]`` at ``theta`` in the parameters
+    numbered ``which`` (default all), from the derivative seeds of :func:`simulate_summaries`
+    (the same seeds at every point and parameter)."""
+    if stencil not in STENCILS:
+        raise DataError(f"summary Fisher: stencil must be 3 or 5 (got {stencil})")
+    theta = np.asarray(theta, dtype=np.float64)
+    delta = np.asarray(delta, dtype=np.float64)
     seeds = derive_seeds(n_derivative, seed, FISHER_STREAM, 1)
     derivatives = []
-    for a in range(len(theta)):
+    for a in range(len(theta)) if which is None else which:
         total = 0.0
         for multiple, weight in STENCILS[stencil]:
             point = theta.copy()
@@ -239,4 +291,65 @@ def simulate_summaries(
             maps = simulate(np.tile(point, (n_derivative, 1)), seeds)
             total = total + weight * np.asarray(summarize(maps), dtype=np.float64)
         derivatives.append(total / delta[a])
-    return fid, np.stack(derivatives)
+    return np.stack(derivatives)
+
+
+def with_nuisance(
+    simulate: Callable[..., np.ndarray],
+    n_params: int,
+    nuisance_fiducial: np.ndarray,
+    free: Sequence[int],
+) -> Callable[[np.ndarray, list[int]], np.ndarray]:
+    """``simulate(θ, seeds, nuisance)`` as a function of ``(θ, η) [B, P + len(free)]``.
+
+    The columns after the first ``n_params`` set the nuisance parameters numbered ``free``;
+    the others stay at ``nuisance_fiducial`` ``[Q]``. Give the result to
+    :func:`simulate_summaries` with the fiducial point ``(θ_fid, η_fid[free])`` to get
+    derivatives in both, and the Fisher matrix of all of them from :func:`estimate_fisher`.
+    """
+    fiducial = np.asarray(nuisance_fiducial, dtype=np.float64)
+    free = [int(i) for i in free]
+
+    def simulate_extended(params: np.ndarray, seeds: Any) -> np.ndarray:
+        params = np.atleast_2d(np.asarray(params, dtype=np.float64))
+        nuisance = np.tile(fiducial, (len(params), 1))
+        nuisance[:, free] = params[:, n_params:]
+        return simulate(params[:, :n_params], seeds, nuisance)
+
+    return simulate_extended
+
+
+#: Eigenvalue ratio below which F_ηη counts as singular (nuisance parameters whose effects on
+#: the summary are proportional: no data can tell them apart).
+DEGENERATE = 1e-9
+
+
+def marginal_fisher(
+    fisher: np.ndarray, n_params: int, names: Sequence[str] | None = None
+) -> np.ndarray:
+    """F_θθ − F_θη F_ηη⁻¹ F_ηθ: the Fisher matrix ``[P, P]`` of the first ``n_params``
+    parameters with the others (nuisance) marginalised; equal to ((F⁻¹)_θθ)⁻¹.
+
+    ``names`` (of the nuisance parameters, for the message) name the culprits when F_ηη is not
+    positive definite or is singular: two nuisance parameters whose effects are proportional
+    cannot be marginalised together; keep one of them.
+    """
+    f = np.asarray(fisher, dtype=np.float64)
+    p = int(n_params)
+    if f.ndim != 2 or f.shape[0] != f.shape[1] or not 0 < p <= f.shape[0]:
+        raise DataError(f"marginal Fisher: a square matrix with more than {p} rows is needed, "
+                        f"got shape {f.shape}")  # fmt: skip
+    if p == f.shape[0]:
+        return f.copy()
+    f_tt, f_tn, f_nn = f[:p, :p], f[:p, p:], f[p:, p:]
+    values = np.linalg.eigvalsh(0.5 * (f_nn + f_nn.T))
+    if values[0] <= DEGENERATE * max(values[-1], 0.0):
+        which = ", ".join(names) if names else f"parameters {p}..{f.shape[0] - 1}"
+        raise DataError(
+            f"marginal Fisher: the Fisher matrix of the nuisance parameters ({which}) is "
+            f"singular or not positive definite (eigenvalues {values.min():.3g} … "
+            f"{values.max():.3g}): some of them act on the summary in proportion to each other "
+            "(or not at all); marginalise over fewer of them"
+        )
+    out = f_tt - f_tn @ np.linalg.solve(f_nn, f_tn.T)
+    return 0.5 * (out + out.T)

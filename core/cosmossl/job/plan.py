@@ -11,7 +11,8 @@ both say it in the same words:
   statistic imported and its parameters validated, errors naming the table the user wrote;
 - :func:`check_dataset`: the dataset is built and, when it reads files, opened (headers,
   dtypes, metadata) — the same checks, and messages, as when a command loads it; so is each
-  robustness contamination's dataset (:func:`contamination_dataset`); for a command, so are
+  robustness contamination's dataset (:func:`contamination_dataset`); the dataset can set the
+  nuisance parameters that ``[hardening]`` names (:func:`check_hardening`); for a command, so are
   the splits of those maps (:func:`check_splits`) and the size of the encoder and loss it
   trains on them (:func:`check_model`, on torch's ``meta`` device: nothing is allocated);
 - :func:`check_data`: what the inference will ask of the rows (a prior for every parameter,
@@ -41,6 +42,7 @@ from cosmossl.config.settings import RunSettings
 from cosmossl.data.rows import GroupedRows
 from cosmossl.data.splits import Split
 from cosmossl.errors import ConfigError, DataError
+from cosmossl.information.hardening import nuisance_indices
 from cosmossl.job.run_dir import check_run_directory, run_directory
 from cosmossl.plugin.factory import create
 from cosmossl.plugin.host import registry as default_registry
@@ -114,12 +116,14 @@ def check_dataset(
     config: RunConfig, purpose: str, *, seed: int | None = None, command: str | None = None
 ) -> None:
     """Build the dataset and, when it reads files, open them (the maps stay on disk); the same
-    for the dataset of every robustness contamination that makes the data set again.
+    for the dataset of every robustness contamination that makes the data set again. The
+    dataset must be able to set the nuisance parameters ``[hardening]`` names.
 
     With ``command``, also what that command will make of the maps: their splits
     (:func:`check_splits`, for maps read from files) and the encoder and loss it will train on
     them (:func:`check_model`)."""
     datasets = [build_dataset(config, purpose)]
+    check_hardening(config, datasets[0])
     for index, contamination in enumerate(config.settings.robustness.contaminations):
         if contamination.dataset is not None:
             datasets.append(contamination_dataset(config, index))
@@ -328,6 +332,18 @@ def _check_survey_size(
         f"{splits} splits; {noun} {listed} (of {groups.size}) {verb} {have} — lower "
         f"{key.split()[-1]} or add maps to {'it' if len(named) == 1 else 'them'}"
     )
+
+
+def check_hardening(config: RunConfig, dataset: Any) -> None:
+    """Refuse, before any work, a ``[hardening]`` whose nuisance parameters the run's dataset
+    cannot set (the message names the run file)."""
+    nuisance = config.settings.hardening.nuisance
+    if not nuisance:
+        return
+    try:
+        nuisance_indices(dataset, nuisance)
+    except ConfigError as exc:
+        raise ConfigError(f"{config.source}: [hardening] {exc}") from None
 
 
 # ---- cosmossl compare ----------------------------------------------------------------------

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from cosmossl._util.files import atomic_path
 from cosmossl._util.seeds import derive_seed
 from cosmossl.config.run_file import RunConfig, contamination_spec
 from cosmossl.data.mapset import MapSet
@@ -90,7 +91,7 @@ def evaluate_robustness(
     config: RunConfig,
     s: Summaries,
     summarize: Callable[[MapSet], np.ndarray],
-    contaminated: dict[str, MapSet],
+    contaminated: dict[str, MapSet | np.ndarray],
     out_dir: Path,
     *,
     posterior_dir: Path | None = None,
@@ -98,7 +99,9 @@ def evaluate_robustness(
 ) -> dict[str, Any]:
     """Robustness metrics of one summary (its clean summaries ``s``; ``summarize`` maps a map
     set to ``[N, D]`` summaries) on every contaminated test set, written to
-    ``out_dir/metrics.json``.
+    ``out_dir/metrics.json``. A contaminated test set may also be given as its summaries
+    ``[n_test, D]`` (e.g. the hardened twin's, from its base summary's); the contaminated test
+    summaries are kept in ``out_dir/contaminated_summaries.npz`` (:func:`read_contaminated`).
 
     ``posterior_dir`` is the posterior of the inference stage, reused when the survey sizes
     agree; otherwise a posterior for surveys of :func:`survey_size` maps is fitted on the clean
@@ -126,9 +129,28 @@ def evaluate_robustness(
         "clean": {k: clean.metrics[k] for k in ("nll", "log_fom_mean", "coverage", "params")},
         "contaminations": {},
     }
+    kept = {}
     for name, maps in contaminated.items():
         x = np.asarray(s.summaries, dtype=np.float64).copy()
-        x[test] = summarize(maps)
+        x[test] = maps if isinstance(maps, np.ndarray) else summarize(maps)
+        kept[name] = x[test]
         out["contaminations"][name] = robustness_metrics(clean, judge(x))
+    _write_contaminated(out_dir / layout.CONTAMINATED_SUMMARIES, kept)
     write_metrics(out_dir / layout.METRICS, out)
     return out
+
+
+def _write_contaminated(path: Path, summaries: dict[str, np.ndarray]) -> None:
+    names = list(summaries)
+    arrays = {f"c{i}": summaries[name] for i, name in enumerate(names)}
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, names=np.array(names), **arrays)
+
+
+def read_contaminated(path: Path) -> dict[str, np.ndarray] | None:
+    """The contaminated test summaries a robustness stage kept (by contamination name), or
+    None when it kept none (a run directory of an earlier version)."""
+    if not path.exists():
+        return None
+    with np.load(path, allow_pickle=False) as data:
+        return {str(name): data[f"c{i}"] for i, name in enumerate(data["names"])}

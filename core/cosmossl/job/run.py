@@ -1,5 +1,5 @@
-"""The main job: simulate or load → train → compress → infer → robustness → information check
-→ report.
+"""The main job: simulate or load → train → compress → harden → infer → robustness →
+information check → report.
 
 Every stage writes into one run directory and is skipped on a re-run when its inputs are
 unchanged: its config section, the run seed, the keys of the stages it consumes, the files a
@@ -35,6 +35,7 @@ from cosmossl.job.plan import (
     check_config,
     check_data,
     check_dataset,
+    check_hardening,
     contamination_dataset,
 )
 from cosmossl.job.report.run_report import write_run_report
@@ -137,6 +138,7 @@ class _Job:
             for index, c in enumerate(self.settings.robustness.contaminations)
             if c.dataset is not None
         }
+        check_hardening(self.config, dataset)
         mapset, data_key = self.data(dataset)
         check_data(self.config, mapset)  # what the inference will need, before any training
         sources: dict[str, tuple[str, str]] = {}  # label -> (summaries file, stage key)
@@ -147,6 +149,11 @@ class _Job:
         statistic_spec = self.config.component("statistic")
         if statistic_spec is not None:
             sources[statistic_spec.type] = self.compress_statistic(mapset, data_key)
+        if self.settings.hardening.nuisance:
+            for label, (path, key) in list(sources.items()):
+                sources[layout.hardened(label)] = self.harden(
+                    dataset, mapset, label, path, key, checkpoint
+                )
         if self.config.component("backend") is not None:
             for label, (path, key) in sources.items():
                 self.result.metrics[label] = self.infer(label, path, key)
@@ -253,6 +260,47 @@ class _Job:
         key = self._stage(f"compress-{spec.type}", inputs, [out], action)
         return out, key
 
+    def harden(
+        self,
+        simulator: Any,
+        mapset: MapSet,
+        label: str,
+        summaries: str,
+        summaries_key: str,
+        checkpoint: Path | None,
+    ) -> tuple[str, str]:
+        """The hardened twin of the summaries ``label`` (``[hardening]``), and the fitted
+        hardening in ``hardening/<label>.json``."""
+        from cosmossl.data.summaries import read_summaries
+        from cosmossl.job.hardening import fit_run_hardening, harden_summaries
+
+        out, fitted = layout.summaries(layout.hardened(label)), layout.hardening(label)
+        spec = self._summary_spec(label)
+
+        def action() -> None:
+            hardening = fit_run_hardening(
+                self.config, simulator, label, spec, checkpoint=checkpoint, meta=mapset.meta
+            )
+            write_json(self.dir.path(fitted), hardening.to_dict())
+            s = read_summaries(self.dir.path(summaries))
+            write_summaries(self.dir.path(out), harden_summaries(s, hardening, label))
+
+        inputs = {
+            "summaries": summaries_key,
+            "hardening": self.settings.hardening.model_dump(mode="json"),
+            "dataset": self.dataset_spec.to_table(),
+            "seed": self.settings.seed,
+            "code": _code(spec, self.dataset_spec),
+        }
+        key = self._stage(f"harden-{label}", inputs, [out, fitted], action)
+        return out, key
+
+    def _summary_spec(self, label: str) -> ComponentSpec:
+        """The component that makes the summaries ``label`` (hardened or not)."""
+        if layout.base_label(label) == layout.ENCODER:
+            return self.config.require("encoder")
+        return self.config.require("statistic")
+
     def infer(self, label: str, summaries: str, summaries_key: str) -> dict[str, Any]:
         from cosmossl.job.infer import infer
 
@@ -319,18 +367,17 @@ class _Job:
         contaminated: dict[str, tuple[str, str]],
     ) -> dict[str, Any]:
         from cosmossl.data.summaries import read_summaries
-        from cosmossl.job.robustness import evaluate_robustness
+        from cosmossl.information.hardening import NuisanceHardening
+        from cosmossl.job.robustness import evaluate_robustness, read_contaminated
         from cosmossl.summaries.compress import compress, compress_statistic
 
         out_dir = layout.robustness(label)
         metrics = f"{out_dir}/{layout.METRICS}"
         # The summary that is run again on the contaminated maps: the trained encoder, or the
-        # statistic (its code is part of the key, as for the stages that made the summaries).
-        summary_spec = (
-            self.config.require("encoder")
-            if label == layout.ENCODER
-            else self.config.require("statistic")
-        )
+        # statistic (its code is part of the key, as for the stages that made the summaries),
+        # then the fitted hardening for a hardened label.
+        summary_spec = self._summary_spec(label)
+        base = layout.base_label(label)
         inputs = {
             "summaries": summaries_key,
             "infer": self.dir.key(f"infer-{label}"),
@@ -341,29 +388,44 @@ class _Job:
             "seed": self.settings.seed,
             "code": _code(summary_spec, self.config.require("backend")),
         }
+        if base != label:  # the hardened twin hardens the contaminated summaries of its base
+            inputs["base"] = self.dir.key(f"robustness-{base}")
         device = self.settings.device
 
         def summarize(maps: MapSet) -> Any:
-            if label == layout.ENCODER:
-                return compress(maps, checkpoint, device=device, progress=False).summaries
-            statistic = create(
-                "statistic", summary_spec.type, summary_spec.params, meta=mapset.meta
-            )
-            return compress_statistic(
-                maps, statistic, name=summary_spec.type, device=device, progress=False
-            ).summaries
+            if base == layout.ENCODER:
+                values = compress(maps, checkpoint, device=device, progress=False).summaries
+            else:
+                statistic = create(
+                    "statistic", summary_spec.type, summary_spec.params, meta=mapset.meta
+                )
+                values = compress_statistic(
+                    maps, statistic, name=summary_spec.type, device=device, progress=False
+                ).summaries
+            return values if base == label else hardening()(values)
+
+        def hardening() -> NuisanceHardening:
+            return NuisanceHardening.from_dict(read_json(self.dir.path(layout.hardening(base))))
 
         def action() -> None:
+            test_sets: dict[str, Any] = {name: read_mapset(self.data_dir.path(path))
+                                         for name, (path, _) in contaminated.items()}  # fmt: skip
+            kept = None
+            if base != label:
+                kept = read_contaminated(
+                    self.dir.path(layout.robustness(base), layout.CONTAMINATED_SUMMARIES)
+                )
+            if kept is not None and set(kept) == set(test_sets):
+                test_sets = {name: hardening()(values) for name, values in kept.items()}
             evaluate_robustness(
                 self.config,
                 read_summaries(self.dir.path(summaries)),
                 summarize,
-                {name: read_mapset(self.data_dir.path(path))
-                 for name, (path, _) in contaminated.items()},
+                test_sets,
                 self.dir.path(out_dir),
                 posterior_dir=self.dir.path(layout.inference(label), layout.POSTERIOR),
                 progress=self.progress,
-            )  # fmt: skip
+            )
 
         self._stage(f"robustness-{label}", inputs, [metrics], action, owned=[out_dir])
         return read_json(self.dir.path(metrics))

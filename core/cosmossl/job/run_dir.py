@@ -63,6 +63,8 @@ LOCK = ".cosmossl-run.lock"
 MARKER_FORMAT, MARKER_VERSION = "cosmossl-run-directory", 1
 METRICS = "metrics.json"
 POSTERIOR = "posterior"
+#: What a robustness stage keeps of the contaminated test maps: their summaries, by name.
+CONTAMINATED_SUMMARIES = "contaminated_summaries.npz"
 EXPORT = "export"
 
 
@@ -72,6 +74,25 @@ SUMMARIES = "summaries"
 def summaries(label: str) -> str:
     """Summaries file of ``label`` (``"encoder"`` or a statistic's name)."""
     return f"{SUMMARIES}/{label}.h5"
+
+
+#: Label suffix of a hardened summary (``[hardening]``): ``encoder`` → ``encoder-hardened``.
+HARDENED = "-hardened"
+
+
+def hardened(label: str) -> str:
+    """Label of the hardened twin of the summaries ``label``."""
+    return f"{label}{HARDENED}"
+
+
+def base_label(label: str) -> str:
+    """The summaries a label was made from: itself, or the one a hardened label hardens."""
+    return label.removesuffix(HARDENED)
+
+
+def hardening(label: str) -> str:
+    """The fitted nuisance hardening of the summaries ``label`` (JSON)."""
+    return f"hardening/{label}.json"
 
 
 def inference(label: str) -> str:

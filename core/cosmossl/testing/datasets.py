@@ -179,7 +179,9 @@ def check_simulator(simulator: Any, *, mapset: MapSet | None = None, seed: int =
     ``[B, *meta.shape]`` that depend only on their own parameters and seed (the same seed gives
     the same map, in any batch; another seed another map; a small step in the parameters with the
     same seed a small change: the derivatives are seed-matched), and ``fisher_limit()`` a
-    finite, symmetric, positive-definite ``[P, P]`` matrix.
+    finite, symmetric, positive-definite ``[P, P]`` matrix. A simulator with
+    ``nuisance_names`` (a :class:`~cosmossl.NuisanceSimulator`) must also hold the nuisance at
+    ``nuisance_fiducial`` by default and keep its noise when the nuisance moves.
     """
     __tracebackhide__ = True
     what = f"{name_of(simulator)} as a simulator"
@@ -215,6 +217,8 @@ def check_simulator(simulator: Any, *, mapset: MapSet | None = None, seed: int =
             "a 0.1% step in the parameters with the same seed changes the map as much as "
             "another seed: the noise must be tied to the seed alone (seed-matched derivatives)",
         )
+    if getattr(simulator, "nuisance_names", ()):
+        _check_nuisance(what, simulator, theta[:2], seeds[:2], meta)
     limit = np.asarray(run(what, "fisher_limit()", simulator.fisher_limit), dtype=np.float64)
     if limit.shape != (len(names), len(names)) or not np.isfinite(limit).all():
         fail(what, f"fisher_limit() must be a finite [{len(names)}, {len(names)}] matrix")
@@ -225,11 +229,41 @@ def check_simulator(simulator: Any, *, mapset: MapSet | None = None, seed: int =
     return limit
 
 
-def _simulate(
+def _check_nuisance(
     what: str, simulator: Any, theta: np.ndarray, seeds: list[int], meta: MapMeta
+) -> None:
+    """A NuisanceSimulator: ``nuisance_fiducial`` ``[Q]``, the default nuisance at it, and a
+    nuisance step with the same seed a small change (seed-matched nuisance derivatives)."""
+    __tracebackhide__ = True
+    names = tuple(simulator.nuisance_names)
+    eta = np.asarray(getattr(simulator, "nuisance_fiducial", None), dtype=np.float64)
+    if eta.shape != (len(names),) or not np.isfinite(eta).all():
+        fail(what, f"nuisance_fiducial must be {len(names)} finite numbers (one per name of "
+                   f"nuisance_names {names}), got {eta}")  # fmt: skip
+    rows = np.tile(eta, (len(theta), 1))
+    default = _simulate(what, simulator, theta, seeds, meta)
+    at_fiducial = _simulate(what, simulator, theta, seeds, meta, rows)
+    if not np.allclose(default, at_fiducial, rtol=1e-5, atol=1e-6):
+        fail(what, "simulate(theta, seeds) without a nuisance must hold it at nuisance_fiducial")
+    moved = _simulate(what, simulator, theta, seeds, meta, rows * (1 + 1e-3) + 1e-6)
+    if np.abs(moved[0] - default[0]).mean() > 0.1 * np.abs(default[1] - default[0]).mean():
+        fail(what, "a 0.1% step in the nuisance parameters with the same seed changes the map "
+                   "as much as another seed: the noise must be tied to the seed alone")  # fmt: skip
+
+
+def _simulate(
+    what: str,
+    simulator: Any,
+    theta: np.ndarray,
+    seeds: list[int],
+    meta: MapMeta,
+    nuisance: np.ndarray | None = None,
 ) -> np.ndarray:
     __tracebackhide__ = True
-    maps = np.asarray(run(what, f"simulate({len(theta)} maps)", simulator.simulate, theta, seeds))
+    extra = () if nuisance is None else (nuisance,)
+    maps = np.asarray(
+        run(what, f"simulate({len(theta)} maps)", simulator.simulate, theta, seeds, *extra)
+    )
     expected = (len(theta), *meta.shape)
     if maps.shape != expected:
         fail(what, f"simulate gave {list(maps.shape)} for {len(theta)} maps, expected "

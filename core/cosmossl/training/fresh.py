@@ -23,8 +23,9 @@ from cosmossl.components.dataset import TrainingSimulator
 from cosmossl.data.mapset import MapSet
 from cosmossl.errors import ConfigError
 
-#: Separate the fresh maps' noise seeds and nuisance draws from every other stream of a run seed.
-NOISE_STREAM, NUISANCE_STREAM = 0xF4E5, 0xF4E6
+#: Separate the fresh maps' noise seeds, nuisance draws and the choice of paired rows (a mixture
+#: of paired and across-simulation positives) from every other stream of a run seed.
+NOISE_STREAM, NUISANCE_STREAM, MIXTURE_STREAM = 0xF4E5, 0xF4E6, 0xF4E7
 #: Pairing levels whose views share one nuisance draw (one simulation, several maps of it).
 SHARED_NUISANCE = {"same-simulation"}
 #: Pairing levels whose views share one noise seed (paired simulations: only the nuisance differs).
@@ -45,6 +46,9 @@ class FreshMaps:
         seed: the run seed.
         device: where the maps are simulated (the training device).
         first_row: position of this process's first row in the global batch (rank × share).
+        paired_fraction: at ``"paired"``, the share of rows whose views share a seed; the others
+            get a seed per view (positives across simulations). Which rows are paired is a pure
+            function of (seed, epoch, step, row).
     """
 
     simulator: TrainingSimulator
@@ -54,6 +58,7 @@ class FreshMaps:
     seed: int
     device: torch.device
     first_row: int = 0
+    paired_fraction: float = 1.0
 
     def __post_init__(self) -> None:
         if self.level in SHARED_NOISE and not np.asarray(self.simulator.draw_nuisance([0])).size:
@@ -67,17 +72,23 @@ class FreshMaps:
         """Noise seeds ``[n_rows, V]`` of this process's rows at ``(epoch, step)`` (the views of
         a row share one where the level says so)."""
         rows = range(self.first_row, self.first_row + n_rows)
-        shared = self.level in SHARED_NOISE
-        return np.array(
-            [
-                [
-                    derive_seed(self.seed, NOISE_STREAM, epoch, step, row, 0 if shared else view)
-                    for view in range(self.views)
-                ]
-                for row in rows
-            ],
-            dtype=np.int64,
-        )
+        out = np.empty((n_rows, self.views), dtype=np.int64)
+        for i, row in enumerate(rows):
+            shared = self.paired(epoch, step, row)
+            for view in range(self.views):
+                out[i, view] = derive_seed(
+                    self.seed, NOISE_STREAM, epoch, step, row, 0 if shared else view
+                )
+        return out
+
+    def paired(self, epoch: int, step: int, row: int) -> bool:
+        """Whether the views of ``row`` (its position in the global batch) share a seed."""
+        if self.level not in SHARED_NOISE:
+            return False
+        if self.paired_fraction >= 1.0:
+            return True
+        unit = derive_seed(self.seed, MIXTURE_STREAM, epoch, step, row) / 2.0**63
+        return unit < self.paired_fraction
 
     def nuisance(self, epoch: int, step: int, n_rows: int) -> np.ndarray | None:
         """Nuisance draws ``[n_rows · V, Q]`` (views share a row's draw where the level says

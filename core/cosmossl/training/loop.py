@@ -235,6 +235,12 @@ class _Trainer:
                 job.seed,
                 dev,
                 first_row=self.rank * (settings.batch_size // self.world),
+                paired_fraction=pairing.paired_fraction,
+            )
+        elif pairing.paired_fraction < 1.0:
+            raise ConfigError(
+                f"[pairing] paired_fraction = {pairing.paired_fraction} mixes positives of fresh "
+                "training maps: it needs a simulator dataset and [train] fresh = true or 'auto'"
             )
         self.val_batches = self._val_batches(pairing)
         self.steps_per_epoch = len(self.train_batches)

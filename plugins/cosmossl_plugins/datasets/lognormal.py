@@ -9,10 +9,18 @@ the default is the smooth no-wiggle fit; any provider of
 :mod:`cosmossl.physics.power_providers` can be chosen (colossus, your own CAMB/CLASS wrapper).
 
 A CAMELS-like geometry ("slab") projects a 5 Mpc/h slab of a 25 Mpc/h box instead, summing the 3D
-spectrum over k_z with the slab window. Optional baryonic feedback multiplies P_3D by the
-Schneider & Teyssier (2015, arXiv:1510.06034) suppression, with CAMELS-like amplitudes mapped
-onto it by OUR OWN HEURISTIC (:func:`cosmossl.physics.cosmology.feedback_to_st`, not from the
-literature).
+spectrum over k_z with the slab window. Optional baryonic feedback multiplies P_3D by a
+suppression S(k) from one of two feedback models (``feedback_model``):
+
+- ``"schneider-teyssier"`` (default): the Schneider & Teyssier (2015, arXiv:1510.06034) S(k)
+  (literature), with CAMELS-like amplitudes A_SN1, A_AGN1, A_SN2, A_AGN2 mapped onto it by OUR
+  OWN HEURISTIC (:func:`cosmossl.physics.cosmology.feedback_to_st`, not from the literature);
+- ``"salcido-spk"``: the SP(k) fitting function of Salcido et al. (2023, arXiv:2305.09710)
+  (literature), driven by the power-law baryon fraction of haloes f̃_b = fb_a (M/10^13.5)^fb_pow.
+  Its default priors (fb_a 0.22–0.65, fb_pow 0.1–0.4, log-uniform) are OUR CHOICE, made to span
+  about the suppression range of the default model's priors inside the fitting limits of SP(k).
+  It is the out-of-family feedback of the robustness study: test maps made with a physics model
+  the summaries were not trained on.
 
 Determinism: map j of cosmology i depends only on (seed, i, j); its feedback values on
 (seed, i, simulation, paired draw). Paired simulations (``paired_draws`` > 1) reuse the seeds of
@@ -22,6 +30,8 @@ parameters from given seeds, so Fisher derivatives at θ ± δθ reuse the fiduc
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -39,6 +49,48 @@ FEEDBACK_NAMES = ("A_SN1", "A_AGN1", "A_SN2", "A_AGN2")
 CAMELS_FEEDBACK_PRIORS = {"A_SN1": (0.25, 4.0), "A_AGN1": (0.25, 4.0),
                           "A_SN2": (0.5, 2.0), "A_AGN2": (0.5, 2.0)}  # fmt: skip
 _FEEDBACK_STREAM = 0xFEED  # separates the feedback draws from the map seeds
+
+
+@dataclass(frozen=True)
+class FeedbackModel:
+    """A baryonic-feedback model: its nuisance parameters, their default log-uniform priors,
+    their fiducial values (the geometric centre of the priors) and S(k) from them."""
+
+    names: tuple[str, ...]
+    priors: dict[str, tuple[float, float]]
+    description: str
+    #: S(k) from k and one array per parameter (broadcast against k).
+    function: Callable[..., np.ndarray]
+
+    @property
+    def fiducial(self) -> np.ndarray:
+        return np.array([np.sqrt(self.priors[n][0] * self.priors[n][1]) for n in self.names])
+
+    def suppression(self, k: np.ndarray, nuisance: np.ndarray) -> np.ndarray:
+        """S(k) ``[B, *k.shape]`` for nuisance rows ``[B, Q]``."""
+        columns = [c.reshape(-1, *(1,) * np.ndim(k)) for c in np.asarray(nuisance, np.float64).T]
+        return self.function(k, *columns)
+
+
+def _camels_like_st(k: np.ndarray, *amplitudes: np.ndarray) -> np.ndarray:
+    """Schneider & Teyssier S(k) of CAMELS-like amplitudes (through our heuristic mapping)."""
+    return cosmology.baryon_suppression(k, *cosmology.feedback_to_st(*amplitudes))
+
+
+FEEDBACK_MODELS = {
+    "schneider-teyssier": FeedbackModel(
+        FEEDBACK_NAMES,
+        CAMELS_FEEDBACK_PRIORS,
+        "Schneider & Teyssier (2015) S(k), CAMELS-like amplitudes (our heuristic mapping)",
+        _camels_like_st,
+    ),
+    "salcido-spk": FeedbackModel(
+        ("fb_a", "fb_pow"),
+        {"fb_a": (0.22, 0.65), "fb_pow": (0.1, 0.4)},
+        "SP(k) of Salcido et al. (2023), power-law halo baryon fraction",
+        cosmology.spk_suppression,
+    ),
+}
 
 
 def _rows(values, count: int, width: int) -> np.ndarray:
@@ -79,6 +131,12 @@ class Lognormal(Dataset):
         fiducial: tuple[float, float] = Field(
             (0.3, 0.8), description="Fiducial (Ω_m, σ_8) of the Fisher limit."
         )
+        at: tuple[float, float] | None = Field(
+            None,
+            description="Make every cosmology at this (Ω_m, σ_8) in place of the Latin "
+            "hypercube: maps of one universe at a known truth, e.g. an observation for "
+            "`cosmossl posterior` (it must lie inside the prior).",
+        )
         omega_b: float = Field(0.05, gt=0, description="Fixed baryon density Ω_b.")
         h: float = Field(0.7, gt=0, description="Fixed reduced Hubble constant h.")
         n_s: float = Field(0.96, description="Fixed spectral index n_s.")
@@ -117,9 +175,18 @@ class Lognormal(Dataset):
             description="Apply the baryonic suppression S(k), with "
             "feedback amplitudes drawn per simulation as nuisance parameters.",
         )
-        feedback_priors: dict[str, tuple[float, float]] = Field(
-            default_factory=lambda: dict(CAMELS_FEEDBACK_PRIORS),
-            description="Log-uniform priors of A_SN1, A_AGN1, A_SN2, A_AGN2 (CAMELS LH).",
+        feedback_model: Literal["schneider-teyssier", "salcido-spk"] = Field(
+            "schneider-teyssier",
+            description="S(k) of the feedback: 'schneider-teyssier' (Schneider & Teyssier 2015, "
+            "amplitudes A_SN1, A_AGN1, A_SN2, A_AGN2 through our heuristic mapping) or "
+            "'salcido-spk' (SP(k) of Salcido et al. 2023, halo baryon fraction fb_a, fb_pow; "
+            "an out-of-family model for robustness tests).",
+        )
+        feedback_priors: dict[str, tuple[float, float]] | None = Field(
+            None,
+            description="Log-uniform priors of the feedback model's parameters; default: "
+            "A_SN1, A_AGN1 in [0.25, 4], A_SN2, A_AGN2 in [0.5, 2] (CAMELS LH) for "
+            "schneider-teyssier; fb_a in [0.22, 0.65], fb_pow in [0.1, 0.4] for salcido-spk.",
         )
         feedback_shift: dict[str, float] = Field(
             default_factory=dict,
@@ -131,6 +198,18 @@ class Lognormal(Dataset):
         )
         batch_size: int = Field(512, ge=1, description="Maps per batched FFT.")
         device: str = Field("cpu", description="'cpu', 'cuda' or 'auto' for the FFTs.")
+
+        @field_validator("omega_m", "sigma_8")
+        @classmethod
+        def _prior_is_a_box(cls, value: tuple[float, float]) -> tuple[float, float]:
+            low, high = value
+            if not low < high:
+                raise ValueError(
+                    "a uniform prior [low, high] needs low < high; for maps at one cosmology "
+                    "use the dataset's simulate() at those parameters "
+                    "(docs/tutorial.md, section 9)"
+                )
+            return value
 
         @field_validator("linear_power")
         @classmethod
@@ -147,6 +226,18 @@ class Lognormal(Dataset):
             return value
 
         @model_validator(mode="after")
+        def _at_inside_the_prior(self):
+            if self.at is not None:
+                for name, value, (low, high) in zip(
+                    PARAM_NAMES, self.at, (self.omega_m, self.sigma_8), strict=True
+                ):
+                    if not low <= value <= high:
+                        raise ValueError(
+                            f"at: {name} = {value} lies outside its prior [{low}, {high}]"
+                        )
+            return self
+
+        @model_validator(mode="after")
         def _paired_needs_feedback(self):
             if self.paired_draws > 1 and not self.feedback:
                 raise ValueError(
@@ -157,12 +248,15 @@ class Lognormal(Dataset):
 
         @field_validator("feedback_priors", "feedback_shift")
         @classmethod
-        def _feedback_names(cls, value: dict, info: ValidationInfo) -> dict:
-            extra = sorted(set(value) - set(FEEDBACK_NAMES))
-            missing = sorted(set(FEEDBACK_NAMES) - set(value))
+        def _feedback_names(cls, value: dict | None, info: ValidationInfo) -> dict | None:
+            if value is None:
+                return value
+            names = FEEDBACK_MODELS[info.data.get("feedback_model", "schneider-teyssier")].names
+            extra = sorted(set(value) - set(names))
+            missing = sorted(set(names) - set(value))
             if extra or (info.field_name == "feedback_priors" and missing):
                 raise ValueError(
-                    f"names must be {', '.join(FEEDBACK_NAMES)} (unknown: {extra}, "
+                    f"names must be {', '.join(names)} (unknown: {extra}, "
                     f"missing: {missing if info.field_name == 'feedback_priors' else []})"
                 )
             return value
@@ -174,6 +268,7 @@ class Lognormal(Dataset):
         self.linear_power = power_providers.linear_power_provider(
             p.linear_power, omega_b=p.omega_b, h=p.h, n_s=p.n_s
         )
+        self.feedback = FEEDBACK_MODELS[p.feedback_model]
 
     # --- geometry and spectra -------------------------------------------------------------
 
@@ -193,8 +288,9 @@ class Lognormal(Dataset):
     def feedback_priors(self) -> dict[str, tuple[float, float]]:
         """Feedback priors after ``feedback_shift``."""
         out = {}
-        for name in FEEDBACK_NAMES:
-            low, high = self.params.feedback_priors[name]
+        priors = self.params.feedback_priors or self.feedback.priors
+        for name in self.feedback.names:
+            low, high = priors[name]
             factor = 2.0 ** self.params.feedback_shift.get(name, 0.0)
             out[name] = (low * factor, high * factor)
         return out
@@ -203,25 +299,20 @@ class Lognormal(Dataset):
         """Spectrum of δ ``[B, *k.shape]`` in the map's units, on wavenumbers ``k`` of the map.
 
         ``k`` is in 1/Mpc for 'plane' (map units Mpc) and h/Mpc for 'slab'. ``theta`` ``[B, 2]``,
-        ``nuisance`` ``[B, 4]`` or None.
+        ``nuisance`` ``[B, Q]`` (the feedback model's parameters) or None (their fiducial).
         """
         p = self.params
         theta = np.atleast_2d(np.asarray(theta, dtype=np.float64))
         h = p.h
-        suppression = None
+        nuis = None
         if p.feedback:
-            nuis = np.ones((len(theta), 4)) if nuisance is None else np.atleast_2d(nuisance)
-            mc, eta = cosmology.feedback_to_st(*nuis.T.astype(np.float64))
-            suppression = (mc, eta)
+            fiducial = np.tile(self.feedback.fiducial, (len(theta), 1))
+            nuis = fiducial if nuisance is None else np.atleast_2d(nuisance)
 
         def power_3d(k_h: np.ndarray) -> np.ndarray:  # k in h/Mpc → (Mpc/h)³, [B, ...]
             power = self.linear_power(k_h, theta[:, 0], theta[:, 1])
-            if suppression is not None:
-                extra = (1,) * k_h.ndim
-                s = cosmology.baryon_suppression(
-                    k_h, suppression[0].reshape(-1, *extra), suppression[1].reshape(-1, *extra)
-                )
-                power = power * s
+            if nuis is not None:
+                power = power * self.feedback.suppression(k_h, nuis)
             return power
 
         # Evaluate on the distinct |k| only: a grid has far fewer of them than modes.
@@ -267,10 +358,11 @@ class Lognormal(Dataset):
         """Maps ``[B, 1, n, n]`` float32 at parameters ``theta`` (``[2]`` or ``[B, 2]``).
 
         ``seeds`` ``[B]`` are noise seeds (see :func:`map_seed`): equal seeds give the same
-        noise at any θ. ``nuisance`` ``[4]`` or ``[B, 4]`` feedback amplitudes (used only when
-        ``feedback`` is on; default the fiducial 1, 1, 1, 1, never a random draw: the Fisher
-        check simulates with the nuisance fixed where :meth:`fisher_limit` holds it). The
-        FFTs run on the ``device`` parameter.
+        noise at any θ. ``nuisance`` ``[Q]`` or ``[B, Q]`` values of the feedback model's
+        parameters (used only when ``feedback`` is on; default their fiducial values
+        :attr:`nuisance_fiducial`, never a random draw: the Fisher check simulates with the
+        nuisance fixed where :meth:`fisher_limit` holds it). The FFTs run on the ``device``
+        parameter.
         """
         seeds = [int(s) for s in np.atleast_1d(seeds)]
         out = np.empty((len(seeds), 1, self.params.n_pixels, self.params.n_pixels), np.float32)
@@ -281,7 +373,7 @@ class Lognormal(Dataset):
             maps = self.simulate_tensor(
                 _rows(theta, len(seeds), 2)[part],
                 seeds[part],
-                None if nuisance is None else _rows(nuisance, len(seeds), 4)[part],
+                None if nuisance is None else _rows(nuisance, len(seeds), self._width)[part],
                 device=device,
             )
             out[part] = maps.cpu().numpy()
@@ -303,7 +395,7 @@ class Lognormal(Dataset):
         device = resolve_device(device)
         seeds = [int(s) for s in np.atleast_1d(seeds)]
         theta = _rows(theta, len(seeds), 2)
-        nuisance = None if nuisance is None else _rows(nuisance, len(seeds), 4)
+        nuisance = None if nuisance is None else _rows(nuisance, len(seeds), self._width)
         rows = (
             theta if nuisance is None or not self.params.feedback else np.hstack([theta, nuisance])
         )
@@ -335,16 +427,23 @@ class Lognormal(Dataset):
             out[part, 0] = self._finish(g, variance)
         return out
 
+    @property
+    def _width(self) -> int:
+        return len(self.feedback.names)
+
+    def _log_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        priors = self.feedback_priors
+        names = self.feedback.names
+        return np.log([priors[n][0] for n in names]), np.log([priors[n][1] for n in names])
+
     def draw_nuisance(self, seeds) -> np.ndarray:
-        """Feedback amplitudes ``[B, 4]`` drawn log-uniformly from the (shifted) priors, one draw
-        per seed; ``[B, 0]`` without feedback."""
+        """Feedback parameters ``[B, Q]`` drawn log-uniformly from the (shifted) priors, one
+        draw per seed; ``[B, 0]`` without feedback."""
         seeds = [int(s) for s in np.atleast_1d(seeds)]
         if not self.params.feedback:
             return np.zeros((len(seeds), 0))
-        priors = self.feedback_priors
-        low = np.log([priors[name][0] for name in FEEDBACK_NAMES])
-        high = np.log([priors[name][1] for name in FEEDBACK_NAMES])
-        unit = np.stack([np.random.default_rng(s).uniform(size=4) for s in seeds])
+        low, high = self._log_bounds()
+        unit = np.stack([np.random.default_rng(s).uniform(size=self._width) for s in seeds])
         return np.exp(low + unit * (high - low))
 
     def _finish(self, g: torch.Tensor, variance: torch.Tensor | None) -> torch.Tensor:
@@ -361,8 +460,11 @@ class Lognormal(Dataset):
         return log_map
 
     def draw_cosmologies(self, seed: int) -> np.ndarray:
-        """The Latin hypercube ``[n_cosmologies, 2]`` of (Ω_m, σ_8) for run seed ``seed``."""
+        """The Latin hypercube ``[n_cosmologies, 2]`` of (Ω_m, σ_8) for run seed ``seed`` (every
+        row at ``at`` when it is set)."""
         p = self.params
+        if p.at is not None:
+            return np.tile(np.asarray(p.at, dtype=np.float64), (p.n_cosmologies, 1))
         sampler = qmc.LatinHypercube(d=2, rng=np.random.default_rng([seed, 0x1A7]))
         unit = sampler.random(p.n_cosmologies)
         low = np.array([p.omega_m[0], p.sigma_8[0]])
@@ -370,13 +472,11 @@ class Lognormal(Dataset):
         return low + unit * (high - low)
 
     def draw_feedback(self, seed: int, cosmology_index: int) -> np.ndarray:
-        """Feedback amplitudes ``[n_simulations · paired_draws, 4]`` of one cosmology
+        """Feedback parameters ``[n_simulations · paired_draws, Q]`` of one cosmology
         (log-uniform draws; row ``s · paired_draws + d`` is draw d of simulation s)."""
         rng = np.random.default_rng([seed, _FEEDBACK_STREAM, cosmology_index])
-        priors = self.feedback_priors
-        low = np.log([priors[name][0] for name in FEEDBACK_NAMES])
-        high = np.log([priors[name][1] for name in FEEDBACK_NAMES])
-        size = (self.params.n_simulations * self.params.paired_draws, 4)
+        low, high = self._log_bounds()
+        size = (self.params.n_simulations * self.params.paired_draws, self._width)
         return np.exp(rng.uniform(low, high, size=size))
 
     def load(self, *, seed: int, progress: bool = False) -> MapSet:
@@ -396,7 +496,7 @@ class Lognormal(Dataset):
         nuisance = np.zeros((n_maps, 0))
         if p.feedback:
             feedback = np.stack([self.draw_feedback(seed, i) for i in range(p.n_cosmologies)])
-            nuisance = feedback.reshape(-1, 4)[simulation_id]
+            nuisance = feedback.reshape(-1, self._width)[simulation_id]
         seeds = [map_seed(seed, i, j) for i, j in zip(cosmology_id, realisation)]
         maps = np.empty((n_maps, 1, p.n_pixels, p.n_pixels), dtype=np.float32)
         with tqdm(total=n_maps, desc="simulating maps", unit="map", disable=not progress) as bar:
@@ -419,7 +519,7 @@ class Lognormal(Dataset):
             split=split_by_group(cosmology_id, p.split, seed),
             meta=self.meta,
             nuisance=nuisance.astype(np.float32),
-            nuisance_names=FEEDBACK_NAMES if p.feedback else (),
+            nuisance_names=self.nuisance_names,
             priors=priors,
             param_labels={name: cosmology.PARAM_LABELS[name] for name in priors},
             attrs={"generator": "lognormal", "seed": seed, "config": p.model_dump(mode="json")},
@@ -437,6 +537,17 @@ class Lognormal(Dataset):
         """Fiducial (Ω_m, σ_8) of the Fisher analysis."""
         return np.asarray(self.params.fiducial, dtype=np.float64)
 
+    @property
+    def nuisance_names(self) -> tuple[str, ...]:
+        """The feedback model's parameters (none without feedback)."""
+        return self.feedback.names if self.params.feedback else ()
+
+    @property
+    def nuisance_fiducial(self) -> np.ndarray:
+        """Fiducial values of :attr:`nuisance_names`: the geometric centre of the model's
+        default priors (1, 1, 1, 1 for the CAMELS-like amplitudes)."""
+        return self.feedback.fiducial if self.params.feedback else np.zeros(0)
+
     def describe(self) -> dict[str, str]:
         """What is simulated, in words (``cosmossl fisher`` prints it, ``fisher.json`` keeps it)."""
         p = self.params
@@ -448,7 +559,7 @@ class Lognormal(Dataset):
         return {
             "linear P(k)": self.linear_power.description,
             "field": f"{p.field}, {p.n_pixels}×{p.n_pixels} pixels, {geometry}",
-            "feedback": "Schneider & Teyssier (2015) S(k)" if p.feedback else "none",
+            "feedback": self.feedback.description if p.feedback else "none",
         }
 
     def fisher_limit(self, theta_fiducial=None, nuisance=None, rel_step: float = 1e-3):
@@ -457,7 +568,7 @@ class Lognormal(Dataset):
         The full-plane formula F_ab = ½ Σ_k ∂_a ln P_g ∂_b ln P_g on the spectrum of g: for the
         'lognormal-paper' recipe the map is an invertible function of g, so this is the exact
         limit; for 'lognormal-exact' it is the information in g. Feedback, if on, is held fixed
-        at ``nuisance`` (default 1, 1, 1, 1). Units of the parameters themselves.
+        at ``nuisance`` (default :attr:`nuisance_fiducial`). Units of the parameters themselves.
         """
         theta = np.asarray(
             self.params.fiducial if theta_fiducial is None else theta_fiducial, dtype=np.float64

@@ -214,3 +214,21 @@ def test_contaminations_need_distinct_names_and_a_dataset_for_dataset_changes(tm
     alone = "[[robustness.contaminations]]\ndataset = {n_pixels = 8}\n"
     with pytest.raises(ConfigError, match=r"a dataset contamination needs a \[dataset\] table"):
         load_run_config(write(tmp_path, alone))
+
+
+def test_hardening_and_a_mixture_of_positives_are_described(tmp_path):
+    text = (
+        ROBUST
+        + """
+[pairing]
+level = "paired"
+paired_fraction = 0.5
+[hardening]
+nuisance = ["A_AGN1", "A_AGN2"]
+"""
+    )
+    config = load_run_config(write(tmp_path, text))
+    assert config.settings.hardening.nuisance == ["A_AGN1", "A_AGN2"]
+    described = config.describe()
+    assert "hardening     every summary also hardened against A_AGN1, A_AGN2" in described
+    assert "pairing       2 views per group, paired (0.5 of rows)" in described

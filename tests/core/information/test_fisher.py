@@ -197,6 +197,50 @@ def test_fom_fraction_interval_covers_the_truth_in_68_percent_of_experiments():
     assert 0.60 <= covered / trials <= 0.80
 
 
+def test_marginal_fisher_is_the_inverse_of_the_theta_block_of_the_inverse():
+    rng = np.random.default_rng(3)
+    root = rng.normal(size=(4, 4))
+    full = root @ root.T + np.eye(4)
+    expected = np.linalg.inv(np.linalg.inv(full)[:2, :2])
+    np.testing.assert_allclose(fisher.marginal_fisher(full, 2), expected, rtol=1e-10)
+    np.testing.assert_array_equal(fisher.marginal_fisher(full, 4), full)
+
+
+def test_marginal_fisher_names_degenerate_nuisance_parameters():
+    full = np.diag([1.0, 1.0, 1.0, 0.0])
+    with pytest.raises(DataError, match=r"nuisance parameters \(A, B\) is singular"):
+        fisher.marginal_fisher(full, 2, ["A", "B"])
+
+
+def test_with_nuisance_sets_the_free_nuisance_columns_and_keeps_the_others():
+    calls = []
+
+    def simulate(theta, seeds, nuisance):
+        calls.append((theta, nuisance))
+        return np.zeros((len(theta), 1))
+
+    extended = fisher.with_nuisance(simulate, 2, np.array([1.0, 2.0, 3.0]), [2, 0])
+    extended(np.array([[0.3, 0.8, 5.0, 6.0]]), [0])
+    theta, nuisance = calls[0]
+    np.testing.assert_array_equal(theta, [[0.3, 0.8]])
+    np.testing.assert_array_equal(nuisance, [[6.0, 2.0, 5.0]])
+
+
+def test_fom_fraction_interval_of_the_marginal_fisher_contains_the_marginal_estimate():
+    rng = np.random.default_rng(4)
+    jacobian = np.array([[1.0, 0.5, 0.0], [0.0, 1.0, 0.5], [0.7, 0.8, 0.1]])  # θ_1, θ_2, η
+    fid = rng.normal(size=(3000, 3))
+    derivs = jacobian[:, None, :] + 0.05 * rng.normal(size=(3, 200, 3))
+    full = fisher.estimate_fisher(fid, derivs).fisher
+    limit = fisher.marginal_fisher(jacobian @ jacobian.T, 2)
+    low, high = fisher.fom_fraction_interval(fid, derivs, limit, marginalise=2)
+    estimate = fisher.fom_fraction(fisher.marginal_fisher(full, 2), limit)
+    assert low < estimate < high and high - low < 0.2
+    assert estimate == pytest.approx(1.0, abs=0.1)
+    # Marginalising η costs information: the plain θ block holds more.
+    assert fisher.fom_fraction(full[:2, :2], limit) > 1.5
+
+
 def test_noise_share_is_the_trace_of_the_raw_inverse_times_the_noise_bias():
     rng = np.random.default_rng(3)
     jacobian = np.array([[1.0, 0.5, 0.0], [0.0, 2.0, 1.0]])

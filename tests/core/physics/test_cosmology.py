@@ -82,6 +82,33 @@ def test_baryon_suppression_broadcasts_over_feedback_values():
     assert np.all(s[1] < s[0])  # more massive haloes lose gas: stronger suppression
 
 
+def test_spk_suppression_matches_the_authors_package():
+    # Reference values from the authors' py-SP(k) 2.0.1 (pip install pyspk):
+    # sup_model(SO=200, z=0.125, fb_a=a, fb_pow=b, fb_pivot=10**13.5, k_array=k).
+    k = np.array([0.3, 1.0, 2.0, 4.0, 8.0, 12.0])
+    expected = {
+        (0.43, 0.275): [0.9872, 0.9332, 0.8904, 0.8538, 0.8371, 0.8361],
+        (0.2, 0.2): [0.9220, 0.8061, 0.7549, 0.7212, 0.7088, 0.7113],
+        (0.6, 0.1): [0.9925, 0.9551, 0.9273, 0.9149, 0.9489, 1.0064],
+        (0.6, 0.4): [0.9996, 0.9825, 0.9578, 0.9271, 0.8978, 0.8758],
+    }
+    for (fb_a, fb_pow), values in expected.items():
+        np.testing.assert_allclose(cosmology.spk_suppression(k, fb_a, fb_pow), values, atol=2e-4)
+
+
+def test_spk_suppression_is_one_on_large_scales_and_held_beyond_its_calibration():
+    s = cosmology.spk_suppression(np.array([0.0, 1e-3, 12.0, 20.0]), 0.3, 0.2)
+    assert s[0] == 1.0 and s[1] == pytest.approx(1.0, abs=1e-6)
+    assert s[3] == s[2]
+
+
+def test_spk_suppression_broadcasts_and_more_gas_in_haloes_means_less_suppression():
+    k = np.array([1.0, 4.0])
+    s = cosmology.spk_suppression(k[None, :], np.array([0.2, 0.6])[:, None], 0.2)
+    assert s.shape == (2, 2)
+    assert np.all(s[1] > s[0])
+
+
 def test_feedback_to_st_fiducial_and_clipping_and_vectorised():
     assert tuple(map(float, cosmology.feedback_to_st(1, 1, 1, 1))) == (14.08, 0.5)
     mc, eta = cosmology.feedback_to_st(

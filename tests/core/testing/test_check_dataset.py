@@ -28,6 +28,10 @@ def test_a_correct_dataset_passes_and_its_map_set_is_returned():
             r"has simulate but not param_names, meta, fiducial, fisher_limit: the engine treats",
         ),
         (kit.SeedlessNoiseSimulator, r"a 0\.1% step in the parameters with the same seed"),
+        (
+            kit.NuisanceOffFiducialSimulator,
+            r"simulate\(theta, seeds\) without a nuisance must hold it at nuisance_fiducial",
+        ),
     ],
     ids=lambda value: value.__name__ if isinstance(value, type) else "",
 )
@@ -54,3 +58,7 @@ def test_a_dataset_split_by_simulation_can_say_so():
     with pytest.raises(AssertionError, match="cosmology 0 has maps in train and val and test"):
         check_dataset(OneCosmology())
     check_dataset(OneCosmology(), split_by="simulation")
+
+
+def test_a_nuisance_simulator_is_checked_with_its_nuisance():
+    assert check_simulator(kit.NuisanceSimulatorKit()).shape == (1, 1)

@@ -123,6 +123,43 @@ def test_paired_views_share_the_noise_seed_and_draw_their_own_feedback():
         assert torch.corrcoef(torch.stack([first, second]))[0, 1] > 0.9
 
 
+def test_a_paired_fraction_mixes_paired_and_across_simulation_rows():
+    sim = simulator(feedback=True)
+    mapset = sim.load(seed=0)
+    fresh = FreshMaps(sim, mapset, "paired", 2, 0, torch.device("cpu"), paired_fraction=0.3)
+    seeds = np.concatenate([fresh.seeds(0, step, 200) for step in range(5)])
+    shared = seeds[:, 0] == seeds[:, 1]
+    assert shared.mean() == pytest.approx(0.3, abs=0.05)
+    np.testing.assert_array_equal(seeds, np.concatenate([fresh.seeds(0, s, 200) for s in range(5)]))
+    # Rows of another process draw the same choice for the same global row.
+    second = FreshMaps(sim, mapset, "paired", 2, 0, torch.device("cpu"), first_row=100,
+                       paired_fraction=0.3)  # fmt: skip
+    np.testing.assert_array_equal(second.seeds(0, 0, 100), fresh.seeds(0, 0, 200)[100:])
+    nuisance = fresh.nuisance(0, 0, 200).reshape(200, 2, 4)
+    assert not np.isclose(nuisance[:, 0], nuisance[:, 1]).any()  # every view its own feedback
+
+
+@pytest.mark.filterwarnings("ignore:view sampler")
+def test_a_paired_fraction_needs_the_paired_level_and_fresh_maps(tmp_path):
+    with pytest.raises(ValueError, match=r"paired_fraction = 0.5 mixes paired and "
+                                         r"across-simulation positives: it needs level = "
+                                         r"'paired' \(got 'same-cosmology'\)"):  # fmt: skip
+        PairingSettings(paired_fraction=0.5)
+    sim = simulator(feedback=True)
+    mapset = sim.load(seed=0)
+    encoder = cosmossl.create("encoder", "cnn", summary_dim=4, width=4, depth=2, hidden_dim=8,
+                              input_shape=mapset.meta.shape)  # fmt: skip
+    with pytest.raises(ConfigError, match=r"\[pairing\] paired_fraction = 0.5 mixes positives "
+                                          r"of fresh training maps"):  # fmt: skip
+        train_components(
+            mapset, encoder, TinyLoss(summary_dim=4, param_dim=2), run_dir=tmp_path,
+            settings=TrainSettings(**FAST), seed=0, device="cpu", progress=False,
+            pairing=PairingSettings(level="same-simulation", views=2).model_copy(
+                update={"level": "paired", "paired_fraction": 0.5}
+            ),
+        )  # fmt: skip
+
+
 def test_paired_views_without_a_nuisance_are_warned_about():
     sim = simulator(feedback=False)
     with pytest.warns(UserWarning, match="draws no nuisance: the views are the same map"):

@@ -20,12 +20,18 @@ def test_every_builtin_dataset_is_checked():
 
 @pytest.mark.parametrize(
     "options",
-    [{}, {"geometry": "slab", "feedback": True}, {"field": "gaussian"}],
-    ids=["plane", "slab-with-feedback", "gaussian"],
+    [
+        {},
+        {"geometry": "slab", "feedback": True},
+        {"field": "gaussian"},
+        {"geometry": "slab", "feedback": True, "feedback_model": "salcido-spk"},
+    ],
+    ids=["plane", "slab-with-feedback", "gaussian", "slab-with-sp(k)-feedback"],
 )
 def test_lognormal_keeps_the_contract_of_a_simulator(options):
     dataset = cosmossl.create("dataset", "lognormal", **SMALL, **options)
     assert isinstance(dataset, cosmossl.Simulator)
+    assert isinstance(dataset, cosmossl.NuisanceSimulator)
     check_dataset(dataset)
 
 

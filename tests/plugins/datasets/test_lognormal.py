@@ -84,6 +84,48 @@ def test_feedback_suppresses_small_scale_power_of_the_slab():
     assert np.all(ratio < 0.85) and ratio[1] < ratio[0]  # stronger AGN: less power
 
 
+def test_spk_feedback_model_draws_its_own_parameters_for_the_same_maps_and_seeds():
+    common = dict(n_cosmologies=3, n_simulations=2, maps_per_simulation=2, n_pixels=16,
+                  geometry="slab", feedback=True)  # fmt: skip
+    st = make(**common).load(seed=1)
+    spk = make(feedback_model="salcido-spk", **common).load(seed=1)
+    assert spk.nuisance_names == ("fb_a", "fb_pow") and spk.nuisance.shape == (12, 2)
+    assert spk.priors["fb_a"] == (0.22, 0.65) and spk.priors["fb_pow"] == (0.1, 0.4)
+    assert spk.nuisance[:, 0].min() >= 0.22 and spk.nuisance[:, 1].max() <= 0.4
+    np.testing.assert_array_equal(spk.cosmology_id, st.cosmology_id)
+    np.testing.assert_array_equal(spk.split, st.split)
+    np.testing.assert_array_equal(spk.params, st.params)
+    assert not np.allclose(spk.maps, st.maps)
+
+
+def test_spk_feedback_multiplies_the_3d_spectrum_by_the_sp_k_suppression():
+    plain = make(geometry="plane", n_pixels=16, field="gaussian")
+    spk = make(geometry="plane", n_pixels=16, field="gaussian", feedback=True,
+               feedback_model="salcido-spk")  # fmt: skip
+    k = np.array([[0.5, 2.0]])  # 1/Mpc on the plane
+    ratio = spk.target_power([[0.3, 0.8]], np.array([[0.3, 0.2]]), k) / plain.target_power(
+        [[0.3, 0.8]], None, k
+    )
+    np.testing.assert_allclose(ratio[0, 0], cosmology.spk_suppression(k[0] / 0.7, 0.3, 0.2))
+
+
+def test_nuisance_names_and_fiducial_follow_the_feedback_model():
+    assert make().nuisance_names == () and make().nuisance_fiducial.shape == (0,)
+    st = make(feedback=True)
+    assert st.nuisance_names == ("A_SN1", "A_AGN1", "A_SN2", "A_AGN2")
+    np.testing.assert_allclose(st.nuisance_fiducial, [1.0, 1.0, 1.0, 1.0])
+    spk = make(feedback=True, feedback_model="salcido-spk")
+    np.testing.assert_allclose(spk.nuisance_fiducial, [np.sqrt(0.22 * 0.65), 0.2])
+
+
+def test_feedback_names_of_the_other_model_are_refused():
+    with pytest.raises(
+        cosmossl.ConfigError,
+        match=r"key 'feedback_shift': .*names must be fb_a, fb_pow \(unknown: \['A_AGN1'\]",
+    ):
+        make(feedback_model="salcido-spk", feedback_shift={"A_AGN1": 1.0})
+
+
 def test_gaussian_field_with_log1p_is_refused():
     with pytest.raises(
         cosmossl.ConfigError,
@@ -100,6 +142,32 @@ def test_unknown_feedback_names_are_refused():
         r"A_SN1, A_AGN1, A_SN2, A_AGN2 \(unknown: \['A_AGN3'\]",
     ):
         cosmossl.create("dataset", "lognormal", feedback_shift={"A_AGN3": 1.0})
+
+
+def test_at_puts_every_map_at_one_cosmology_inside_the_prior():
+    dataset = cosmossl.create(
+        "dataset", "lognormal", n_cosmologies=2, n_simulations=2, n_pixels=8, at=(0.31, 0.82)
+    )
+    mapset = dataset.load(seed=5)
+    np.testing.assert_allclose(mapset.params, [[0.31, 0.82]] * 4, rtol=1e-6)
+    assert mapset.priors["omega_m"] == (0.15, 0.45)
+    assert len({m.tobytes() for m in mapset.maps}) == 4  # four seeds, four maps
+
+
+def test_at_outside_the_prior_is_refused():
+    with pytest.raises(
+        cosmossl.ConfigError, match=r"at: sigma_8 = 1.2 lies outside its prior \[0.65, 0.95\]"
+    ):
+        cosmossl.create("dataset", "lognormal", at=(0.3, 1.2))
+
+
+def test_a_prior_of_one_value_is_refused_with_the_route_to_maps_at_one_cosmology():
+    with pytest.raises(
+        cosmossl.ConfigError,
+        match=r"key 'omega_m': .*a uniform prior \[low, high\] needs low < high; for maps at one "
+        r"cosmology use the dataset's simulate\(\) at those parameters",
+    ):
+        cosmossl.create("dataset", "lognormal", omega_m=(0.3, 0.3))
 
 
 @pytest.mark.parametrize(
