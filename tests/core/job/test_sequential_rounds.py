@@ -161,7 +161,8 @@ def test_another_observation_draws_other_points_and_noise(start, tmp_path):
     run_rounds(setup, other, tmp_path, rounds=1, settings=SETTINGS, progress=False)
     after = read_summaries(tmp_path / "round-1" / "simulations.h5")
     assert not np.array_equal(before.seed_id, after.seed_id)
-    assert abs(float(after.params[:, 0].mean()) - float(before.params[:, 0].mean())) > 0.2
+    # The truths are 0.2 and -0.4 in the first parameter: the points move towards the second.
+    assert float(before.params[:, 0].mean()) - float(after.params[:, 0].mean()) > 0.05
 
 
 def test_a_survey_point_is_n_maps_and_its_summary_their_mean(start, tmp_path):
