@@ -19,6 +19,7 @@ from cosmossl.errors import (
     DuplicateComponentError,
     PluginLoadError,
     PriorWarning,
+    TruncationError,
     UnknownComponentError,
 )
 from cosmossl.plugin.api import PLUGIN_API
@@ -100,6 +101,13 @@ _LAZY: dict[str, str] = {
     "observe": "cosmossl.job.observation",
     "ObservationOptions": "cosmossl.job.observation",
     "export": "cosmossl.job.export",
+    # sequential rounds (truncated NPE) for one observation
+    "RoundSettings": "cosmossl.inference.sequential",
+    "RoundRecord": "cosmossl.job.sequential",
+    "SequentialSetup": "cosmossl.job.sequential",
+    "SequentialResult": "cosmossl.job.sequential",
+    "run_rounds": "cosmossl.job.sequential",
+    "sequential_setup": "cosmossl.job.sequential_setup",
 }
 
 __all__ = [
@@ -111,6 +119,7 @@ __all__ = [
     "DuplicateComponentError",
     "PluginLoadError",
     "PriorWarning",
+    "TruncationError",
     "UnknownComponentError",
     "__version__",
     "hookimpl",
@@ -153,6 +162,7 @@ if TYPE_CHECKING:
     from cosmossl.data.summaries import Summaries, read_summaries, write_summaries
     from cosmossl.inference.posterior import Posterior, load_posterior
     from cosmossl.inference.prior import BoxPrior
+    from cosmossl.inference.sequential import RoundSettings
     from cosmossl.information.probes import linear_probe_r2, mlp_probe_r2
     from cosmossl.job.compare import compare
     from cosmossl.job.export import export
@@ -160,6 +170,13 @@ if TYPE_CHECKING:
     from cosmossl.job.observation import ObservationOptions, observe
     from cosmossl.job.results import RunResult
     from cosmossl.job.run import run
+    from cosmossl.job.sequential import (
+        RoundRecord,
+        SequentialResult,
+        SequentialSetup,
+        run_rounds,
+    )
+    from cosmossl.job.sequential_setup import sequential_setup
     from cosmossl.job.train import train
     from cosmossl.job.trained_run import TrainedRun, load_run
     from cosmossl.plugin.factory import create

@@ -59,6 +59,29 @@ class PriorWarning(CosmosslWarning):
     """A parameter's prior is not known and was taken from the data (its min–max)."""
 
 
+class TruncationError(CosmosslError):
+    """A truncated prior (sequential inference) accepts too few prior draws to be sampled.
+
+    Raised before sampling, from the acceptance measured on ``prior_draws`` draws, so a round
+    never loops on a region of vanishing prior volume.
+    """
+
+    def __init__(
+        self, *, acceptance: float, prior_draws: int, needed: int, max_draws: int, epsilon: float
+    ) -> None:
+        self.acceptance, self.prior_draws, self.needed = acceptance, prior_draws, needed
+        self.max_draws, self.epsilon = max_draws, epsilon
+        accepted = round(acceptance * prior_draws)
+        cost = f"~{needed / acceptance:.3g}" if acceptance > 0 else "unboundedly many"
+        super().__init__(
+            f"the truncated prior (the posterior's {1 - epsilon:.4%} highest-probability region) "
+            f"accepted {accepted} of {prior_draws} prior draws (acceptance {acceptance:.2e}): "
+            f"{needed} points would need {cost} prior draws, more than the limit of "
+            f"{max_draws}. The posterior is too narrow against the prior for rejection "
+            "sampling: narrow the prior, or use fewer simulations per round"
+        )
+
+
 #: errno → (what happened, what to do), for failures of the user's environment.
 _WRITE_ERRORS: dict[int, tuple[str, str]] = {
     errno.ENOSPC: ("no space left on the device", "free some space, or write elsewhere"),

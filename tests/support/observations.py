@@ -10,6 +10,9 @@ import numpy as np
 
 from cosmossl.config.run_file import parse_run_config
 
+#: The cosmology of the observations in the tests (Ω_m, σ_8).
+TRUTH = (0.3, 0.8)
+
 #: 16×16 lognormal maps, a tiny CNN (D4-averaged summaries), the power spectrum, lampe NPE.
 RUN = {
     "name": "observed",

@@ -6,6 +6,7 @@ import argparse
 
 from cosmossl.cli._common import command, positive_int, print_json
 from cosmossl.components.meta import MAP_CONTENTS
+from cosmossl.errors import ConfigError
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -20,8 +21,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "posterior per map, or with --survey one for the maps together (the run's survey "
         "posterior when it was fitted for that many maps, else the product of the single-map "
         "posteriors). Writes samples.h5, GetDist chains, posterior.json, a triangle plot and "
-        "report.md/.html, and prints a table. Maps: .npy ([H, W], [N, H, W] or [N, C, H, W]), "
-        "cosmossl map files (.h5) or FITS images (needs astropy: pip install 'cosmossl[fits]').",
+        "report.md/.html, and prints a table. With --rounds K the posterior of one observation "
+        "is refined near it in K rounds of truncated sequential NPE (new simulations with the "
+        "run's simulator, compressed by its summary; resumable). Maps: .npy ([H, W], "
+        "[N, H, W] or [N, C, H, W]), cosmossl map files (.h5) or FITS images (needs "
+        "astropy: pip install 'cosmossl[fits]').",
         json_output=True,
     )
     parser.add_argument("run_dir", metavar="RUN_DIR", help="the run directory of a finished run")
@@ -63,14 +67,39 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="draw each summary's Cramér–Rao ellipse (the run's Fisher check) on its posterior",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=0,
+        metavar="K",
+        help="refine the posterior of one observation (a map, or --survey) in K rounds of "
+        "truncated sequential NPE near it: needs a run whose dataset simulates (0: none)",
+    )
+    parser.add_argument(
+        "--simulations",
+        type=positive_int,
+        default=None,
+        metavar="M",
+        help="new simulations (points; surveys of N maps with --survey) per round, with "
+        "--rounds (500)",
+    )
     parser.add_argument("--force", action="store_true", help="sample again even if up to date")
     parser.add_argument("--device", default="auto", help="'cpu', 'cuda' or 'auto' (auto)")
 
 
 def run(args: argparse.Namespace) -> int:
+    from textwrap import indent
+
     from cosmossl.job.observation import ObservationOptions, observe
     from cosmossl.job.report.observation_report import terminal_table
+    from cosmossl.job.report.sequential_report import rounds_table
 
+    if args.simulations is not None and not args.rounds:
+        raise ConfigError(
+            f"--simulations {args.simulations} sets the new simulations of each sequential "
+            "round, but no --rounds were given: add --rounds K (K ≥ 1), or leave out "
+            "--simulations for the amortised posterior"
+        )
     options = ObservationOptions(
         summaries=tuple(args.summary or ()),
         survey=args.survey,
@@ -79,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
         content=args.content,
         box_size=args.box_size,
         fisher=args.fisher,
+        rounds=args.rounds,
+        **({} if args.simulations is None else {"simulations": args.simulations}),
     )
     result = observe(args.run_dir, args.maps, options, out=args.out, name=args.name,
                      device=args.device, progress=args.progress, force=args.force)  # fmt: skip
@@ -93,5 +124,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"  assumed: {draws.diagnostics['assumption']}")
         if draws.diagnostics.get("caution"):
             print(f"  caution: {draws.diagnostics['caution']}")
+        if "rounds" in draws.diagnostics and "start" in draws.diagnostics:
+            print(indent(rounds_table(draws.diagnostics["rounds"], draws.param_names), "  "))
     print(terminal_table(result.summary))
     return 0

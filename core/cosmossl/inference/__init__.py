@@ -2,9 +2,10 @@
 
 Everything here is shared by all backends, so they are judged identically: the box prior,
 the split by cosmology group, :func:`fit` (validation, standardisation fitted on training
-rows, seeding), posterior save/load, and the diagnostics
-(:mod:`cosmossl.inference.diagnostics`). This module is the public surface backend plugins
-import from. Names resolve lazily (most import torch).
+rows, seeding), posterior save/load, the diagnostics
+(:mod:`cosmossl.inference.diagnostics`), and the truncated prior of sequential rounds
+(:class:`TruncatedPrior`, :mod:`cosmossl.inference.sequential`). This module is the public
+surface backend plugins import from. Names resolve lazily (most import torch).
 
 Example::
 
@@ -44,6 +45,8 @@ _LAZY: dict[str, str] = {
     "SamplerStats": "cosmossl.inference.sampling",
     "SavedPosterior": "cosmossl.inference.posterior",
     "ThetaTransform": "cosmossl.inference.theta",
+    "TruncatedPrior": "cosmossl.inference.truncation",
+    "TruncationStats": "cosmossl.inference.truncation",
     "evaluate": "cosmossl.inference.diagnostics",
     "fit": "cosmossl.inference.fitting",
     "inference_split": "cosmossl.inference.split",
@@ -97,3 +100,4 @@ if TYPE_CHECKING:
     from cosmossl.inference.split import InferenceSplit, inference_split
     from cosmossl.inference.surveys import draw_surveys, survey_mean
     from cosmossl.inference.theta import ThetaTransform
+    from cosmossl.inference.truncation import TruncatedPrior, TruncationStats

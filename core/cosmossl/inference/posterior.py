@@ -24,6 +24,7 @@ from cosmossl._util.weights import read_safetensors
 from cosmossl.data.standardize import Standardizer
 from cosmossl.errors import DataError
 from cosmossl.inference.prior import BoxPrior
+from cosmossl.inference.truncation import EPSILON, THRESHOLD_SAMPLES, TruncatedPrior, hpd_threshold
 
 FORMAT = "cosmossl-posterior"
 VERSION = 1
@@ -189,6 +190,51 @@ class Posterior(ABC):
                 lp = self.log_prob_standardized_batched(theta[:, sl], xs[sl])
                 out.append(torch.where(self.prior.contains(theta[:, sl]), lp, -torch.inf))
         return torch.cat(out, dim=1)
+
+    @torch.no_grad()
+    def truncated_prior(
+        self,
+        x: torch.Tensor,
+        epsilon: float = EPSILON,
+        *,
+        samples: int = THRESHOLD_SAMPLES,
+        seed: int = 0,
+    ) -> TruncatedPrior:
+        """The prior truncated to this posterior's 1 − ``epsilon`` highest-probability region
+        for one observation ``x [D]`` (or ``[1, D]``): TSNPE's proposal (Deistler et al. 2022,
+        arXiv:2210.04815; see :mod:`cosmossl.inference.truncation`).
+
+        The threshold τ is the ``epsilon``-quantile of log q(θ | x) over ``samples`` of the
+        posterior's own samples; a point is in the region where log q(θ | x) > τ. Deterministic
+        for a ``seed``.
+        """
+        if not 0.0 < epsilon < 1.0:
+            raise DataError(f"truncation: epsilon must be in (0, 1), got {epsilon}")
+        x = self._one_observation(x, "truncated_prior")
+        return self.truncate(x, float(epsilon), int(samples), int(seed))
+
+    def truncate(self, x: torch.Tensor, epsilon: float, samples: int, seed: int) -> TruncatedPrior:
+        """:meth:`truncated_prior` for a checked ``x [1, D]`` (raw summaries); backends whose
+        library has this machinery override it (the ``sbi`` backend does)."""
+        theta = self.sample_batched(x, samples, seed=seed)  # [n, 1, P]
+        threshold = hpd_threshold(self.log_prob_batched(theta, x)[:, 0], epsilon)
+
+        def accept(points: torch.Tensor) -> torch.Tensor:
+            # log_prob_batched seeds any Monte Carlo inside it: one normalisation for every call.
+            return self.log_prob_batched(points[:, None], x)[:, 0] > threshold
+
+        return TruncatedPrior(self.prior, accept, epsilon=epsilon, threshold=threshold)
+
+    def _one_observation(self, x: torch.Tensor, what: str) -> torch.Tensor:
+        """``x [D]`` or ``[1, D]`` as ``[1, D]`` on the device, or a :class:`DataError`."""
+        x = torch.as_tensor(x)
+        x = self._check_x(x[None] if x.ndim == 1 else x)
+        if x.shape[0] != 1:
+            raise DataError(
+                f"{what} takes one observation x [D] or [1, D], got {x.shape[0]} rows "
+                f"{tuple(x.shape)}"
+            )
+        return x
 
     def _check_x(self, x: torch.Tensor) -> torch.Tensor:
         x = torch.as_tensor(x, dtype=torch.float32, device=self.device)

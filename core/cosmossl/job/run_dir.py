@@ -117,6 +117,14 @@ def contaminated_maps(index: int, name: str) -> str:
 OBSERVATION_SAMPLES = "samples.h5"
 OBSERVATION_CHAINS = "chains"
 OBSERVATION_SUMMARY = "posterior.json"
+#: The samples of an observation's posterior refined in sequential rounds, and their folder.
+OBSERVATION_REFINED = "samples-sequential.h5"
+OBSERVATION_ROUNDS = "rounds"
+
+
+def observation_rounds(summary: str) -> str:
+    """The sequential rounds of one summary in an observation folder (a folder of stages)."""
+    return f"{OBSERVATION_ROUNDS}/{summary}"
 
 
 def observation(name: str) -> str:
@@ -133,6 +141,21 @@ def observation_triangle(index: int | None) -> str:
 def posterior_figure(index: int) -> str:
     """The report's triangle plot of the posteriors of its ``index``-th test map."""
     return f"posteriors_{index}.png"
+
+
+def round_simulations(index: int) -> str:
+    """A sequential round's simulations (a summaries file), in the rounds folder."""
+    return f"round-{index}/simulations.h5"
+
+
+def round_truncation(index: int) -> str:
+    """A sequential round's truncated prior: acceptance, effective volume, region."""
+    return f"round-{index}/truncation.json"
+
+
+def round_posterior(index: int) -> str:
+    """The posterior fitted after a sequential round (round 0: the one the rounds start from)."""
+    return f"round-{index}/posterior"
 
 
 def run_directory(config: RunConfig, override: str | Path | None = None) -> Path:

@@ -23,7 +23,7 @@ import logging
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -41,6 +41,9 @@ from cosmossl.job import run_dir as layout
 from cosmossl.plugin.factory import create
 from cosmossl.summaries.summarize import SummaryFn, encoder_summary, summarize
 from cosmossl.training.checkpoint import load_checkpoint, load_encoder
+
+if TYPE_CHECKING:
+    from cosmossl.job.sequential import SequentialResult
 
 log = logging.getLogger("cosmossl.posterior")
 
@@ -145,13 +148,19 @@ class TrainedRun:
     def dataset(self) -> Any:
         """The run's dataset component, rebuilt from the table its encoder was trained with
         (e.g. to simulate maps at known parameters with a simulator)."""
+        table = self.dataset_table()
+        kind = table.pop("type")
+        return create("dataset", kind, table, registry=self.registry)
+
+    def dataset_table(self) -> dict[str, Any]:
+        """The dataset table (``type`` and parameters) the run's encoder was trained with, as
+        its checkpoint records it."""
         checkpoint = load_checkpoint(self.root / layout.BEST_CHECKPOINT)
         table = dict(((checkpoint.state.get("identity") or {}).get("record") or {})
                      .get("dataset") or {})  # fmt: skip
         if "type" not in table:
             raise DataError(f"'{self.root}': its checkpoint does not record the dataset table")
-        kind = table.pop("type")
-        return create("dataset", kind, table, registry=self.registry)
+        return table
 
     def files(self, summary: str = layout.ENCODER) -> list[Path]:
         """The files the posterior of new maps under ``summary`` depends on: its summaries
@@ -320,6 +329,29 @@ class TrainedRun:
         ``n_maps`` maps: two or more, and a single-map posterior unless the run has one for
         surveys of exactly that size."""
         _check_survey(n_maps, self.survey_sizes(summary), summary)
+
+    def refine(self, maps: Maps, out: str | Path, *, rounds: int, simulations: int = 500,
+               survey: bool = False, summary: str = layout.ENCODER, seed: int = 0,
+               content: str | None = None, box_size: float | None = None,
+               progress: bool = False) -> SequentialResult:  # fmt: skip
+        """The posterior of one observation — one map, or with ``survey`` N maps of one
+        universe — refined in ``rounds`` rounds of truncated sequential NPE with
+        ``simulations`` new simulations each (see :mod:`cosmossl.job.sequential`), in the
+        folder ``out`` (resumable: a second call continues or reuses it). Needs a run whose
+        dataset simulates; ``result.posterior`` is the refined posterior."""
+        from cosmossl.inference.sequential import RoundSettings
+        from cosmossl.job.sequential import run_rounds
+        from cosmossl.job.sequential_setup import check_one_observation, sequential_setup
+
+        observed = maps if isinstance(maps, ObservedMaps) else self.read(
+            maps, content=content, box_size=box_size)  # fmt: skip
+        check_one_observation(len(observed), survey)
+        if survey:
+            self.check_survey(len(observed), summary)
+        settings = RoundSettings(simulations=simulations)
+        setup = sequential_setup(self, summary=summary, survey_size=len(observed), seed=seed)
+        x = self._compress(observed, summary, 256, progress).mean(0)
+        return run_rounds(setup, x, out, rounds=rounds, settings=settings, progress=progress)
 
 
 def prior_ranges(prior: BoxPrior) -> dict[str, tuple[float, float]]:

@@ -26,6 +26,14 @@ What cosmossl controls, so sbi is judged like every other backend:
   (:class:`~cosmossl.inference.FitProgress`: epochs, best validation loss, elapsed time) is fed
   by each epoch's summary (sbi's ``_summarize_epoch``), as for every backend.
 - **Seeds.** The framework seeds torch before building and training; sampling is seeded per call.
+- **Truncation (sequential rounds, TSNPE).** :meth:`SBIPosterior.truncated_prior` uses sbi's own
+  machinery: ``get_density_thresholder`` on sbi's ``DirectPosterior`` of the fitted estimator
+  sets the 1 − ε highest-probability region, and ``RestrictedPrior`` draws from the prior
+  restricted to it, after cosmossl has measured its acceptance (``RestrictedPrior`` itself has no
+  bound on its rejection loop). sbi 0.27's ``NPE.append_simulations`` treats a
+  ``RestrictedPrior`` of the trainer's prior as the prior itself (round 0: the plain
+  maximum-likelihood loss, no proposal correction), which is TSNPE's point: every round's
+  simulations are fitted together like prior simulations, as :func:`cosmossl.inference.fit` does.
 """
 
 from __future__ import annotations
@@ -35,11 +43,19 @@ from typing import Any, ClassVar, Literal
 
 import torch
 from pydantic import Field
-from sbi.inference import NPE
+from sbi.inference import NPE, DirectPosterior
 from sbi.neural_nets import posterior_nn
+from sbi.utils import RestrictedPrior, get_density_thresholder
 
 from cosmossl import Backend, DataError, Params
-from cosmossl.inference import BoxPrior, FitData, FitProgress, Posterior, SavedPosterior
+from cosmossl.inference import (
+    BoxPrior,
+    FitData,
+    FitProgress,
+    Posterior,
+    SavedPosterior,
+    TruncatedPrior,
+)
 
 #: Draws per observation used to estimate the in-prior mass of a non-zuko flow.
 LEAKAGE_DRAWS = 1000
@@ -179,6 +195,40 @@ class SBIPosterior(Posterior):
 
     def state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         return dict(self.estimator.state_dict()), {}
+
+    @torch.no_grad()
+    def truncate(self, x: torch.Tensor, epsilon: float, samples: int, seed: int) -> TruncatedPrior:
+        """The prior truncated to the 1 − ``epsilon`` highest-probability region for ``x``
+        ``[1, D]``, with sbi's ``get_density_thresholder`` and ``RestrictedPrior`` (see the
+        module docstring)."""
+        xs = self.x_standardizer(x)
+        posterior = DirectPosterior(self.estimator, self.prior, device=str(self.device))
+        posterior.set_default_x(xs)
+        with self._seeded(seed):
+            accept = get_density_thresholder(
+                _Quiet(posterior), quantile=epsilon, num_samples_to_estimate_support=samples
+            )
+        restricted = RestrictedPrior(
+            self.prior, accept, sample_with="rejection", device=str(self.device)
+        )
+
+        def draw(n: int) -> torch.Tensor:
+            return restricted.sample((n,), print_rejected_frac=False)
+
+        return TruncatedPrior(self.prior, accept, epsilon=epsilon, draw=draw)
+
+
+class _Quiet:
+    """An sbi posterior for ``get_density_thresholder``, sampling without progress bars."""
+
+    def __init__(self, posterior: DirectPosterior) -> None:
+        self.posterior = posterior
+
+    def sample(self, sample_shape: tuple[int, ...]) -> torch.Tensor:
+        return self.posterior.sample(sample_shape, show_progress_bars=False)
+
+    def log_prob(self, theta: torch.Tensor) -> torch.Tensor:
+        return self.posterior.log_prob(theta)
 
 
 class _FixedSplitNPE(NPE):

@@ -7,25 +7,11 @@ import json
 
 import numpy as np
 import pytest
-from support.observations import copy_run, simulate
+from support.observations import TRUTH, simulate
 
 from cosmossl.cli import main
 
 pytestmark = pytest.mark.slow
-
-TRUTH = (0.3, 0.8)
-
-
-@pytest.fixture
-def run_dir(observed_run, tmp_path):
-    return copy_run(observed_run, tmp_path / "run")
-
-
-@pytest.fixture
-def obs(tmp_path):
-    path = tmp_path / "obs.npy"
-    np.save(path, simulate(TRUTH, 1)[0, 0])  # one [16, 16] map
-    return path
 
 
 def test_posterior_writes_every_output_and_the_chain_loads_in_getdist(run_dir, obs, capsys):

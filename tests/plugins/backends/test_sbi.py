@@ -102,3 +102,20 @@ def test_non_zuko_flow_rejects_outside_the_prior_and_reports_acceptance(tmp_path
         back.sample_batched(torch.tensor(x), 20, seed=1),
         posterior.sample_batched(torch.tensor(x), 20, seed=1),
     )
+
+
+def test_truncation_with_sbi_machinery_matches_the_generic_algorithm(fitted):
+    """sbi's get_density_thresholder + RestrictedPrior give the region of cosmossl's own
+    algorithm on the same posterior (same seed: the same posterior samples set the threshold)."""
+    from cosmossl.inference import Posterior
+
+    posterior = fitted[0]
+    _, x = PROBLEM.simulate(1, seed=5)
+    x = torch.tensor(x)
+    ours = Posterior.truncate(posterior, x, 0.01, 20_000, 0)
+    theirs = posterior.truncated_prior(x[0], 0.01, samples=20_000, seed=0)
+    probe = posterior.prior.sample((20_000,))
+    assert torch.equal(ours.contains(probe), theirs.contains(probe))
+    theta, stats = theirs.sample(300, seed=1, probe=20_000)
+    assert bool(ours.contains(theta).all()) and 0.0 < stats.acceptance < 0.5
+    assert stats.threshold is None  # set inside sbi's thresholder

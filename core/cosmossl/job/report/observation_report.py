@@ -17,24 +17,8 @@ from cosmossl.inference.chains import write_chains
 from cosmossl.inference.ood import THRESHOLD
 from cosmossl.job import run_dir as layout
 from cosmossl.job.report.document import Report
-
-#: The credible levels of the intervals: central (equal-tailed) 68% and 95%.
-LEVELS = {"68": (16.0, 84.0), "95": (2.5, 97.5)}
-
-
-def parameter_summary(samples: np.ndarray, names: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """Per parameter of samples ``[n, P]``: mean, std, median and the central 68% and 95%
-    credible intervals."""
-    out = {}
-    for k, name in enumerate(names):
-        column = np.asarray(samples[:, k], dtype=np.float64)
-        entry = {"mean": float(column.mean()), "std": float(column.std(ddof=1)),
-                 "median": float(np.median(column))}  # fmt: skip
-        for level, (low, high) in LEVELS.items():
-            entry[f"interval_{level}"] = [float(np.percentile(column, low)),
-                                          float(np.percentile(column, high))]  # fmt: skip
-        out[name] = entry
-    return out
+from cosmossl.job.report.intervals import parameter_summary
+from cosmossl.job.report.sequential_report import add_rounds
 
 
 def posterior_summary(draws: Sequence[Draws], provenance: dict[str, Any]) -> dict[str, Any]:
@@ -192,6 +176,9 @@ def _report(name: str, draws: Sequence[Draws], summary: dict[str, Any],
                         "run's fiducial point, centred on its posterior mean (a yardstick of "
                         "width, not a fit).")  # fmt: skip
         report.figure(path, caption)
+    for label, rounds in provenance.get("rounds", {}).items():
+        add_rounds(report, rounds["rounds"], first.param_names, f"{rounds['folder']}/rounds.png",
+                   title=f"Sequential rounds of the {label} posterior")  # fmt: skip
     return report
 
 
