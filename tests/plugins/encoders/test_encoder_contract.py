@@ -56,7 +56,7 @@ def test_builtin_volume_encoder_keeps_the_contract_on_volumes(name):
 def test_every_builtin_encoder_declares_its_dimensions():
     declared = {name: cosmossl.registry().load("encoder", name).spatial_dims
                 for name in builtin_names("encoder")}  # fmt: skip
-    assert declared == {"cnn": (2, 3), "mlp": (1, 2, 3), "timm": (2,)}
+    assert declared == {"cnn": (2, 3), "hybrid": (2,), "mlp": (1, 2, 3), "timm": (2,)}
     assert sorted(n for n, dims in declared.items() if 3 in dims) == sorted(VOLUME_ENCODERS)
 
 
